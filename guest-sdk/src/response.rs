@@ -1,0 +1,103 @@
+//! The response an action answers with.
+
+use crate::Error;
+use crate::bindings::fusio::action::types as raw;
+use serde::Serialize;
+
+/// A response: status, headers and body, built like Fusio's
+/// `$response->build(status, headers, body)`.
+///
+/// ```no_run
+/// # use fusio_sdk::Response;
+/// let created = Response::new(201).header("Location", "/todo/42");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    /// An empty response with `status`.
+    ///
+    /// ```no_run
+    /// # use fusio_sdk::Response;
+    /// let no_content = Response::new(204);
+    /// ```
+    pub fn new(status: u16) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// `value` serialized as JSON with `Content-Type: application/json`.
+    /// Serialization only fails for values JSON cannot hold (maps with
+    /// non-string keys), which is the action's fault: a 500.
+    ///
+    /// ```no_run
+    /// # use fusio_sdk::Response;
+    /// let ok = Response::json(200, &serde_json::json!({ "success": true }));
+    /// ```
+    pub fn json<T: Serialize + ?Sized>(status: u16, value: &T) -> Result<Self, Error> {
+        let body = serde_json::to_vec(value)
+            .map_err(|err| Error::internal(format!("the response is not serializable: {err}")))?;
+        Ok(Self::new(status)
+            .header("content-type", "application/json")
+            .body(body))
+    }
+
+    /// `text` with `Content-Type: text/plain; charset=utf-8`.
+    ///
+    /// ```no_run
+    /// # use fusio_sdk::Response;
+    /// let pong = Response::text(200, "pong");
+    /// ```
+    pub fn text(status: u16, text: impl Into<String>) -> Self {
+        Self::new(status)
+            .header("content-type", "text/plain; charset=utf-8")
+            .body(text.into().into_bytes())
+    }
+
+    /// Adds a header; the host refuses names and values HTTP does not allow.
+    ///
+    /// ```no_run
+    /// # use fusio_sdk::Response;
+    /// let cached = Response::text(200, "hi").header("Cache-Control", "max-age=60");
+    /// ```
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Replaces the body.
+    ///
+    /// ```no_run
+    /// # use fusio_sdk::Response;
+    /// let png = Response::new(200).header("Content-Type", "image/png").body(vec![0x89, b'P', b'N', b'G']);
+    /// ```
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// The status code.
+    ///
+    /// ```no_run
+    /// # use fusio_sdk::Response;
+    /// assert_eq!(Response::new(202).status(), 202);
+    /// ```
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    pub(crate) fn into_raw(self) -> raw::Response {
+        raw::Response {
+            status: self.status,
+            headers: self.headers,
+            body: self.body,
+        }
+    }
+}

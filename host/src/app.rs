@@ -1,0 +1,68 @@
+//! The application as a function: `router(state)` builds the whole HTTP
+//! surface, so tests call it in-process without a server. The layer order is
+//! written down here once.
+
+use crate::gateway;
+use crate::runtime::Runtime;
+use crate::snapshot::LiveSnapshot;
+use crate::store::Store;
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::get;
+use http::StatusCode;
+use std::sync::Arc;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+
+/// Everything a request handler may need. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The WebAssembly runtime.
+    pub runtime: Runtime,
+    /// The system store.
+    pub store: Store,
+    /// The snapshot being served.
+    pub live: Arc<LiveSnapshot>,
+}
+
+/// The whole HTTP surface. Layers, outermost first: request id (set, then
+/// echoed on the response); then the system routes, and the gateway for
+/// every other path.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/system/health", get(health))
+        .fallback(gateway::handle)
+        .with_state(state)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::x_request_id()),
+        )
+}
+
+/// `GET /system/health`: 200 when the store answers, 503 when it does not;
+/// says which revision is served and how the runtime runs.
+async fn health(State(state): State<AppState>, headers: http::HeaderMap) -> Response {
+    let snapshot = state.live.current();
+    let body = serde_json::json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "revision": snapshot.revision,
+        "routes": snapshot.routes.len(),
+        "store": state.store.backend(),
+        "allocator": state.runtime.pooling(),
+        "precompileCache": state.runtime.cache_stats(),
+    });
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, Json(body)).into_response(),
+        Err(err) => {
+            let request_id = gateway::request_id(&headers);
+            tracing::error!(request_id, error = %err, "health check: the store does not answer");
+            crate::problem::Problem::new(StatusCode::SERVICE_UNAVAILABLE)
+                .detail("the system store does not answer")
+                .request_id(request_id)
+                .into_response()
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! The command line. Every option has help text and a `FUSIO_…` environment
+//! variable, so `fusio serve --help` is the configuration reference.
+
+use bytesize::ByteSize;
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Fusio: API management with business logic as WebAssembly components.
+#[derive(Debug, Parser)]
+#[command(name = "fusio", version, about, long_about = None)]
+pub struct Cli {
+    /// Log filter, e.g. `info` or `fusio=debug,tower_http=info`.
+    #[arg(long, global = true, env = "FUSIO_LOG", default_value = "info")]
+    pub log: String,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API: migrate the store, load the deployed actions and listen.
+    Serve(ServeArgs),
+    /// Apply pending system-store migrations and exit.
+    Migrate(StoreArgs),
+    /// Print the version and exit.
+    Version,
+}
+
+/// Where the system store lives.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Directory for the embedded database and the precompile cache; created when missing.
+    #[arg(long, env = "FUSIO_DATA_DIR", default_value = ".fusio")]
+    pub data_dir: PathBuf,
+    /// System-store URL (`postgres://…` or `sqlite://…`); defaults to `fusio.db` in the data directory.
+    #[arg(long = "database", env = "FUSIO_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+/// Options of `fusio serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Where the system store lives.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Address and port to listen on.
+    #[arg(long, env = "FUSIO_LISTEN", default_value = "0.0.0.0:8080")]
+    pub listen: SocketAddr,
+    /// Deploy this project file (fusio.yml) before serving; a refused file stops the start.
+    #[arg(long, env = "FUSIO_DEPLOY")]
+    pub deploy: Option<PathBuf>,
+    /// Cargo target directory for building action packages (cargo's default when unset).
+    #[arg(long, env = "FUSIO_BUILD_TARGET_DIR")]
+    pub build_target_dir: Option<PathBuf>,
+    /// Action instances that may run at once; more are answered 503 with Retry-After.
+    #[arg(long, env = "FUSIO_MAX_INSTANCES", default_value_t = 1000)]
+    pub max_instances: u32,
+    /// The largest memory limit an action may ask for.
+    #[arg(long, env = "FUSIO_MAX_ACTION_MEMORY", default_value = "256 MiB")]
+    pub max_action_memory: ByteSize,
+    /// Never use the pooling allocator (for machines that limit virtual memory).
+    #[arg(long, env = "FUSIO_NO_POOLING")]
+    pub no_pooling: bool,
+}

@@ -1,0 +1,127 @@
+//! Everything that can stop a gateway request, and the problem response
+//! each becomes. Internal causes are logged with the request id here and
+//! never sent to the client.
+
+use crate::problem::Problem;
+use crate::runtime::{ActionError, InvokeError};
+use http::{HeaderValue, StatusCode, header};
+
+/// Why the gateway answered with a problem instead of the action's response.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// No route matches the path.
+    #[error("no route matches the path")]
+    NotFound,
+    /// The route exists but not for this method; carries the `Allow` value.
+    #[error("the route does not answer this method")]
+    MethodNotAllowed(HeaderValue),
+    /// The method is not public and the caller presented no valid token.
+    #[error("this route needs an access token")]
+    Unauthorized,
+    /// The body is larger than the gateway accepts.
+    #[error("the request body is too large")]
+    BodyTooLarge,
+    /// The action answered with an error of its own.
+    #[error("the action `{action}` refused the request")]
+    Action {
+        /// The action.
+        action: String,
+        /// Its error.
+        error: ActionError,
+    },
+    /// The action gave no answer.
+    #[error("the action `{action}` failed: {source}")]
+    Invoke {
+        /// The action.
+        action: String,
+        /// Why.
+        source: InvokeError,
+    },
+    /// The action answered something HTTP cannot carry.
+    #[error("the action `{action}` answered an invalid response: {reason}")]
+    BadResponse {
+        /// The action.
+        action: String,
+        /// What was invalid.
+        reason: String,
+    },
+}
+
+/// Seconds a client should wait when every instance slot is busy.
+const RETRY_AFTER_SECONDS: &str = "1";
+
+impl GatewayError {
+    /// The problem response for this error; logs what the client must not see.
+    pub fn into_problem(self, request_id: Option<&str>) -> Problem {
+        let rid = request_id.unwrap_or_default();
+        let problem = match self {
+            Self::NotFound => Problem::new(StatusCode::NOT_FOUND).detail("no route matches this path"),
+            Self::MethodNotAllowed(allow) => Problem::new(StatusCode::METHOD_NOT_ALLOWED)
+                .detail(format!(
+                    "this route answers {}",
+                    allow.to_str().unwrap_or_default()
+                ))
+                .header(header::ALLOW, allow),
+            Self::Unauthorized => Problem::new(StatusCode::UNAUTHORIZED)
+                .detail("this route needs an access token")
+                .header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")),
+            Self::BodyTooLarge => Problem::new(StatusCode::PAYLOAD_TOO_LARGE)
+                .detail(format!("the request body is larger than {} bytes", super::MAX_BODY)),
+            Self::Action { action, error } => action_problem(&action, error, rid),
+            Self::Invoke { action, source } => {
+                match &source {
+                    InvokeError::PoolExhausted(_) => {
+                        tracing::warn!(request_id = rid, action, error = %source, "instance pool exhausted")
+                    }
+                    _ => tracing::error!(request_id = rid, action, error = %source, "action failed"),
+                }
+                match source {
+                    InvokeError::Timeout(limit) => Problem::new(StatusCode::GATEWAY_TIMEOUT)
+                        .detail(format!("the action did not answer within {}", humantime::format_duration(limit))),
+                    InvokeError::PoolExhausted(_) => Problem::new(StatusCode::SERVICE_UNAVAILABLE)
+                        .detail("the server is at its instance limit; retry shortly")
+                        .header(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS)),
+                    InvokeError::Trap(_) | InvokeError::Instantiate(_) => {
+                        Problem::new(StatusCode::INTERNAL_SERVER_ERROR)
+                            .detail("the action failed; the request id leads to the log entry")
+                    }
+                }
+            }
+            Self::BadResponse { action, reason } => {
+                tracing::error!(request_id = rid, action, reason, "action answered an invalid response");
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR)
+                    .detail("the action answered an invalid response; the request id leads to the log entry")
+            }
+        };
+        problem.request_id(request_id)
+    }
+}
+
+fn action_problem(action: &str, error: ActionError, request_id: &str) -> Problem {
+    match error {
+        ActionError::BadRequest(d) => Problem::new(StatusCode::BAD_REQUEST).detail(d),
+        ActionError::Unauthorized(d) => Problem::new(StatusCode::UNAUTHORIZED).detail(d),
+        ActionError::Forbidden(d) => Problem::new(StatusCode::FORBIDDEN).detail(d),
+        ActionError::NotFound(d) => Problem::new(StatusCode::NOT_FOUND).detail(d),
+        ActionError::Conflict(d) => Problem::new(StatusCode::CONFLICT).detail(d),
+        ActionError::Internal(d) => {
+            tracing::error!(request_id, action, detail = d, "action reported an internal error");
+            Problem::new(StatusCode::INTERNAL_SERVER_ERROR)
+                .detail("the action failed; the request id leads to the log entry")
+        }
+        ActionError::Custom(p) => match StatusCode::from_u16(p.status).ok().filter(|s| s.as_u16() >= 400) {
+            Some(status) => {
+                let problem = Problem::new(status).title(p.title);
+                match p.detail {
+                    Some(detail) => problem.detail(detail),
+                    None => problem,
+                }
+            }
+            None => {
+                tracing::error!(request_id, action, status = p.status, "action answered a custom problem with a non-error status");
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR)
+                    .detail("the action answered an invalid response; the request id leads to the log entry")
+            }
+        },
+    }
+}

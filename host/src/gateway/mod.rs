@@ -1,0 +1,88 @@
+//! The gateway: every request that is not a system path. It routes with the
+//! current snapshot, turns HTTP into the WIT request, invokes the action and
+//! turns its answer, or the reason it gave none, into HTTP.
+//!
+//! Only the gateway turns action and runtime errors into HTTP responses.
+
+mod error;
+mod exchange;
+
+pub use error::GatewayError;
+
+use crate::app::AppState;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use http::HeaderValue;
+
+/// The largest request body an action receives.
+pub const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// The request id that `SetRequestIdLayer` put on the request.
+pub fn request_id(headers: &http::HeaderMap) -> Option<&str> {
+    headers.get("x-request-id").and_then(|v| v.to_str().ok())
+}
+
+/// Serves one user route.
+pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
+    let request_id = request_id(request.headers()).map(str::to_owned);
+    match route_and_invoke(&state, request, request_id.as_deref()).await {
+        Ok(response) => response,
+        Err(err) => err.into_problem(request_id.as_deref()).into_response(),
+    }
+}
+
+async fn route_and_invoke(
+    state: &AppState,
+    request: Request,
+    request_id: Option<&str>,
+) -> Result<Response, GatewayError> {
+    let snapshot = state.live.current();
+    let path = request.uri().path().to_owned();
+    let matched = snapshot
+        .routes
+        .match_request(&path)
+        .ok_or(GatewayError::NotFound)?;
+    let endpoint = matched
+        .value
+        .methods
+        .get(request.method())
+        .ok_or_else(|| GatewayError::MethodNotAllowed(allow_header(matched.value)))?;
+    if !endpoint.public {
+        return Err(GatewayError::Unauthorized);
+    }
+    let wit_request = exchange::to_wit(
+        request,
+        exchange::Routed {
+            route: matched.path.as_str(),
+            version: matched.value.version,
+            params: matched.params,
+            request_id: request_id.unwrap_or_default(),
+        },
+    )
+    .await?;
+    let action = endpoint.action.clone();
+    let answer = state
+        .runtime
+        .invoke(&action, wit_request)
+        .await
+        .map_err(|err| GatewayError::Invoke {
+            action: action.name().to_owned(),
+            source: err,
+        })?;
+    match answer {
+        Ok(response) => exchange::from_wit(response).map_err(|reason| GatewayError::BadResponse {
+            action: action.name().to_owned(),
+            reason,
+        }),
+        Err(error) => Err(GatewayError::Action {
+            action: action.name().to_owned(),
+            error,
+        }),
+    }
+}
+
+fn allow_header(methods: &crate::snapshot::RouteMethods) -> HeaderValue {
+    let mut names: Vec<&str> = methods.methods.keys().map(|m| m.as_str()).collect();
+    names.sort_unstable();
+    HeaderValue::from_str(&names.join(", ")).unwrap_or(HeaderValue::from_static(""))
+}

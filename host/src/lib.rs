@@ -1,0 +1,16 @@
+//! Fusio: an API management server whose business logic runs as sandboxed
+//! WebAssembly components.
+//!
+//! The crate is one library with firm module boundaries and a thin binary
+//! (`main.rs`) on top. See `ARCHITECTURE.md` for the map.
+
+pub mod app;
+pub mod cli;
+pub mod gateway;
+pub mod problem;
+pub mod project;
+pub mod routes;
+pub mod runtime;
+pub mod server;
+pub mod snapshot;
+pub mod store;

@@ -1,0 +1,70 @@
+//! The `fusio` binary: parses the command line, sets up logging and runs the
+//! chosen command. Exit codes: 0 done, 2 error (printed with its whole chain).
+
+use anyhow::Context;
+use clap::Parser;
+use fusio::cli::{Cli, Command, ServeArgs, StoreArgs};
+use fusio::project::BuildOptions;
+use fusio::server::{BootOptions, boot, serve};
+use fusio::store::Store;
+use std::process::ExitCode;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_new(&cli.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("fusio: cannot start the async runtime: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("fusio: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Version => {
+            println!("fusio {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        Command::Migrate(args) => migrate(&args).await,
+        Command::Serve(args) => {
+            let state = boot(&boot_options(&args)).await.context("fusio could not start")?;
+            serve(state, args.listen)
+                .await
+                .with_context(|| format!("cannot serve on {}", args.listen))
+        }
+    }
+}
+
+async fn migrate(args: &StoreArgs) -> anyhow::Result<()> {
+    let store = Store::open(args.database_url.as_deref(), &args.data_dir)
+        .await
+        .context("cannot open the system store")?;
+    store.migrate().await.context("cannot migrate the system store")?;
+    store.close().await;
+    println!("the system store is up to date");
+    Ok(())
+}
+
+fn boot_options(args: &ServeArgs) -> BootOptions {
+    let mut options = BootOptions::new(args.store.data_dir.clone());
+    options.database_url = args.store.database_url.clone();
+    options.deploy = args.deploy.clone();
+    options.build = BuildOptions {
+        target_dir: args.build_target_dir.clone(),
+    };
+    options.engine.max_instances = args.max_instances;
+    options.engine.max_memory = args.max_action_memory.as_u64();
+    options.engine.pooling = !args.no_pooling;
+    options
+}

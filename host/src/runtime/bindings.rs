@@ -1,0 +1,9 @@
+//! The host side of `wit/`: the one place that compiles the WIT contract.
+#![allow(missing_docs)]
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "action",
+    imports: { default: async | trappable },
+    exports: { default: async },
+});

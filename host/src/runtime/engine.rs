@@ -1,0 +1,108 @@
+//! Builds the one wasmtime `Engine` of the process and drives its epoch.
+//!
+//! The pooling allocator makes a fresh instance per request cheap; it needs a
+//! large virtual-memory reservation, so it is probed and the on-demand
+//! allocator is the fallback.
+
+use std::path::PathBuf;
+use std::time::Duration;
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How the engine is built; comes from `fusio serve`'s options.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// Where compiled components are kept between restarts.
+    pub cache_dir: PathBuf,
+    /// Instances that may run at once; one more is refused with 503.
+    pub max_instances: u32,
+    /// The largest memory cap an action may ask for, in bytes.
+    pub max_memory: u64,
+    /// Try the pooling allocator first (falls back to on-demand when the
+    /// machine refuses its reservation).
+    pub pooling: bool,
+    /// How often the epoch advances: the granularity of action timeouts.
+    pub epoch_tick: Duration,
+}
+
+impl EngineSettings {
+    /// Defaults for a data directory: 1000 instances, 256 MiB memory caps,
+    /// pooling, 5 ms ticks.
+    pub fn new(cache_dir: PathBuf) -> Self {
+        Self {
+            cache_dir,
+            max_instances: 1000,
+            max_memory: 256 * 1024 * 1024,
+            pooling: true,
+            epoch_tick: Duration::from_millis(5),
+        }
+    }
+}
+
+/// Which instance allocator the engine runs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PoolingMode {
+    /// Pre-reserved slots: instantiation without mmap on the hot path.
+    Pooling,
+    /// Memory mapped per instance: slower, needs no reservation.
+    OnDemand,
+}
+
+/// Memory and tables kept resident between instances of a pool slot: resetting
+/// a little more costs less than faulting it back in on the next request.
+const KEEP_RESIDENT: usize = 64 * 1024;
+/// Core instances and tables a Rust wasm32-wasip2 component needs at most:
+/// its main module plus the adapter's shims.
+const CORE_PER_COMPONENT: u32 = 8;
+
+fn base_config() -> Config {
+    let mut config = Config::new();
+    config.epoch_interruption(true);
+    config.memory_init_cow(true);
+    config
+}
+
+/// Creates the engine, pooling when `settings.pooling` and the machine allow.
+pub fn create(settings: &EngineSettings) -> wasmtime::Result<(Engine, PoolingMode)> {
+    if settings.pooling {
+        let mut pool = PoolingAllocationConfig::new();
+        let instances = settings.max_instances.max(1);
+        pool.total_component_instances(instances)
+            .total_core_instances(instances * CORE_PER_COMPONENT)
+            .total_memories(instances)
+            .total_tables(instances * CORE_PER_COMPONENT)
+            .total_stacks(instances)
+            .max_memory_size(usize::try_from(settings.max_memory).unwrap_or(usize::MAX))
+            .linear_memory_keep_resident(KEEP_RESIDENT)
+            .table_keep_resident(KEEP_RESIDENT)
+            .pagemap_scan(Enabled::Auto);
+        let mut config = base_config();
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        match Engine::new(&config) {
+            Ok(engine) => return Ok((engine, PoolingMode::Pooling)),
+            Err(err) => tracing::warn!(
+                error = format!("{err:#}"),
+                "the pooling allocator is not available here; using on-demand allocation"
+            ),
+        }
+    }
+    Ok((Engine::new(&base_config())?, PoolingMode::OnDemand))
+}
+
+/// Advances the engine's epoch every tick on one thread, until the engine is
+/// dropped. Each store's deadline is counted in these ticks.
+pub fn start_epoch_ticker(engine: &Engine, tick: Duration) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("fusio-epoch".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(tick);
+                match weak.upgrade() {
+                    Some(engine) => engine.increment_epoch(),
+                    None => break,
+                }
+            }
+        })
+        .expect("the OS refused to start the epoch thread");
+}

@@ -1,0 +1,41 @@
+//! `fusio:action/logger`: guest log entries go to the server log with the
+//! request id and the action's name.
+
+use super::HostState;
+use crate::runtime::bindings::fusio::action::logger::{Host, Level};
+
+impl Host for HostState {
+    async fn log(
+        &mut self,
+        level: Level,
+        message: String,
+        fields: Vec<(String, String)>,
+    ) -> wasmtime::Result<()> {
+        let request_id = &*self.request_id;
+        let action = &*self.action.name;
+        let fields = FieldList(&fields);
+        match level {
+            Level::Trace => tracing::trace!(target: "fusio::action", request_id, action, %fields, "{message}"),
+            Level::Debug => tracing::debug!(target: "fusio::action", request_id, action, %fields, "{message}"),
+            Level::Info => tracing::info!(target: "fusio::action", request_id, action, %fields, "{message}"),
+            Level::Warn => tracing::warn!(target: "fusio::action", request_id, action, %fields, "{message}"),
+            Level::Error => tracing::error!(target: "fusio::action", request_id, action, %fields, "{message}"),
+        }
+        Ok(())
+    }
+}
+
+/// Renders fields as `key=value key=value`.
+struct FieldList<'a>(&'a [(String, String)]);
+
+impl std::fmt::Display for FieldList<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (key, value)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            write!(f, "{key}={value:?}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,92 @@
+//! The host side of the WIT imports: one module per interface, each linked
+//! once into the shared `Linker`, and the per-request state they share.
+//!
+//! Per-request state is built lazily: WASI, which most requests never touch,
+//! is set up only when the guest first calls into it.
+
+mod config;
+mod logger;
+
+use super::bindings::Action;
+use super::loader::ActionShared;
+use std::sync::Arc;
+use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime::{Engine, StoreLimits};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// How much of a guest's stdout or stderr is kept for the log.
+const OUTPUT_CAPACITY: usize = 64 * 1024;
+
+/// The data of one request's `Store`.
+pub(crate) struct HostState {
+    pub(crate) limits: StoreLimits,
+    pub(crate) action: Arc<ActionShared>,
+    pub(crate) request_id: Arc<str>,
+    table: ResourceTable,
+    wasi: Option<Wasi>,
+}
+
+struct Wasi {
+    ctx: WasiCtx,
+    stdout: MemoryOutputPipe,
+    stderr: MemoryOutputPipe,
+}
+
+/// What the guest wrote to stdout and stderr during one request.
+pub(crate) struct GuestOutput {
+    pub(crate) stdout: bytes::Bytes,
+    pub(crate) stderr: bytes::Bytes,
+}
+
+impl HostState {
+    pub(crate) fn new(limits: StoreLimits, action: Arc<ActionShared>, request_id: Arc<str>) -> Self {
+        Self {
+            limits,
+            action,
+            request_id,
+            table: ResourceTable::new(),
+            wasi: None,
+        }
+    }
+
+    /// The guest's output, when it touched WASI at all.
+    pub(crate) fn output(&self) -> Option<GuestOutput> {
+        self.wasi.as_ref().map(|wasi| GuestOutput {
+            stdout: wasi.stdout.contents(),
+            stderr: wasi.stderr.contents(),
+        })
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        let wasi = self.wasi.get_or_insert_with(|| {
+            let stdout = MemoryOutputPipe::new(OUTPUT_CAPACITY);
+            let stderr = MemoryOutputPipe::new(OUTPUT_CAPACITY);
+            let ctx = WasiCtx::builder()
+                .stdout(stdout.clone())
+                .stderr(stderr.clone())
+                .build();
+            Wasi {
+                ctx,
+                stdout,
+                stderr,
+            }
+        });
+        WasiCtxView {
+            ctx: &mut wasi.ctx,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Links WASI and every Fusio host interface; done once per engine.
+pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    Action::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)?;
+    Ok(linker)
+}
+
+impl super::bindings::fusio::action::types::Host for HostState {}

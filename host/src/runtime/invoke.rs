@@ -1,0 +1,97 @@
+//! One request through one action: a fresh `Store` and instance from the
+//! action's `InstancePre`, a memory cap, a deadline, and the guest's output
+//! forwarded to the log. Nothing survives the call.
+
+use super::bindings::fusio::action::types::{ActionError, Request, Response};
+use super::host::HostState;
+use super::{LoadedAction, Runtime};
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::{PoolConcurrencyLimitError, Store, StoreLimitsBuilder, Trap};
+
+/// Why an action produced no answer of its own.
+#[derive(Debug, thiserror::Error)]
+pub enum InvokeError {
+    /// The action ran past its timeout and was stopped.
+    #[error("the action did not answer within {0:?}")]
+    Timeout(Duration),
+    /// Every instance slot is in use.
+    #[error("no instance slot is free: {0}")]
+    PoolExhausted(String),
+    /// The guest trapped (panic, out of memory, unreachable, …).
+    #[error("the action trapped: {0}")]
+    Trap(String),
+    /// The instance could not be created.
+    #[error("the action could not be instantiated: {0}")]
+    Instantiate(String),
+}
+
+impl Runtime {
+    /// Runs `request` through a fresh instance of `action`. The outer result
+    /// says whether the action answered at all; the inner one is its answer.
+    pub async fn invoke(
+        &self,
+        action: &LoadedAction,
+        request: Request,
+    ) -> Result<Result<Response, ActionError>, InvokeError> {
+        let timeout = action.spec.limits.timeout;
+        let request_id: Arc<str> = Arc::from(request.context.request_id.as_str());
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(usize::try_from(action.spec.limits.memory).unwrap_or(usize::MAX))
+            .trap_on_grow_failure(true)
+            .build();
+        let state = HostState::new(limits, action.shared.clone(), request_id.clone());
+        let mut store = Store::new(&self.inner.engine, state);
+        store.limiter(|state| &mut state.limits);
+        // Yield to tokio at every epoch tick: a guest that loops forever
+        // keeps no worker thread, and the timeout below can stop it.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
+
+        let call = async {
+            let instance = action
+                .pre
+                .instantiate_async(&mut store)
+                .await
+                .map_err(instantiate_error)?;
+            let result = instance
+                .fusio_action_handler()
+                .call_handle(&mut store, &request)
+                .await;
+            forward_output(&store, &action.shared.name, &request_id);
+            result.map_err(|err| InvokeError::Trap(trap_text(&err)))
+        };
+        match tokio::time::timeout(timeout, call).await {
+            Ok(result) => result,
+            Err(_) => Err(InvokeError::Timeout(timeout)),
+        }
+    }
+}
+
+fn instantiate_error(err: wasmtime::Error) -> InvokeError {
+    if let Some(limit) = err.downcast_ref::<PoolConcurrencyLimitError>() {
+        return InvokeError::PoolExhausted(limit.to_string());
+    }
+    if err.downcast_ref::<Trap>().is_some() {
+        return InvokeError::Trap(trap_text(&err));
+    }
+    InvokeError::Instantiate(format!("{err:#}"))
+}
+
+/// The whole error chain, with the wasm backtrace when there is one.
+fn trap_text(err: &wasmtime::Error) -> String {
+    format!("{err:?}")
+}
+
+/// Sends what the guest printed to the server log, tagged with the request.
+fn forward_output(store: &Store<HostState>, action: &str, request_id: &str) {
+    let Some(output) = store.data().output() else {
+        return;
+    };
+    for (stream, bytes) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
+        if !bytes.is_empty() {
+            let text = String::from_utf8_lossy(bytes);
+            tracing::warn!(target: "fusio::action", request_id, action, stream, "{}", text.trim_end());
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! Turns component bytes into a [`LoadedAction`]: compiled (or loaded from the
+//! precompile cache), linked, checked against the world and pre-instantiated,
+//! all before the first request. A bad component is refused here, never at
+//! request time.
+
+use super::Runtime;
+use super::bindings::ActionPre;
+use bytesize::ByteSize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::component::Component;
+
+/// The resource limits of one action's instances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Linear memory cap per instance, in bytes; growing past it traps.
+    pub memory: u64,
+    /// Wall-clock time one request may take.
+    pub timeout: Duration,
+}
+
+impl Default for Limits {
+    /// 64 MiB and 10 s.
+    fn default() -> Self {
+        Self {
+            memory: 64 * 1024 * 1024,
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Everything needed to load an action except its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionSpec {
+    /// The action's unique name, as routes refer to it.
+    pub name: String,
+    /// The sha256 of the component, lower-case hex.
+    pub sha256: String,
+    /// The action's configuration values.
+    pub config: BTreeMap<String, String>,
+    /// Memory and time limits.
+    pub limits: Limits,
+}
+
+/// What every instance of an action shares.
+pub(crate) struct ActionShared {
+    pub(crate) name: Arc<str>,
+    pub(crate) config: BTreeMap<String, String>,
+}
+
+/// An action ready to serve: one `InstancePre` from which each request gets a
+/// fresh instance.
+pub struct LoadedAction {
+    pub(crate) spec: ActionSpec,
+    pub(crate) shared: Arc<ActionShared>,
+    pub(crate) pre: ActionPre<super::host::HostState>,
+}
+
+impl LoadedAction {
+    /// The action's name.
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// What the action was loaded from.
+    pub fn spec(&self) -> &ActionSpec {
+        &self.spec
+    }
+}
+
+impl std::fmt::Debug for LoadedAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedAction").field("spec", &self.spec).finish()
+    }
+}
+
+/// Why a component cannot serve as an action.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The bytes are not WebAssembly at all.
+    #[error("not a WebAssembly file (it does not start with \\0asm)")]
+    NotWasm,
+    /// A core module where a component was expected.
+    #[error("a core WebAssembly module, not a component; build it with `--target wasm32-wasip2`")]
+    CoreModule,
+    /// wasmtime could not compile the component.
+    #[error("not a valid component: {0}")]
+    Invalid(String),
+    /// The component imports something the host does not offer.
+    #[error("it imports what Fusio does not provide: {0}")]
+    Imports(String),
+    /// The component does not export the `fusio:action/handler` interface.
+    #[error("it does not export `fusio:action/handler@0.1.0` with `handle`: {0}")]
+    Exports(String),
+    /// The action asks for more memory than this server allows.
+    #[error("its memory limit {asked} is above this server's maximum {max}")]
+    MemoryAboveMaximum {
+        /// What the action asked for.
+        asked: ByteSize,
+        /// What the server allows.
+        max: ByteSize,
+    },
+}
+
+/// The component-model layer version in the preamble (`\0asm` `0d 00 01 00`).
+const CORE_MODULE_VERSION: [u8; 4] = [1, 0, 0, 0];
+
+impl Runtime {
+    /// Loads an action whose component is already in the precompile cache;
+    /// `Ok(None)` means the bytes are needed ([`Runtime::load`]).
+    pub fn load_cached(&self, spec: &ActionSpec) -> Result<Option<LoadedAction>, LoadError> {
+        self.check_limits(spec)?;
+        match self.inner.cache.lookup(&self.inner.engine, &spec.sha256) {
+            Some(component) => self.link(spec.clone(), component).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Compiles `bytes` (or takes them from the precompile cache) and
+    /// prepares the action. CPU-heavy: call it off the async workers.
+    pub fn load(&self, spec: &ActionSpec, bytes: &[u8]) -> Result<LoadedAction, LoadError> {
+        if let Some(loaded) = self.load_cached(spec)? {
+            return Ok(loaded);
+        }
+        if !bytes.starts_with(b"\0asm") || bytes.len() < 8 {
+            return Err(LoadError::NotWasm);
+        }
+        if bytes[4..8] == CORE_MODULE_VERSION {
+            return Err(LoadError::CoreModule);
+        }
+        let component = self
+            .inner
+            .cache
+            .compile(&self.inner.engine, &spec.sha256, bytes)
+            .map_err(|err| LoadError::Invalid(format!("{err:#}")))?;
+        self.link(spec.clone(), component)
+    }
+
+    fn check_limits(&self, spec: &ActionSpec) -> Result<(), LoadError> {
+        let max = self.inner.settings.max_memory;
+        if spec.limits.memory > max {
+            return Err(LoadError::MemoryAboveMaximum {
+                asked: ByteSize(spec.limits.memory),
+                max: ByteSize(max),
+            });
+        }
+        Ok(())
+    }
+
+    fn link(&self, spec: ActionSpec, component: Component) -> Result<LoadedAction, LoadError> {
+        let instance_pre = self
+            .inner
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|err| LoadError::Imports(format!("{err:#}")))?;
+        let pre = ActionPre::new(instance_pre).map_err(|err| LoadError::Exports(format!("{err:#}")))?;
+        let shared = Arc::new(ActionShared {
+            name: Arc::from(spec.name.as_str()),
+            config: spec.config.clone(),
+        });
+        Ok(LoadedAction { spec, shared, pre })
+    }
+}

@@ -1,0 +1,91 @@
+//! The action runtime: one wasmtime `Engine` per process, components
+//! compiled (or loaded from the precompile cache) off the request path, and a
+//! fresh `Store` and instance for every request.
+//!
+//! The runtime knows nothing about HTTP routing or the system store: it takes
+//! component bytes and a typed request, and answers a typed response or an
+//! [`InvokeError`].
+
+mod bindings;
+mod cache;
+mod engine;
+mod host;
+mod invoke;
+mod loader;
+
+pub use bindings::fusio::action::types::{ActionError, Context, Problem, Request, Response};
+pub use cache::CacheStats;
+pub use engine::{EngineSettings, PoolingMode};
+pub use invoke::InvokeError;
+pub use loader::{ActionSpec, Limits, LoadError, LoadedAction};
+
+use std::sync::Arc;
+
+/// The shared runtime: engine, linker, precompile cache and epoch ticker.
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<RuntimeInner>,
+}
+
+struct RuntimeInner {
+    engine: wasmtime::Engine,
+    linker: wasmtime::component::Linker<host::HostState>,
+    cache: cache::PrecompileCache,
+    settings: EngineSettings,
+    pooling: PoolingMode,
+}
+
+/// Why the runtime could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// wasmtime refused the engine configuration.
+    #[error("cannot create the WebAssembly engine: {0:#}")]
+    Engine(wasmtime::Error),
+    /// The host interfaces could not be linked.
+    #[error("cannot link the host interfaces: {0:#}")]
+    Link(wasmtime::Error),
+    /// The precompile cache directory is not usable.
+    #[error("cannot use the precompile cache at {path}: {source}")]
+    Cache {
+        /// The cache directory.
+        path: std::path::PathBuf,
+        /// What the file system said.
+        source: std::io::Error,
+    },
+}
+
+impl Runtime {
+    /// Creates the engine (pooling allocator when the machine allows it),
+    /// links the host interfaces and starts the epoch ticker.
+    pub fn new(settings: EngineSettings) -> Result<Self, RuntimeError> {
+        let (engine, pooling) = engine::create(&settings).map_err(RuntimeError::Engine)?;
+        let linker = host::linker(&engine).map_err(RuntimeError::Link)?;
+        let cache = cache::PrecompileCache::open(&settings.cache_dir, &engine)?;
+        engine::start_epoch_ticker(&engine, settings.epoch_tick);
+        Ok(Self {
+            inner: Arc::new(RuntimeInner {
+                engine,
+                linker,
+                cache,
+                settings,
+                pooling,
+            }),
+        })
+    }
+
+    /// Which allocator the engine ended up with.
+    pub fn pooling(&self) -> PoolingMode {
+        self.inner.pooling
+    }
+
+    /// How often components came from the precompile cache.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.inner.cache.stats()
+    }
+
+    /// The settings the engine was built with.
+    pub fn settings(&self) -> &EngineSettings {
+        &self.inner.settings
+    }
+}

@@ -1,0 +1,111 @@
+//! Starting Fusio: open and migrate the store, create the runtime, load what
+//! is deployed, optionally deploy a project file, then listen.
+
+use crate::app::{AppState, router};
+use crate::project::{self, BuildOptions, ProjectError};
+use crate::runtime::{EngineSettings, Runtime, RuntimeError};
+use crate::snapshot::{self, LiveSnapshot, SnapshotError};
+use crate::store::{Store, StoreError};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Everything `boot` needs; `fusio serve` fills it from its options.
+#[derive(Debug, Clone)]
+pub struct BootOptions {
+    /// The data directory (embedded database, precompile cache).
+    pub data_dir: PathBuf,
+    /// The store URL; SQLite in the data directory when `None`.
+    pub database_url: Option<String>,
+    /// How the engine is built.
+    pub engine: EngineSettings,
+    /// A project file to deploy before serving.
+    pub deploy: Option<PathBuf>,
+    /// How action packages are built.
+    pub build: BuildOptions,
+}
+
+impl BootOptions {
+    /// Defaults for `data_dir`: SQLite there, cache there, nothing to deploy.
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self {
+            engine: EngineSettings::new(data_dir.join("cache")),
+            data_dir,
+            database_url: None,
+            deploy: None,
+            build: BuildOptions::default(),
+        }
+    }
+}
+
+/// Why Fusio could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BootError {
+    /// The store is unusable.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The runtime could not start.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    /// The deployed revision could not be loaded.
+    #[error("cannot load the deployed revision: {0}")]
+    Snapshot(#[from] SnapshotError),
+    /// The project file was refused.
+    #[error(transparent)]
+    Project(#[from] ProjectError),
+}
+
+/// Opens and migrates the store, creates the runtime, loads the deployed
+/// revision and deploys `options.deploy` when given.
+pub async fn boot(options: &BootOptions) -> Result<AppState, BootError> {
+    let store = Store::open(options.database_url.as_deref(), &options.data_dir).await?;
+    store.migrate().await?;
+    let runtime = Runtime::new(options.engine.clone())?;
+    tracing::info!(
+        store = ?store.backend(),
+        allocator = ?runtime.pooling(),
+        "runtime ready"
+    );
+    let live = Arc::new(LiveSnapshot::default());
+    let stored = store.current().await?;
+    if stored.revision > 0 {
+        live.swap(snapshot::from_store(&runtime, &store, &stored).await?);
+    }
+    if let Some(file) = &options.deploy {
+        let prepared = project::prepare(file, &runtime, &options.build).await?;
+        let revision = project::apply(prepared, &store, &live).await?;
+        tracing::info!(file = %file.display(), revision, "project deployed");
+    }
+    Ok(AppState { runtime, store, live })
+}
+
+/// Serves `state` on `listen` until Ctrl-C or SIGTERM.
+pub async fn serve(state: AppState, listen: SocketAddr) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    tracing::info!(address = %listener.local_addr()?, "listening");
+    let store = state.store.clone();
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,139 @@
+//! The system store: sqlx over SQLite (embedded default, WAL) or PostgreSQL,
+//! with migrations compiled into the binary. Queries use `$n` placeholders,
+//! which both backends accept through sqlx's `Any` driver.
+
+mod components;
+pub use components::sha256_hex;
+mod deploy;
+pub mod model;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+use std::path::Path;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Which database engine holds the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// A file in the data directory: one binary just works.
+    Sqlite,
+    /// A server shared by several nodes.
+    Postgres,
+}
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The URL names no supported database.
+    #[error("unsupported database URL `{0}`: use sqlite://… or postgres://…")]
+    UnsupportedUrl(String),
+    /// The database could not be reached or opened.
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[source] sqlx::Error),
+    /// A migration failed.
+    #[error("the store migrations failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A query failed.
+    #[error("a store query failed: {0}")]
+    Query(#[from] sqlx::Error),
+    /// Stored data that this version cannot read.
+    #[error("the store holds unreadable data: {0}")]
+    Corrupt(String),
+    /// A component that should be stored is not.
+    #[error("the component {0} is not in the store")]
+    MissingComponent(String),
+    /// The data directory cannot be created.
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// What the file system said.
+        source: std::io::Error,
+    },
+}
+
+/// The system store. Cheap to clone (a pool handle).
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens `url`, or the SQLite file `fusio.db` in `data_dir` when `url` is
+    /// `None` (creating the directory and the file).
+    pub async fn open(url: Option<&str>, data_dir: &Path) -> Result<Self, StoreError> {
+        match url {
+            Some(url) => Self::connect(url).await,
+            None => {
+                std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+                    path: data_dir.to_owned(),
+                    source,
+                })?;
+                let file = data_dir.join("fusio.db");
+                Self::connect(&format!("sqlite://{}?mode=rwc", file.display())).await
+            }
+        }
+    }
+
+    /// Connects to a `sqlite://` or `postgres://` URL.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await
+            .map_err(StoreError::Connect)?;
+        Ok(Self { pool, backend })
+    }
+
+    /// Applies every pending migration of this backend.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Which engine holds the store.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Answers whether the database is reachable.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes every connection; waits for checked-out ones.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn now() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}

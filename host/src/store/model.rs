@@ -1,0 +1,44 @@
+//! The deployed project as the store keeps it: plain records that validation
+//! produces, the store writes in one transaction, and the snapshot loads.
+
+use crate::runtime::ActionSpec;
+
+/// A whole deployable project: every action and every route.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Project {
+    /// Actions, each with its component's sha256.
+    pub actions: Vec<ActionSpec>,
+    /// Routes in declaration order.
+    pub routes: Vec<RouteRecord>,
+}
+
+/// One route: a path, its version and its methods.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteRecord {
+    /// The path in Fusio's syntax, e.g. `/todo/:id`.
+    pub path: String,
+    /// The route version served.
+    pub version: u32,
+    /// The methods the route answers.
+    pub methods: Vec<MethodRecord>,
+}
+
+/// One method of a route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MethodRecord {
+    /// Upper-case HTTP method.
+    pub method: String,
+    /// The name of the action that answers it.
+    pub action: String,
+    /// Whether anonymous callers may use it.
+    pub public: bool,
+}
+
+/// A project as stored, with the revision that wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredProject {
+    /// The deploy revision; 0 when nothing was ever deployed.
+    pub revision: i64,
+    /// What is deployed.
+    pub project: Project,
+}

@@ -1,0 +1,13 @@
+//! Loops forever unless `?quick` is given.
+use fusio_sdk::{Error, Request, Response, action};
+
+#[action]
+fn handle(req: Request) -> Result<Response, Error> {
+    if req.query("quick").is_some() {
+        return Ok(Response::text(200, "quick"));
+    }
+    let mut n: u64 = 0;
+    loop {
+        n = std::hint::black_box(n.wrapping_add(1));
+    }
+}
