@@ -1,1 +1,10 @@
+//! Fusio's integration tests: one binary, one module per feature. Most tests
+//! call the router in-process; a few run the `fusio` binary.
 
+mod support;
+
+mod cli;
+mod gateway;
+mod project;
+mod runtime;
+mod store;

@@ -73,7 +73,7 @@ impl GatewayError {
                     InvokeError::PoolExhausted(_) => {
                         tracing::warn!(request_id = rid, action, error = %source, "instance pool exhausted")
                     }
-                    _ => tracing::error!(request_id = rid, action, error = %source, "action failed"),
+                    _ => tracing::error!(request_id = rid, action, error = ?source, "action failed"),
                 }
                 match source {
                     InvokeError::Timeout(limit) => Problem::new(StatusCode::GATEWAY_TIMEOUT)

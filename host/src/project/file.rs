@@ -2,9 +2,49 @@
 //! fits. Unknown and duplicate keys are errors with a line and column.
 
 use serde::Deserialize;
+use serde::de::{MapAccess, Visitor};
 use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 use std::time::Duration;
+
+/// A YAML mapping kept in file order, each key with its line and column, so
+/// errors can point at the key the user wrote.
+#[derive(Debug)]
+pub struct Entries<T>(pub Vec<(Spanned<String>, T)>);
+
+impl<T> Default for Entries<T> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<T> Entries<T> {
+    /// Whether a key is present.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.0.iter().any(|(k, _)| k.value == key)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Entries<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntriesVisitor<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for EntriesVisitor<T> {
+            type Value = Entries<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(Entries(entries))
+            }
+        }
+        deserializer.deserialize_map(EntriesVisitor(PhantomData))
+    }
+}
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
@@ -12,10 +52,10 @@ use std::time::Duration;
 pub struct ProjectFile {
     /// Path → route.
     #[serde(default)]
-    pub routes: BTreeMap<String, Spanned<RouteFile>>,
+    pub routes: Entries<RouteFile>,
     /// Name → action.
     #[serde(default)]
-    pub action: BTreeMap<String, Spanned<ActionFile>>,
+    pub action: Entries<ActionFile>,
 }
 
 /// One route.
@@ -26,7 +66,7 @@ pub struct RouteFile {
     #[serde(default = "first_version")]
     pub version: u32,
     /// Method → what answers it.
-    pub methods: BTreeMap<String, Spanned<MethodFile>>,
+    pub methods: Entries<MethodFile>,
 }
 
 fn first_version() -> u32 {

@@ -124,8 +124,9 @@ pub async fn prepare(file: &Path, runtime: &Runtime, build: &BuildOptions) -> Re
     let mut actions = HashMap::new();
     let mut built: HashMap<PathBuf, Arc<[u8]>> = HashMap::new();
 
-    for (name, entry) in &parsed.action {
-        let location = at(entry.defined);
+    for (key, entry) in &parsed.action.0 {
+        let name = &key.value;
+        let location = at(key.referenced);
         let mut refuse = |reason: String| {
             problems.push(EntryProblem {
                 location,
@@ -139,17 +140,17 @@ pub async fn prepare(file: &Path, runtime: &Runtime, build: &BuildOptions) -> Re
         }
         let defaults = Limits::default();
         let limits = Limits {
-            memory: entry.value.limits.memory.map_or(defaults.memory, |m| m.as_u64()),
-            timeout: entry.value.limits.timeout.unwrap_or(defaults.timeout),
+            memory: entry.limits.memory.map_or(defaults.memory, |m| m.as_u64()),
+            timeout: entry.limits.timeout.unwrap_or(defaults.timeout),
         };
         if limits.timeout.is_zero() || limits.memory == 0 {
             refuse("limits must be greater than zero".into());
             continue;
         }
-        let bytes = match component_bytes(&base.join(&entry.value.component), build, &mut built).await {
+        let bytes = match component_bytes(&base.join(&entry.component), build, &mut built).await {
             Ok(bytes) => bytes,
             Err(reason) => {
-                refuse(format!("component `{}`: {reason}", entry.value.component));
+                refuse(format!("component `{}`: {reason}", entry.component));
                 continue;
             }
         };
@@ -157,7 +158,6 @@ pub async fn prepare(file: &Path, runtime: &Runtime, build: &BuildOptions) -> Re
             name: name.clone(),
             sha256: sha256_hex(&bytes),
             config: entry
-                .value
                 .config
                 .iter()
                 .map(|(k, v)| (k.clone(), file::config_text(v)))
@@ -172,15 +172,16 @@ pub async fn prepare(file: &Path, runtime: &Runtime, build: &BuildOptions) -> Re
             }
             Ok(None) => unreachable!("loading from bytes always answers"),
             Err(SnapshotError::Load { source, .. }) => {
-                refuse(format!("component `{}`: {source}", entry.value.component))
+                refuse(format!("component `{}`: {source}", entry.component))
             }
             Err(other) => refuse(other.to_string()),
         }
     }
 
     let mut route_locations = HashMap::new();
-    for (path, route) in &parsed.routes {
-        let location = at(route.defined);
+    for (key, route) in &parsed.routes.0 {
+        let path = &key.value;
+        let location = at(key.referenced);
         route_locations.insert(path.clone(), location);
         if let Err(err) = RoutePath::parse(path) {
             problems.push(EntryProblem {
@@ -192,13 +193,14 @@ pub async fn prepare(file: &Path, runtime: &Runtime, build: &BuildOptions) -> Re
         }
         let mut record = RouteRecord {
             path: path.clone(),
-            version: route.value.version,
+            version: route.version,
             methods: Vec::new(),
         };
-        for (method, entry) in &route.value.methods {
+        for (key, entry) in &route.methods.0 {
+            let method = &key.value;
             let mut refuse = |reason: String| {
                 problems.push(EntryProblem {
-                    location: at(entry.defined),
+                    location: at(key.referenced),
                     entry: format!("routes.{path:?}.methods.{method}"),
                     reason,
                 })
@@ -207,14 +209,14 @@ pub async fn prepare(file: &Path, runtime: &Runtime, build: &BuildOptions) -> Re
                 refuse(format!("`{method}` is not an HTTP method (write it in upper case, e.g. GET)"));
                 continue;
             }
-            if !parsed.action.contains_key(&entry.value.action) {
-                refuse(format!("the action `{}` is not defined under `action:`", entry.value.action));
+            if !parsed.action.contains_key(&entry.action) {
+                refuse(format!("the action `{}` is not defined under `action:`", entry.action));
                 continue;
             }
             record.methods.push(MethodRecord {
                 method: method.clone(),
-                action: entry.value.action.clone(),
-                public: entry.value.public,
+                action: entry.action.clone(),
+                public: entry.public,
             });
         }
         project.routes.push(record);

@@ -91,7 +91,8 @@ fn forward_output(store: &Store<HostState>, action: &str, request_id: &str) {
     for (stream, bytes) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
         if !bytes.is_empty() {
             let text = String::from_utf8_lossy(bytes);
-            tracing::warn!(target: "fusio::action", request_id, action, stream, "{}", text.trim_end());
+            // Debug formatting keeps a multi-line panic message on one line.
+            tracing::warn!(target: "fusio::action", request_id, action, stream, output = ?text.trim_end(), "the action wrote to {stream}");
         }
     }
 }

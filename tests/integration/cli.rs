@@ -1,0 +1,135 @@
+//! The `fusio` binary as a user runs it.
+
+use crate::support::guests::{build_target_dir, root};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn fusio() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_fusio"));
+    command.env_remove("FUSIO_DATABASE_URL").env_remove("FUSIO_LISTEN");
+    command
+}
+
+/// Kills the server when the test ends, however it ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `fusio serve` on a free port and answers the server and its address.
+fn serve(args: &[&str], data_dir: &std::path::Path) -> (Server, String) {
+    let mut child = fusio()
+        .arg("serve")
+        .args(["--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .arg("--build-target-dir")
+        .arg(build_target_dir("examples"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("fusio starts");
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let deadline = Instant::now() + Duration::from_secs(300);
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("log line");
+        if let Some(address) = line.split("address=").nth(1) {
+            return (server, address.trim().to_owned());
+        }
+        assert!(Instant::now() < deadline, "fusio did not start listening");
+    }
+    panic!("fusio exited before listening");
+}
+
+#[tokio::test]
+async fn the_example_project_serves_hello_from_its_component() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = root().join("fusio.yml");
+    let (_server, address) = serve(&["--deploy", project.to_str().unwrap()], dir.path());
+    let response = reqwest::get(format!("http://{address}/hello")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert!(response.headers().contains_key("x-request-id"));
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({ "message": "Hello World!" }));
+    let body: serde_json::Value = reqwest::get(format!("http://{address}/hello?name=Ada"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["message"], "Hello Ada!");
+    assert!(dir.path().join("fusio.db").is_file(), "the embedded store was created");
+}
+
+#[test]
+fn version_prints_the_version() {
+    let output = fusio().arg("version").output().unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        format!("fusio {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn serve_help_documents_every_option_with_its_environment_variable() {
+    let output = fusio().args(["serve", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    for variable in [
+        "FUSIO_LISTEN",
+        "FUSIO_DATA_DIR",
+        "FUSIO_DATABASE_URL",
+        "FUSIO_DEPLOY",
+        "FUSIO_MAX_INSTANCES",
+        "FUSIO_MAX_ACTION_MEMORY",
+        "FUSIO_NO_POOLING",
+        "FUSIO_BUILD_TARGET_DIR",
+        "FUSIO_LOG",
+    ] {
+        assert!(help.contains(variable), "`{variable}` missing from:\n{help}");
+    }
+    assert!(help.contains("[default: 0.0.0.0:8080]"), "{help}");
+}
+
+#[test]
+fn migrate_creates_the_embedded_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let output = fusio().arg("migrate").arg("--data-dir").arg(&data).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(data.join("fusio.db").is_file());
+}
+
+#[test]
+fn errors_exit_with_2_and_say_why() {
+    let output = fusio()
+        .args(["migrate", "--database", "mysql://nowhere/db"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unsupported database URL `mysql://nowhere/db`"), "{stderr}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.yml");
+    std::fs::write(&file, "routes:\n  /backend:\n    methods:\n      GET: { action: x }\n").unwrap();
+    let output = fusio()
+        .arg("serve")
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .arg("--deploy")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("broken.yml:"), "{stderr}");
+    assert!(stderr.contains("reserved"), "{stderr}");
+}

@@ -1,0 +1,130 @@
+//! The request path through the gateway: routing, what reaches the guest,
+//! and how its answers and errors become HTTP.
+
+use crate::support::{Backend, TestApp};
+use axum::body::Body;
+use http::Request;
+
+const ECHO: &str = r#"
+routes:
+  /echo/:id/$year<[0-9]+>/*rest:
+    version: 3
+    methods:
+      GET: { action: echo, public: true }
+      POST: { action: echo, public: true }
+  /private:
+    methods:
+      GET: { action: echo }
+action:
+  echo:
+    component: "{guest:echo}"
+    config:
+      greeting: Hi
+      answer: 42
+      tags: [a, b]
+"#;
+
+#[tokio::test]
+async fn uri_params_query_headers_and_body_reach_the_guest() {
+    let app = TestApp::start(Backend::Sqlite, ECHO).await;
+    let response = app
+        .send(
+            Request::post("/echo/a%20b/2024/x/y.txt?q=one&q=two&name=J%C3%BCrgen")
+                .header("X-Test", "present")
+                .body(Body::from("hello body"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    let got = response.json();
+    assert_eq!(got["method"], "POST");
+    assert_eq!(got["path"], "/echo/a%20b/2024/x/y.txt");
+    assert_eq!(
+        got["uriParams"],
+        serde_json::json!([["id", "a b"], ["year", "2024"], ["rest", "x/y.txt"]])
+    );
+    assert_eq!(got["query"], serde_json::json!([["q", "one"], ["q", "two"], ["name", "Jürgen"]]));
+    assert_eq!(got["headers"]["x-test"], "present");
+    assert_eq!(got["body"], "hello body");
+    assert_eq!(got["context"]["route"], "/echo/:id/$year<[0-9]+>/*rest");
+    assert_eq!(got["context"]["version"], 3);
+    assert_eq!(got["context"]["requestId"], response.request_id());
+    assert_eq!(
+        got["config"],
+        serde_json::json!([["answer", "42"], ["greeting", "Hi"], ["tags", "[\"a\",\"b\"]"]])
+    );
+}
+
+#[tokio::test]
+async fn a_regex_placeholder_that_does_not_match_is_not_found() {
+    let app = TestApp::start(Backend::Sqlite, ECHO).await;
+    app.get("/echo/a/20x4/rest").await.assert_problem(404);
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_are_problems() {
+    let app = TestApp::start(Backend::Sqlite, ECHO).await;
+    let problem = app.get("/nothing/here").await.assert_problem(404);
+    assert_eq!(problem["title"], "Not Found");
+    let response = app
+        .send(Request::delete("/echo/1/2024/x").body(Body::empty()).unwrap())
+        .await;
+    response.assert_problem(405);
+    assert_eq!(response.header("allow"), Some("GET, POST"));
+}
+
+#[tokio::test]
+async fn reserved_system_paths_never_reach_the_gateway_routes() {
+    let app = TestApp::start(Backend::Sqlite, ECHO).await;
+    let health = app.get("/system/health").await;
+    assert_eq!(health.status, 200);
+    assert_eq!(health.json()["status"], "ok");
+    assert_eq!(health.json()["revision"], 1);
+    assert!(health.header("x-request-id").is_some());
+}
+
+#[tokio::test]
+async fn a_non_public_route_needs_a_token() {
+    let app = TestApp::start(Backend::Sqlite, ECHO).await;
+    let response = app.get("/private").await;
+    response.assert_problem(401);
+    assert_eq!(response.header("www-authenticate"), Some("Bearer"));
+}
+
+#[tokio::test]
+async fn a_client_request_id_is_kept() {
+    let app = TestApp::start(Backend::Sqlite, ECHO).await;
+    let response = app
+        .send(
+            Request::get("/echo/1/2024/x")
+                .header("x-request-id", "client-chosen-id")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(response.request_id(), "client-chosen-id");
+    assert_eq!(response.json()["context"]["requestId"], "client-chosen-id");
+}
+
+#[tokio::test]
+async fn action_errors_map_to_their_status() {
+    let app = TestApp::start(Backend::Sqlite, ECHO).await;
+    let problem = app.get("/echo/1/2024/x?fail=bad-request").await.assert_problem(400);
+    assert_eq!(problem["detail"], "you asked for it");
+
+    let response = app.get("/echo/1/2024/x?fail=internal").await;
+    let problem = response.assert_problem(500);
+    assert!(!response.text().contains("secret internal detail"), "{problem}");
+
+    let problem = app.get("/echo/1/2024/x?fail=custom").await.assert_problem(418);
+    assert_eq!(problem["title"], "I'm a teapot");
+    assert_eq!(problem["detail"], "short and stout");
+}
+
+#[tokio::test]
+async fn an_invalid_response_header_is_a_500() {
+    let app = TestApp::start(Backend::Sqlite, ECHO).await;
+    let response = app.get("/echo/1/2024/x?header=invalid").await;
+    response.assert_problem(500);
+    assert!(!response.text().contains("bad header"));
+}

@@ -1,0 +1,146 @@
+//! An in-process Fusio: booted on a test store in a temporary directory,
+//! called through the router with `oneshot`, no socket involved.
+
+use super::db::{Backend, TestDb};
+use super::{guests, logs};
+use axum::Router;
+use axum::body::Body;
+use fusio::app::{AppState, router};
+use fusio::server::{BootOptions, boot};
+use http::{HeaderMap, Request, StatusCode};
+use http_body_util::BodyExt;
+use std::path::{Path, PathBuf};
+use tower::ServiceExt;
+
+/// A booted app with its directory and store.
+pub struct TestApp {
+    /// The app's state (runtime, store, live snapshot).
+    pub state: AppState,
+    /// The options it was booted with, to boot again ("restart").
+    pub options: BootOptions,
+    /// The data directory and project files.
+    pub dir: tempfile::TempDir,
+    db: TestDb,
+}
+
+/// A response with its body read.
+#[derive(Debug)]
+pub struct TestResponse {
+    /// The status.
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    /// The body as JSON; panics with the body text when it is not.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `X-Request-Id` header, which every response carries.
+    pub fn request_id(&self) -> String {
+        self.header("x-request-id").expect("every response has X-Request-Id").to_owned()
+    }
+
+    /// Asserts a problem+json error with `status` that carries the request id.
+    pub fn assert_problem(&self, status: u16) -> serde_json::Value {
+        assert_eq!(self.status.as_u16(), status, "expected status {status}, got {}: {}", self.status, self.text());
+        assert_eq!(self.header("content-type"), Some("application/problem+json"));
+        let problem = self.json();
+        assert_eq!(problem["status"], status);
+        assert_eq!(problem["requestId"], self.request_id(), "the problem names the request id");
+        problem
+    }
+}
+
+/// Writes `yaml` as `fusio.yml` in `dir`, with `{guest:NAME}` replaced by the
+/// path of that guest component.
+pub fn write_project(dir: &Path, yaml: &str) -> PathBuf {
+    let mut text = yaml.to_owned();
+    while let Some(start) = text.find("{guest:") {
+        let end = start + text[start..].find('}').expect("closing brace");
+        let name = &text[start + 7..end];
+        let path = guests::guest(name);
+        text.replace_range(start..=end, &path.display().to_string());
+    }
+    let file = dir.join("fusio.yml");
+    std::fs::write(&file, text).expect("write fusio.yml");
+    file
+}
+
+/// Options for a test app in `dir`, sharing the compiled-component cache of
+/// the whole test run unless the test needs its own.
+pub fn options(dir: &Path, db: &TestDb) -> BootOptions {
+    let mut options = BootOptions::new(dir.join("data"));
+    options.database_url = db.url.clone();
+    options.engine.cache_dir = guests::build_target_dir("cwasm-cache");
+    options.build.target_dir = Some(guests::build_target_dir("examples"));
+    options
+}
+
+impl TestApp {
+    /// Boots on `backend` and deploys `yaml` (see [`write_project`]).
+    pub async fn start(backend: Backend, yaml: &str) -> Self {
+        Self::start_with(backend, yaml, |_| {}).await
+    }
+
+    /// Like [`TestApp::start`], with a chance to change the boot options.
+    pub async fn start_with(backend: Backend, yaml: &str, tweak: impl FnOnce(&mut BootOptions)) -> Self {
+        logs::install();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = TestDb::new(backend, dir.path()).await;
+        let mut options = options(dir.path(), &db);
+        options.deploy = Some(write_project(dir.path(), yaml));
+        tweak(&mut options);
+        let state = boot(&options).await.unwrap_or_else(|e| panic!("boot failed: {e}"));
+        Self { state, options, dir, db }
+    }
+
+    /// Boots a second app on the same directory and store: a restart.
+    pub async fn restart(self, deploy: bool) -> Self {
+        let Self { state, mut options, dir, db } = self;
+        state.store.close().await;
+        drop(state);
+        if !deploy {
+            options.deploy = None;
+        }
+        let state = boot(&options).await.unwrap_or_else(|e| panic!("restart failed: {e}"));
+        Self { state, options, dir, db }
+    }
+
+    /// The router over this app's state.
+    pub fn router(&self) -> Router {
+        router(self.state.clone())
+    }
+
+    /// Sends `request` through the router.
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = self.router().oneshot(request).await.expect("the router is infallible");
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.expect("body").to_bytes().to_vec();
+        TestResponse {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        }
+    }
+
+    /// `GET uri`.
+    pub async fn get(&self, uri: &str) -> TestResponse {
+        self.send(Request::get(uri).body(Body::empty()).unwrap()).await
+    }
+}
