@@ -18,7 +18,10 @@ fn main() -> ExitCode {
         .with_env_filter(filter)
         .with_ansi(std::io::stdout().is_terminal())
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("fusio: cannot start the async runtime: {err}");
@@ -42,7 +45,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Migrate(args) => migrate(&args).await,
         Command::Serve(args) => {
-            let state = boot(&boot_options(&args)).await.context("fusio could not start")?;
+            let state = boot(&boot_options(&args))
+                .await
+                .context("fusio could not start")?;
             serve(state, args.listen)
                 .await
                 .with_context(|| format!("cannot serve on {}", args.listen))
@@ -54,7 +59,10 @@ async fn migrate(args: &StoreArgs) -> anyhow::Result<()> {
     let store = Store::open(args.database_url.as_deref(), &args.data_dir)
         .await
         .context("cannot open the system store")?;
-    store.migrate().await.context("cannot migrate the system store")?;
+    store
+        .migrate()
+        .await
+        .context("cannot migrate the system store")?;
     store.close().await;
     println!("the system store is up to date");
     Ok(())

@@ -76,7 +76,11 @@ pub async fn boot(options: &BootOptions) -> Result<AppState, BootError> {
         let revision = project::apply(prepared, &store, &live).await?;
         tracing::info!(file = %file.display(), revision, "project deployed");
     }
-    Ok(AppState { runtime, store, live })
+    Ok(AppState {
+        runtime,
+        store,
+        live,
+    })
 }
 
 /// Serves `state` on `listen` until Ctrl-C or SIGTERM.
@@ -97,7 +101,9 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             signal.recv().await;
         }
     };

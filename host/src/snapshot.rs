@@ -105,14 +105,13 @@ pub fn assemble(
                     path: route.path.clone(),
                     method: record.method.clone(),
                 })?;
-            let action = actions
-                .get(&record.action)
-                .cloned()
-                .ok_or_else(|| SnapshotError::UnknownAction {
+            let action = actions.get(&record.action).cloned().ok_or_else(|| {
+                SnapshotError::UnknownAction {
                     path: route.path.clone(),
                     method: record.method.clone(),
                     action: record.action.clone(),
-                })?;
+                }
+            })?;
             methods.insert(
                 method,
                 Endpoint {
@@ -150,12 +149,19 @@ pub async fn load_action(
     })
     .await
     .expect("loading an action panicked")
-    .map_err(|source| SnapshotError::Load { action: name, source })
+    .map_err(|source| SnapshotError::Load {
+        action: name,
+        source,
+    })
 }
 
 /// Builds the snapshot of what the store holds, loading every action from
 /// the precompile cache or, on a miss, from the stored component.
-pub async fn from_store(runtime: &Runtime, store: &Store, stored: &StoredProject) -> Result<Snapshot, SnapshotError> {
+pub async fn from_store(
+    runtime: &Runtime,
+    store: &Store,
+    stored: &StoredProject,
+) -> Result<Snapshot, SnapshotError> {
     let mut actions = HashMap::new();
     for spec in &stored.project.actions {
         let loaded = match load_action(runtime, spec.clone(), None).await? {

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 fn fusio() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_fusio"));
-    command.env_remove("FUSIO_DATABASE_URL").env_remove("FUSIO_LISTEN");
+    command
+        .env_remove("FUSIO_DATABASE_URL")
+        .env_remove("FUSIO_LISTEN");
     command
 }
 
@@ -52,7 +54,9 @@ async fn the_example_project_serves_hello_from_its_component() {
     let dir = tempfile::tempdir().unwrap();
     let project = root().join("fusio.yml");
     let (_server, address) = serve(&["--deploy", project.to_str().unwrap()], dir.path());
-    let response = reqwest::get(format!("http://{address}/hello")).await.unwrap();
+    let response = reqwest::get(format!("http://{address}/hello"))
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/json");
     assert!(response.headers().contains_key("x-request-id"));
@@ -65,7 +69,21 @@ async fn the_example_project_serves_hello_from_its_component() {
         .await
         .unwrap();
     assert_eq!(body["message"], "Hello Ada!");
-    assert!(dir.path().join("fusio.db").is_file(), "the embedded store was created");
+    // The README's tour: examples/greet.
+    let body: serde_json::Value = reqwest::get(format!("http://{address}/greet/Ada?loud"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["message"], "HELLO ADA!");
+    let missing = reqwest::get(format!("http://{address}/greet")).await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_eq!(missing.headers()["content-type"], "application/problem+json");
+    assert!(
+        dir.path().join("fusio.db").is_file(),
+        "the embedded store was created"
+    );
 }
 
 #[test]
@@ -93,7 +111,10 @@ fn serve_help_documents_every_option_with_its_environment_variable() {
         "FUSIO_BUILD_TARGET_DIR",
         "FUSIO_LOG",
     ] {
-        assert!(help.contains(variable), "`{variable}` missing from:\n{help}");
+        assert!(
+            help.contains(variable),
+            "`{variable}` missing from:\n{help}"
+        );
     }
     assert!(help.contains("[default: 0.0.0.0:8080]"), "{help}");
 }
@@ -102,8 +123,17 @@ fn serve_help_documents_every_option_with_its_environment_variable() {
 fn migrate_creates_the_embedded_store() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let output = fusio().arg("migrate").arg("--data-dir").arg(&data).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = fusio()
+        .arg("migrate")
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(data.join("fusio.db").is_file());
 }
 
@@ -115,11 +145,18 @@ fn errors_exit_with_2_and_say_why() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("unsupported database URL `mysql://nowhere/db`"), "{stderr}");
+    assert!(
+        stderr.contains("unsupported database URL `mysql://nowhere/db`"),
+        "{stderr}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("broken.yml");
-    std::fs::write(&file, "routes:\n  /backend:\n    methods:\n      GET: { action: x }\n").unwrap();
+    std::fs::write(
+        &file,
+        "routes:\n  /backend:\n    methods:\n      GET: { action: x }\n",
+    )
+    .unwrap();
     let output = fusio()
         .arg("serve")
         .arg("--data-dir")

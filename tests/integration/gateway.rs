@@ -43,7 +43,10 @@ async fn uri_params_query_headers_and_body_reach_the_guest() {
         got["uriParams"],
         serde_json::json!([["id", "a b"], ["year", "2024"], ["rest", "x/y.txt"]])
     );
-    assert_eq!(got["query"], serde_json::json!([["q", "one"], ["q", "two"], ["name", "Jürgen"]]));
+    assert_eq!(
+        got["query"],
+        serde_json::json!([["q", "one"], ["q", "two"], ["name", "Jürgen"]])
+    );
     assert_eq!(got["headers"]["x-test"], "present");
     assert_eq!(got["body"], "hello body");
     assert_eq!(got["context"]["route"], "/echo/:id/$year<[0-9]+>/*rest");
@@ -51,7 +54,11 @@ async fn uri_params_query_headers_and_body_reach_the_guest() {
     assert_eq!(got["context"]["requestId"], response.request_id());
     assert_eq!(
         got["config"],
-        serde_json::json!([["answer", "42"], ["greeting", "Hi"], ["tags", "[\"a\",\"b\"]"]])
+        serde_json::json!([
+            ["answer", "42"],
+            ["greeting", "Hi"],
+            ["tags", "[\"a\",\"b\"]"]
+        ])
     );
 }
 
@@ -67,7 +74,11 @@ async fn unknown_paths_and_methods_are_problems() {
     let problem = app.get("/nothing/here").await.assert_problem(404);
     assert_eq!(problem["title"], "Not Found");
     let response = app
-        .send(Request::delete("/echo/1/2024/x").body(Body::empty()).unwrap())
+        .send(
+            Request::delete("/echo/1/2024/x")
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     response.assert_problem(405);
     assert_eq!(response.header("allow"), Some("GET, POST"));
@@ -109,14 +120,23 @@ async fn a_client_request_id_is_kept() {
 #[tokio::test]
 async fn action_errors_map_to_their_status() {
     let app = TestApp::start(Backend::Sqlite, ECHO).await;
-    let problem = app.get("/echo/1/2024/x?fail=bad-request").await.assert_problem(400);
+    let problem = app
+        .get("/echo/1/2024/x?fail=bad-request")
+        .await
+        .assert_problem(400);
     assert_eq!(problem["detail"], "you asked for it");
 
     let response = app.get("/echo/1/2024/x?fail=internal").await;
     let problem = response.assert_problem(500);
-    assert!(!response.text().contains("secret internal detail"), "{problem}");
+    assert!(
+        !response.text().contains("secret internal detail"),
+        "{problem}"
+    );
 
-    let problem = app.get("/echo/1/2024/x?fail=custom").await.assert_problem(418);
+    let problem = app
+        .get("/echo/1/2024/x?fail=custom")
+        .await
+        .assert_problem(418);
     assert_eq!(problem["title"], "I'm a teapot");
     assert_eq!(problem["detail"], "short and stout");
 }

@@ -33,20 +33,29 @@ fn has_location(message: &str, name: &str) -> bool {
     message.match_indices(name).any(|(i, _)| {
         let mut parts = message[i + name.len()..].split(':');
         parts.next() == Some("")
-            && parts.next().is_some_and(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()))
-            && parts.next().is_some_and(|c| c.starts_with(|ch: char| ch.is_ascii_digit()))
+            && parts
+                .next()
+                .is_some_and(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()))
+            && parts
+                .next()
+                .is_some_and(|c| c.starts_with(|ch: char| ch.is_ascii_digit()))
     })
 }
 
 fn expectations(text: &str) -> Vec<&str> {
-    text.lines().filter_map(|l| l.strip_prefix("# expect: ")).collect()
+    text.lines()
+        .filter_map(|l| l.strip_prefix("# expect: "))
+        .collect()
 }
 
 async fn every_invalid_file_is_refused_and_changes_nothing(backend: Backend) {
     let app = TestApp::start(backend, VALID).await;
     let corpus = corpus_dir(app.dir.path());
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/projects/invalid");
-    let mut cases: Vec<_> = std::fs::read_dir(&source).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut cases: Vec<_> = std::fs::read_dir(&source)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     cases.sort();
     assert!(cases.len() >= 12, "the corpus has {} files", cases.len());
     let mut failures = Vec::new();
@@ -62,10 +71,14 @@ async fn every_invalid_file_is_refused_and_changes_nothing(backend: Backend) {
             Err(err) => {
                 let message = err.to_string();
                 if !message.contains(name) {
-                    failures.push(format!("{name}: the message does not name the file:\n{message}"));
+                    failures.push(format!(
+                        "{name}: the message does not name the file:\n{message}"
+                    ));
                 }
                 if !has_location(&message, name) && !message.contains("line ") {
-                    failures.push(format!("{name}: the message has no line/column:\n{message}"));
+                    failures.push(format!(
+                        "{name}: the message has no line/column:\n{message}"
+                    ));
                 }
                 for want in expected {
                     if !message.contains(want) {
@@ -76,8 +89,16 @@ async fn every_invalid_file_is_refused_and_changes_nothing(backend: Backend) {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    assert_eq!(app.state.store.current().await.unwrap().revision, 1, "the store changed");
-    assert_eq!(app.state.live.current().revision, 1, "the served snapshot changed");
+    assert_eq!(
+        app.state.store.current().await.unwrap().revision,
+        1,
+        "the store changed"
+    );
+    assert_eq!(
+        app.state.live.current().revision,
+        1,
+        "the served snapshot changed"
+    );
     assert_eq!(app.get("/echo").await.status, 200);
 }
 
@@ -92,9 +113,15 @@ async fn a_refused_file_at_boot_stops_the_start_and_keeps_the_stored_revision(ba
     .unwrap();
     let mut options = app.options.clone();
     options.deploy = Some(bad);
-    let err = fusio::server::boot(&options).await.err().expect("boot refuses the file");
+    let err = fusio::server::boot(&options)
+        .await
+        .err()
+        .expect("boot refuses the file");
     let message = err.to_string();
-    assert!(message.contains("reserved.yml:2:3: routes.\"/system/x\""), "{message}");
+    assert!(
+        message.contains("reserved.yml:2:3: routes.\"/system/x\""),
+        "{message}"
+    );
     assert!(message.contains("`/system` is reserved"), "{message}");
     let stored = app.state.store.current().await.unwrap();
     assert_eq!(stored.revision, 1);

@@ -46,7 +46,9 @@ async fn a_guest_that_loops_forever_times_out_while_others_are_served() {
         let app_router = router.clone();
         async move {
             use tower::ServiceExt;
-            let request = http::Request::get("/spin").body(axum::body::Body::empty()).unwrap();
+            let request = http::Request::get("/spin")
+                .body(axum::body::Body::empty())
+                .unwrap();
             let response = app_router.oneshot(request).await.unwrap();
             (response.status(), started.elapsed())
         }
@@ -59,16 +61,29 @@ async fn a_guest_that_loops_forever_times_out_while_others_are_served() {
         assert_eq!(response.status, 200);
         served += 1;
     }
-    assert!(served >= 5, "only {served} requests were served while the guest looped");
+    assert!(
+        served >= 5,
+        "only {served} requests were served while the guest looped"
+    );
     let (status, elapsed) = spinning.await.unwrap();
     assert_eq!(status, 504);
-    assert!(elapsed >= Duration::from_millis(700), "stopped early: {elapsed:?}");
-    assert!(elapsed <= Duration::from_millis(800), "504 came {elapsed:?} after the request, limit 700ms + 100ms");
+    assert!(
+        elapsed >= Duration::from_millis(700),
+        "stopped early: {elapsed:?}"
+    );
+    assert!(
+        elapsed <= Duration::from_millis(800),
+        "504 came {elapsed:?} after the request, limit 700ms + 100ms"
+    );
 
     let response = app.get("/spin").await;
     let problem = response.assert_problem(504);
     assert_eq!(problem["detail"], "the action did not answer within 700ms");
-    assert_eq!(app.get("/spin?quick").await.status, 200, "the next request gets a fresh instance");
+    assert_eq!(
+        app.get("/spin?quick").await.status,
+        200,
+        "the next request gets a fresh instance"
+    );
 }
 
 #[tokio::test]
@@ -77,7 +92,10 @@ async fn a_guest_that_grows_past_its_memory_cap_gets_500_and_the_next_request_su
     let response = app.get("/oom?grow").await;
     response.assert_problem(500);
     let logged = logs::lines_with(&response.request_id());
-    assert!(logged.iter().any(|l| l.contains("action failed")), "{logged:#?}");
+    assert!(
+        logged.iter().any(|l| l.contains("action failed")),
+        "{logged:#?}"
+    );
     let next = app.get("/oom").await;
     assert_eq!(next.status, 200);
     assert_eq!(next.text(), "small");
@@ -88,10 +106,19 @@ async fn a_panicking_guest_gets_a_problem_without_the_panic_text_which_goes_to_t
     let app = TestApp::start(Backend::Sqlite, GUESTS).await;
     let response = app.get("/panic?token=s3cr3t").await;
     let problem = response.assert_problem(500);
-    assert!(!response.text().contains("s3cr3t"), "the panic text leaked: {problem}");
-    assert!(!response.text().contains("panic"), "the panic leaked: {problem}");
+    assert!(
+        !response.text().contains("s3cr3t"),
+        "the panic text leaked: {problem}"
+    );
+    assert!(
+        !response.text().contains("panic"),
+        "the panic leaked: {problem}"
+    );
     let logged = logs::lines_with(&response.request_id()).join("\n");
-    assert!(logged.contains("guest panic with secret s3cr3t"), "log lines: {logged}");
+    assert!(
+        logged.contains("guest panic with secret s3cr3t"),
+        "log lines: {logged}"
+    );
     assert!(logged.contains("action=\"panic\""), "log lines: {logged}");
 }
 
@@ -100,18 +127,27 @@ async fn every_request_gets_a_fresh_instance() {
     let app = TestApp::start(Backend::Sqlite, GUESTS).await;
     for _ in 0..5 {
         let response = app.get("/counter").await;
-        assert_eq!(response.json()["calls"], 1, "a global survived between requests");
+        assert_eq!(
+            response.json()["calls"],
+            1,
+            "a global survived between requests"
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_instance_pool_answers_503_with_retry_after() {
-    let app = TestApp::start_with(Backend::Sqlite, GUESTS, |options| options.engine.max_instances = 1).await;
+    let app = TestApp::start_with(Backend::Sqlite, GUESTS, |options| {
+        options.engine.max_instances = 1
+    })
+    .await;
     assert_eq!(app.state.runtime.pooling(), PoolingMode::Pooling);
     let router = app.router();
     let spinning = tokio::spawn(async move {
         use tower::ServiceExt;
-        let request = http::Request::get("/spin").body(axum::body::Body::empty()).unwrap();
+        let request = http::Request::get("/spin")
+            .body(axum::body::Body::empty())
+            .unwrap();
         router.oneshot(request).await.unwrap().status()
     });
     tokio::time::sleep(Duration::from_millis(150)).await;
@@ -128,6 +164,12 @@ async fn guest_log_entries_carry_the_request_id_and_action() {
     let response = app.get("/echo").await;
     let logged = logs::lines_with(&response.request_id()).join("\n");
     assert!(logged.contains("echo called"), "{logged}");
-    assert!(logged.contains("action=\"echo\"") || logged.contains("action=echo"), "{logged}");
-    assert!(logged.contains("path=\\\"/echo\\\"") || logged.contains("path=\"/echo\""), "{logged}");
+    assert!(
+        logged.contains("action=\"echo\"") || logged.contains("action=echo"),
+        "{logged}"
+    );
+    assert!(
+        logged.contains("path=\\\"/echo\\\"") || logged.contains("path=\"/echo\""),
+        "{logged}"
+    );
 }

@@ -29,8 +29,16 @@ async fn deploy_is_stored_as_a_revision(backend: Backend) {
     assert_eq!(stored.project.routes[0].path, "/counter");
     assert!(stored.project.routes[0].methods[0].public);
     let bytes = app.state.store.component(&action.sha256).await.unwrap();
-    assert_eq!(sha256_hex(&bytes), action.sha256, "components are content-addressed");
-    app.state.store.migrate().await.expect("migrating twice is a no-op");
+    assert_eq!(
+        sha256_hex(&bytes),
+        action.sha256,
+        "components are content-addressed"
+    );
+    app.state
+        .store
+        .migrate()
+        .await
+        .expect("migrating twice is a no-op");
 }
 
 async fn a_restart_serves_the_stored_revision_from_the_precompile_cache(backend: Backend) {

@@ -10,7 +10,7 @@ use syn::{ItemFn, parse_macro_input};
 /// The function takes a `fusio_sdk::Request` and returns
 /// `Result<fusio_sdk::Response, fusio_sdk::Error>`; a component has exactly one.
 ///
-/// ```ignore
+/// ```text
 /// #[fusio_sdk::action]
 /// fn handle(req: fusio_sdk::Request) -> Result<fusio_sdk::Response, fusio_sdk::Error> {
 ///     Ok(fusio_sdk::Response::text(200, "hi"))

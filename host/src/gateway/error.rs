@@ -55,7 +55,9 @@ impl GatewayError {
     pub fn into_problem(self, request_id: Option<&str>) -> Problem {
         let rid = request_id.unwrap_or_default();
         let problem = match self {
-            Self::NotFound => Problem::new(StatusCode::NOT_FOUND).detail("no route matches this path"),
+            Self::NotFound => {
+                Problem::new(StatusCode::NOT_FOUND).detail("no route matches this path")
+            }
             Self::MethodNotAllowed(allow) => Problem::new(StatusCode::METHOD_NOT_ALLOWED)
                 .detail(format!(
                     "this route answers {}",
@@ -65,22 +67,32 @@ impl GatewayError {
             Self::Unauthorized => Problem::new(StatusCode::UNAUTHORIZED)
                 .detail("this route needs an access token")
                 .header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")),
-            Self::BodyTooLarge => Problem::new(StatusCode::PAYLOAD_TOO_LARGE)
-                .detail(format!("the request body is larger than {} bytes", super::MAX_BODY)),
+            Self::BodyTooLarge => Problem::new(StatusCode::PAYLOAD_TOO_LARGE).detail(format!(
+                "the request body is larger than {} bytes",
+                super::MAX_BODY
+            )),
             Self::Action { action, error } => action_problem(&action, error, rid),
             Self::Invoke { action, source } => {
                 match &source {
                     InvokeError::PoolExhausted(_) => {
                         tracing::warn!(request_id = rid, action, error = %source, "instance pool exhausted")
                     }
-                    _ => tracing::error!(request_id = rid, action, error = ?source, "action failed"),
+                    _ => {
+                        tracing::error!(request_id = rid, action, error = ?source, "action failed")
+                    }
                 }
                 match source {
                     InvokeError::Timeout(limit) => Problem::new(StatusCode::GATEWAY_TIMEOUT)
-                        .detail(format!("the action did not answer within {}", humantime::format_duration(limit))),
+                        .detail(format!(
+                            "the action did not answer within {}",
+                            humantime::format_duration(limit)
+                        )),
                     InvokeError::PoolExhausted(_) => Problem::new(StatusCode::SERVICE_UNAVAILABLE)
                         .detail("the server is at its instance limit; retry shortly")
-                        .header(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS)),
+                        .header(
+                            header::RETRY_AFTER,
+                            HeaderValue::from_static(RETRY_AFTER_SECONDS),
+                        ),
                     InvokeError::Trap(_) | InvokeError::Instantiate(_) => {
                         Problem::new(StatusCode::INTERNAL_SERVER_ERROR)
                             .detail("the action failed; the request id leads to the log entry")
@@ -88,7 +100,12 @@ impl GatewayError {
                 }
             }
             Self::BadResponse { action, reason } => {
-                tracing::error!(request_id = rid, action, reason, "action answered an invalid response");
+                tracing::error!(
+                    request_id = rid,
+                    action,
+                    reason,
+                    "action answered an invalid response"
+                );
                 Problem::new(StatusCode::INTERNAL_SERVER_ERROR)
                     .detail("the action answered an invalid response; the request id leads to the log entry")
             }
@@ -105,11 +122,19 @@ fn action_problem(action: &str, error: ActionError, request_id: &str) -> Problem
         ActionError::NotFound(d) => Problem::new(StatusCode::NOT_FOUND).detail(d),
         ActionError::Conflict(d) => Problem::new(StatusCode::CONFLICT).detail(d),
         ActionError::Internal(d) => {
-            tracing::error!(request_id, action, detail = d, "action reported an internal error");
+            tracing::error!(
+                request_id,
+                action,
+                detail = d,
+                "action reported an internal error"
+            );
             Problem::new(StatusCode::INTERNAL_SERVER_ERROR)
                 .detail("the action failed; the request id leads to the log entry")
         }
-        ActionError::Custom(p) => match StatusCode::from_u16(p.status).ok().filter(|s| s.as_u16() >= 400) {
+        ActionError::Custom(p) => match StatusCode::from_u16(p.status)
+            .ok()
+            .filter(|s| s.as_u16() >= 400)
+        {
             Some(status) => {
                 let problem = Problem::new(status).title(p.title);
                 match p.detail {
@@ -118,7 +143,12 @@ fn action_problem(action: &str, error: ActionError, request_id: &str) -> Problem
                 }
             }
             None => {
-                tracing::error!(request_id, action, status = p.status, "action answered a custom problem with a non-error status");
+                tracing::error!(
+                    request_id,
+                    action,
+                    status = p.status,
+                    "action answered a custom problem with a non-error status"
+                );
                 Problem::new(StatusCode::INTERNAL_SERVER_ERROR)
                     .detail("the action answered an invalid response; the request id leads to the log entry")
             }

@@ -14,7 +14,10 @@ pub(super) struct Routed<'a> {
 }
 
 /// The WIT request for `request`; reads the body (bounded by [`MAX_BODY`]).
-pub(super) async fn to_wit(request: axum::extract::Request, routed: Routed<'_>) -> Result<Request, GatewayError> {
+pub(super) async fn to_wit(
+    request: axum::extract::Request,
+    routed: Routed<'_>,
+) -> Result<Request, GatewayError> {
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, MAX_BODY)
         .await
@@ -67,10 +70,10 @@ pub(super) fn from_wit(response: Response) -> Result<axum::response::Response, S
     *http.status_mut() = status;
     let headers = http.headers_mut();
     for (name, value) in response.headers {
-        let header_name =
-            HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("`{name}` is not a valid header name"))?;
-        let header_value =
-            HeaderValue::from_str(&value).map_err(|_| format!("the value of header `{name}` is not valid"))?;
+        let header_name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("`{name}` is not a valid header name"))?;
+        let header_value = HeaderValue::from_str(&value)
+            .map_err(|_| format!("the value of header `{name}` is not valid"))?;
         headers.append(header_name, header_value);
     }
     Ok(http)

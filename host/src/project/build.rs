@@ -29,7 +29,9 @@ pub enum BuildError {
         package: PathBuf,
     },
     /// The build succeeded without producing a component.
-    #[error("building {package} produced no .wasm component; is it a `crate-type = [\"cdylib\"]` package?")]
+    #[error(
+        "building {package} produced no .wasm component; is it a `crate-type = [\"cdylib\"]` package?"
+    )]
     NoArtifact {
         /// The package directory.
         package: PathBuf,
@@ -75,7 +77,10 @@ pub async fn build_package(dir: &Path, options: &BuildOptions) -> Result<PathBuf
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|line| serde_json::from_str::<Message>(line).ok())
-        .filter(|m| m.reason == "compiler-artifact" && m.manifest_path.as_deref() == Some(manifest.as_path()))
+        .filter(|m| {
+            m.reason == "compiler-artifact"
+                && m.manifest_path.as_deref() == Some(manifest.as_path())
+        })
         .flat_map(|m| m.filenames)
         .find(|f| f.extension().is_some_and(|e| e == "wasm"))
         .ok_or_else(|| BuildError::NoArtifact {

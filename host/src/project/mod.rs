@@ -108,7 +108,11 @@ fn valid_action_name(name: &str) -> bool {
 }
 
 /// Parses, builds and validates the project in `file`; nothing is stored.
-pub async fn prepare(file: &Path, runtime: &Runtime, build: &BuildOptions) -> Result<Prepared, ProjectError> {
+pub async fn prepare(
+    file: &Path,
+    runtime: &Runtime,
+    build: &BuildOptions,
+) -> Result<Prepared, ProjectError> {
     let text = std::fs::read_to_string(file).map_err(|source| ProjectError::Read {
         file: file.to_owned(),
         source,
@@ -205,12 +209,19 @@ pub async fn prepare(file: &Path, runtime: &Runtime, build: &BuildOptions) -> Re
                     reason,
                 })
             };
-            if http::Method::from_bytes(method.as_bytes()).is_err() || method.chars().any(|c| !c.is_ascii_uppercase()) {
-                refuse(format!("`{method}` is not an HTTP method (write it in upper case, e.g. GET)"));
+            if http::Method::from_bytes(method.as_bytes()).is_err()
+                || method.chars().any(|c| !c.is_ascii_uppercase())
+            {
+                refuse(format!(
+                    "`{method}` is not an HTTP method (write it in upper case, e.g. GET)"
+                ));
                 continue;
             }
             if !parsed.action.contains_key(&entry.action) {
-                refuse(format!("the action `{}` is not defined under `action:`", entry.action));
+                refuse(format!(
+                    "the action `{}` is not defined under `action:`",
+                    entry.action
+                ));
                 continue;
             }
             record.methods.push(MethodRecord {
@@ -266,22 +277,32 @@ async fn component_bytes(
         if !source.join("Cargo.toml").is_file() {
             return Err("the directory has no Cargo.toml".into());
         }
-        build_package(source, build).await.map_err(|e| e.to_string())?
+        build_package(source, build)
+            .await
+            .map_err(|e| e.to_string())?
     } else if source.is_file() {
         source.to_owned()
     } else {
         return Err("no such file or package directory".into());
     };
-    let bytes: Arc<[u8]> = std::fs::read(&wasm).map_err(|e| format!("cannot read {}: {e}", wasm.display()))?.into();
+    let bytes: Arc<[u8]> = std::fs::read(&wasm)
+        .map_err(|e| format!("cannot read {}: {e}", wasm.display()))?
+        .into();
     built.insert(source.to_owned(), bytes.clone());
     Ok(bytes)
 }
 
 /// Stores `prepared` as a new revision and serves it. Answers the revision.
-pub async fn apply(prepared: Prepared, store: &Store, live: &LiveSnapshot) -> Result<i64, ProjectError> {
+pub async fn apply(
+    prepared: Prepared,
+    store: &Store,
+    live: &LiveSnapshot,
+) -> Result<i64, ProjectError> {
     let components: Vec<&[u8]> = prepared.components.iter().map(|c| &c[..]).collect();
     let source = format!("file:{}", prepared.file.display());
-    let revision = store.deploy(&prepared.project, &components, &source).await?;
+    let revision = store
+        .deploy(&prepared.project, &components, &source)
+        .await?;
     let snapshot = snapshot::assemble(revision, &prepared.project, &prepared.actions)
         .expect("a prepared project always assembles");
     live.swap(snapshot);

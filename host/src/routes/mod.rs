@@ -49,10 +49,12 @@ impl<T> RouteTable<T> {
     pub fn build(entries: Vec<(RoutePath, T)>) -> Result<Self, RouteConflict> {
         let mut router = matchit::Router::new();
         for (index, (path, _)) in entries.iter().enumerate() {
-            router.insert(path.pattern(), index).map_err(|err| RouteConflict {
-                path: path.as_str().to_owned(),
-                reason: err.to_string(),
-            })?;
+            router
+                .insert(path.pattern(), index)
+                .map_err(|err| RouteConflict {
+                    path: path.as_str().to_owned(),
+                    reason: err.to_string(),
+                })?;
         }
         Ok(Self { router, entries })
     }
@@ -64,7 +66,12 @@ impl<T> RouteTable<T> {
         let params: Vec<(String, String)> = matched
             .params
             .iter()
-            .map(|(k, v)| (k.to_owned(), percent_decode_str(v).decode_utf8_lossy().into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.to_owned(),
+                    percent_decode_str(v).decode_utf8_lossy().into_owned(),
+                )
+            })
             .collect();
         route.accepts(&params).then_some(RouteMatch {
             path: route,

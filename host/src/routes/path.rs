@@ -40,7 +40,9 @@ pub enum PathError {
     #[error("`/{0}` is reserved for Fusio itself")]
     Reserved(String),
     /// A placeholder name is not an identifier.
-    #[error("`{0}` is not a valid placeholder name (letters, digits and `_`, not starting with a digit)")]
+    #[error(
+        "`{0}` is not a valid placeholder name (letters, digits and `_`, not starting with a digit)"
+    )]
     BadName(String),
     /// `*rest` only fits at the end.
     #[error("the wildcard `*{0}` must be the last segment")]
@@ -101,10 +103,11 @@ impl RoutePath {
                     .strip_suffix('>')
                     .and_then(|s| s.split_once('<'))
                     .ok_or_else(|| PathError::BadName(spec.to_owned()))?;
-                let regex = Regex::new(&format!("^(?:{regex})$")).map_err(|err| PathError::BadRegex {
-                    name: name.to_owned(),
-                    reason: err.to_string(),
-                })?;
+                let regex =
+                    Regex::new(&format!("^(?:{regex})$")).map_err(|err| PathError::BadRegex {
+                        name: name.to_owned(),
+                        reason: err.to_string(),
+                    })?;
                 constraints.push((name.to_owned(), regex));
                 pattern.push_str(&format!("{{{name}}}"));
                 name
@@ -169,13 +172,20 @@ mod tests {
             ("/a/:b/c/:d", "/a/{b}/c/{d}"),
         ];
         for (source, pattern) in cases {
-            assert_eq!(RoutePath::parse(source).unwrap().pattern(), pattern, "{source}");
+            assert_eq!(
+                RoutePath::parse(source).unwrap().pattern(),
+                pattern,
+                "{source}"
+            );
         }
     }
 
     #[test]
     fn refuses_bad_paths() {
-        assert_eq!(RoutePath::parse("todo").unwrap_err(), PathError::NotAbsolute);
+        assert_eq!(
+            RoutePath::parse("todo").unwrap_err(),
+            PathError::NotAbsolute
+        );
         assert_eq!(
             RoutePath::parse("/Backend/x").unwrap_err(),
             PathError::Reserved("backend".into())
@@ -192,7 +202,10 @@ mod tests {
             RoutePath::parse("/a/:id/:id").unwrap_err(),
             PathError::DuplicateName("id".into())
         );
-        assert_eq!(RoutePath::parse("/a/:1x").unwrap_err(), PathError::BadName("1x".into()));
+        assert_eq!(
+            RoutePath::parse("/a/:1x").unwrap_err(),
+            PathError::BadName("1x".into())
+        );
         assert!(matches!(
             RoutePath::parse("/a/$x<[>").unwrap_err(),
             PathError::BadRegex { .. }

@@ -82,7 +82,11 @@ impl PrecompileCache {
                 Some(component)
             }
             Err(err) => {
-                tracing::warn!(sha256, error = format!("{err:#}"), "dropping an unusable precompiled file");
+                tracing::warn!(
+                    sha256,
+                    error = format!("{err:#}"),
+                    "dropping an unusable precompiled file"
+                );
                 let _ = std::fs::remove_file(&path);
                 None
             }
@@ -107,7 +111,9 @@ impl PrecompileCache {
 
     fn write(&self, sha256: &str, component: &Component) -> Result<(), String> {
         let serialized = component.serialize().map_err(|e| format!("{e:#}"))?;
-        let tmp = self.dir.join(format!("{sha256}.{}.tmp", uuid::Uuid::new_v4()));
+        let tmp = self
+            .dir
+            .join(format!("{sha256}.{}.tmp", uuid::Uuid::new_v4()));
         std::fs::write(&tmp, serialized).map_err(|e| e.to_string())?;
         std::fs::rename(&tmp, self.path(sha256)).map_err(|e| e.to_string())
     }

@@ -71,7 +71,9 @@ impl LoadedAction {
 
 impl std::fmt::Debug for LoadedAction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoadedAction").field("spec", &self.spec).finish()
+        f.debug_struct("LoadedAction")
+            .field("spec", &self.spec)
+            .finish()
     }
 }
 
@@ -154,7 +156,8 @@ impl Runtime {
             .linker
             .instantiate_pre(&component)
             .map_err(|err| LoadError::Imports(format!("{err:#}")))?;
-        let pre = ActionPre::new(instance_pre).map_err(|err| LoadError::Exports(format!("{err:#}")))?;
+        let pre =
+            ActionPre::new(instance_pre).map_err(|err| LoadError::Exports(format!("{err:#}")))?;
         let shared = Arc::new(ActionShared {
             name: Arc::from(spec.name.as_str()),
             config: spec.config.clone(),

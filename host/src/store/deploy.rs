@@ -39,7 +39,8 @@ impl Store {
         }
         let now = now();
         for action in &project.actions {
-            let config = serde_json::to_string(&action.config).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let config = serde_json::to_string(&action.config)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             sqlx::query(
                 "INSERT INTO fusio_action (name, component, config, memory_limit, timeout_ms, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
@@ -76,11 +77,13 @@ impl Store {
                 .await?;
             }
         }
-        let row = sqlx::query("INSERT INTO fusio_revision (source, created_at) VALUES ($1, $2) RETURNING id")
-            .bind(source)
-            .bind(&now)
-            .fetch_one(&mut *tx)
-            .await?;
+        let row = sqlx::query(
+            "INSERT INTO fusio_revision (source, created_at) VALUES ($1, $2) RETURNING id",
+        )
+        .bind(source)
+        .bind(&now)
+        .fetch_one(&mut *tx)
+        .await?;
         let revision: i64 = row.try_get(0)?;
         tx.commit().await?;
         Ok(revision)
@@ -129,9 +132,11 @@ impl Store {
                 },
             ));
         }
-        for row in sqlx::query("SELECT route_id, method, action, public FROM fusio_routes_method ORDER BY id")
-            .fetch_all(&mut *conn)
-            .await?
+        for row in sqlx::query(
+            "SELECT route_id, method, action, public FROM fusio_routes_method ORDER BY id",
+        )
+        .fetch_all(&mut *conn)
+        .await?
         {
             let route_id: i64 = row.try_get(0)?;
             let public: i64 = row.try_get(3)?;

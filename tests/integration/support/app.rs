@@ -53,16 +53,31 @@ impl TestResponse {
 
     /// The `X-Request-Id` header, which every response carries.
     pub fn request_id(&self) -> String {
-        self.header("x-request-id").expect("every response has X-Request-Id").to_owned()
+        self.header("x-request-id")
+            .expect("every response has X-Request-Id")
+            .to_owned()
     }
 
     /// Asserts a problem+json error with `status` that carries the request id.
     pub fn assert_problem(&self, status: u16) -> serde_json::Value {
-        assert_eq!(self.status.as_u16(), status, "expected status {status}, got {}: {}", self.status, self.text());
-        assert_eq!(self.header("content-type"), Some("application/problem+json"));
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "expected status {status}, got {}: {}",
+            self.status,
+            self.text()
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json")
+        );
         let problem = self.json();
         assert_eq!(problem["status"], status);
-        assert_eq!(problem["requestId"], self.request_id(), "the problem names the request id");
+        assert_eq!(
+            problem["requestId"],
+            self.request_id(),
+            "the problem names the request id"
+        );
         problem
     }
 }
@@ -99,27 +114,50 @@ impl TestApp {
     }
 
     /// Like [`TestApp::start`], with a chance to change the boot options.
-    pub async fn start_with(backend: Backend, yaml: &str, tweak: impl FnOnce(&mut BootOptions)) -> Self {
+    pub async fn start_with(
+        backend: Backend,
+        yaml: &str,
+        tweak: impl FnOnce(&mut BootOptions),
+    ) -> Self {
         logs::install();
         let dir = tempfile::tempdir().expect("tempdir");
         let db = TestDb::new(backend, dir.path()).await;
         let mut options = options(dir.path(), &db);
         options.deploy = Some(write_project(dir.path(), yaml));
         tweak(&mut options);
-        let state = boot(&options).await.unwrap_or_else(|e| panic!("boot failed: {e}"));
-        Self { state, options, dir, db }
+        let state = boot(&options)
+            .await
+            .unwrap_or_else(|e| panic!("boot failed: {e}"));
+        Self {
+            state,
+            options,
+            dir,
+            db,
+        }
     }
 
     /// Boots a second app on the same directory and store: a restart.
     pub async fn restart(self, deploy: bool) -> Self {
-        let Self { state, mut options, dir, db } = self;
+        let Self {
+            state,
+            mut options,
+            dir,
+            db,
+        } = self;
         state.store.close().await;
         drop(state);
         if !deploy {
             options.deploy = None;
         }
-        let state = boot(&options).await.unwrap_or_else(|e| panic!("restart failed: {e}"));
-        Self { state, options, dir, db }
+        let state = boot(&options)
+            .await
+            .unwrap_or_else(|e| panic!("restart failed: {e}"));
+        Self {
+            state,
+            options,
+            dir,
+            db,
+        }
     }
 
     /// The router over this app's state.
@@ -129,7 +167,11 @@ impl TestApp {
 
     /// Sends `request` through the router.
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
-        let response = self.router().oneshot(request).await.expect("the router is infallible");
+        let response = self
+            .router()
+            .oneshot(request)
+            .await
+            .expect("the router is infallible");
         let (parts, body) = response.into_parts();
         let body = body.collect().await.expect("body").to_bytes().to_vec();
         TestResponse {
@@ -141,6 +183,7 @@ impl TestApp {
 
     /// `GET uri`.
     pub async fn get(&self, uri: &str) -> TestResponse {
-        self.send(Request::get(uri).body(Body::empty()).unwrap()).await
+        self.send(Request::get(uri).body(Body::empty()).unwrap())
+            .await
     }
 }

@@ -14,7 +14,8 @@ pub enum Backend {
 
 /// The PostgreSQL server tests use; `FUSIO_TEST_POSTGRES` overrides it.
 fn postgres_server() -> String {
-    std::env::var("FUSIO_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("FUSIO_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 /// A test's store; drops its PostgreSQL database when dropped.
@@ -65,7 +66,9 @@ impl Drop for TestDb {
                     .enable_all()
                     .build()
                     .expect("runtime")
-                    .block_on(admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")));
+                    .block_on(admin(&format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )));
             })
             .join()
             .ok();

@@ -6,7 +6,9 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 fn repo_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ has a parent")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("host/ has a parent")
 }
 
 /// Cargo's target directory for guest and example builds made by tests.
@@ -20,7 +22,13 @@ fn built() -> &'static Path {
         let target_dir = build_target_dir("guests");
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
+            .args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-wasip2",
+                "--manifest-path",
+            ])
             .arg(repo_root().join("tests/guests/Cargo.toml"))
             .arg("--target-dir")
             .arg(&target_dir)

@@ -15,11 +15,21 @@ impl Host for HostState {
         let action = &*self.action.name;
         let fields = FieldList(&fields);
         match level {
-            Level::Trace => tracing::trace!(target: "fusio::action", request_id, action, %fields, "{message}"),
-            Level::Debug => tracing::debug!(target: "fusio::action", request_id, action, %fields, "{message}"),
-            Level::Info => tracing::info!(target: "fusio::action", request_id, action, %fields, "{message}"),
-            Level::Warn => tracing::warn!(target: "fusio::action", request_id, action, %fields, "{message}"),
-            Level::Error => tracing::error!(target: "fusio::action", request_id, action, %fields, "{message}"),
+            Level::Trace => {
+                tracing::trace!(target: "fusio::action", request_id, action, %fields, "{message}")
+            }
+            Level::Debug => {
+                tracing::debug!(target: "fusio::action", request_id, action, %fields, "{message}")
+            }
+            Level::Info => {
+                tracing::info!(target: "fusio::action", request_id, action, %fields, "{message}")
+            }
+            Level::Warn => {
+                tracing::warn!(target: "fusio::action", request_id, action, %fields, "{message}")
+            }
+            Level::Error => {
+                tracing::error!(target: "fusio::action", request_id, action, %fields, "{message}")
+            }
         }
         Ok(())
     }

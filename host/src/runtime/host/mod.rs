@@ -40,7 +40,11 @@ pub(crate) struct GuestOutput {
 }
 
 impl HostState {
-    pub(crate) fn new(limits: StoreLimits, action: Arc<ActionShared>, request_id: Arc<str>) -> Self {
+    pub(crate) fn new(
+        limits: StoreLimits,
+        action: Arc<ActionShared>,
+        request_id: Arc<str>,
+    ) -> Self {
         Self {
             limits,
             action,

@@ -12,7 +12,11 @@ fn handle(req: Request) -> Result<Response, Error> {
         return Err(Error::internal("secret internal detail"));
     }
     if req.query("fail") == Some("custom") {
-        return Err(Error::custom(418, "I'm a teapot", Some("short and stout".into())));
+        return Err(Error::custom(
+            418,
+            "I'm a teapot",
+            Some("short and stout".into()),
+        ));
     }
     if req.query("header") == Some("invalid") {
         return Ok(Response::text(200, "x").header("bad header", "v"));
