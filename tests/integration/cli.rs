@@ -77,9 +77,14 @@ async fn the_example_project_serves_hello_from_its_component() {
         .await
         .unwrap();
     assert_eq!(body["message"], "HELLO ADA!");
-    let missing = reqwest::get(format!("http://{address}/greet")).await.unwrap();
+    let missing = reqwest::get(format!("http://{address}/greet"))
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
-    assert_eq!(missing.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        missing.headers()["content-type"],
+        "application/problem+json"
+    );
     assert!(
         dir.path().join("fusio.db").is_file(),
         "the embedded store was created"
