@@ -28,6 +28,14 @@ mod request;
 mod response;
 
 pub use error::Error;
+/// Marks the one function that answers every request of this component.
+///
+/// ```no_run
+/// #[fusio_sdk::action]
+/// fn handle(req: fusio_sdk::Request) -> Result<fusio_sdk::Response, fusio_sdk::Error> {
+///     Ok(fusio_sdk::Response::text(200, format!("you asked for {}", req.path())))
+/// }
+/// ```
 pub use fusio_sdk_macros::action;
 pub use request::{Context, Request};
 pub use response::Response;

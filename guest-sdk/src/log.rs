@@ -7,6 +7,11 @@
 
 use crate::bindings::fusio::action::logger;
 
+/// How severe an entry is: `Trace`, `Debug`, `Info`, `Warn` or `Error`.
+///
+/// ```no_run
+/// fusio_sdk::log::log(fusio_sdk::log::Level::Debug, "cache warm", &[]);
+/// ```
 pub use logger::Level;
 
 /// Writes one entry at `level` with key-value `fields`.

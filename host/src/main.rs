@@ -78,5 +78,7 @@ fn boot_options(args: &ServeArgs) -> BootOptions {
     options.engine.max_instances = args.max_instances;
     options.engine.max_memory = args.max_action_memory.as_u64();
     options.engine.pooling = !args.no_pooling;
+    options.engine.keep_resident =
+        usize::try_from(args.keep_resident.as_u64()).unwrap_or(usize::MAX);
     options
 }

@@ -113,6 +113,7 @@ fn serve_help_documents_every_option_with_its_environment_variable() {
         "FUSIO_MAX_INSTANCES",
         "FUSIO_MAX_ACTION_MEMORY",
         "FUSIO_NO_POOLING",
+        "FUSIO_KEEP_RESIDENT",
         "FUSIO_BUILD_TARGET_DIR",
         "FUSIO_LOG",
     ] {

@@ -22,6 +22,10 @@ pub struct EngineSettings {
     pub pooling: bool,
     /// How often the epoch advances: the granularity of action timeouts.
     pub epoch_tick: Duration,
+    /// Dirty bytes of linear memory and tables a pool slot resets in place
+    /// instead of giving back to the kernel; more costs a scan, less costs
+    /// page faults on the next request.
+    pub keep_resident: usize,
 }
 
 impl EngineSettings {
@@ -34,6 +38,7 @@ impl EngineSettings {
             max_memory: 256 * 1024 * 1024,
             pooling: true,
             epoch_tick: Duration::from_millis(5),
+            keep_resident: KEEP_RESIDENT,
         }
     }
 }
@@ -48,9 +53,8 @@ pub enum PoolingMode {
     OnDemand,
 }
 
-/// Memory and tables kept resident between instances of a pool slot: resetting
-/// a little more costs less than faulting it back in on the next request.
-const KEEP_RESIDENT: usize = 64 * 1024;
+/// Default of [`EngineSettings::keep_resident`].
+pub const KEEP_RESIDENT: usize = 64 * 1024;
 /// Core instances and tables a Rust wasm32-wasip2 component needs at most:
 /// its main module plus the adapter's shims.
 const CORE_PER_COMPONENT: u32 = 8;
@@ -73,8 +77,8 @@ pub fn create(settings: &EngineSettings) -> wasmtime::Result<(Engine, PoolingMod
             .total_tables(instances * CORE_PER_COMPONENT)
             .total_stacks(instances)
             .max_memory_size(usize::try_from(settings.max_memory).unwrap_or(usize::MAX))
-            .linear_memory_keep_resident(KEEP_RESIDENT)
-            .table_keep_resident(KEEP_RESIDENT)
+            .linear_memory_keep_resident(settings.keep_resident)
+            .table_keep_resident(settings.keep_resident)
             .pagemap_scan(Enabled::Auto);
         let mut config = base_config();
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
