@@ -63,7 +63,11 @@ fn main() {
             }
             // BENCH_EVICT=<KiB> writes that much memory between invocations,
             // as a server's networking would, and subtracts its own cost.
-            let evict: usize = std::env::var("BENCH_EVICT").ok().and_then(|v| v.parse().ok()).unwrap_or(0) * 1024;
+            let evict: usize = std::env::var("BENCH_EVICT")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+                * 1024;
             let mut scratch = vec![0u8; evict.max(1)];
             let n = 20_000;
             let mut evicting = std::time::Duration::ZERO;
@@ -71,7 +75,10 @@ fn main() {
             for i in 0..n {
                 if evict > 0 {
                     let t = Instant::now();
-                    scratch.iter_mut().step_by(64).for_each(|b| *b = b.wrapping_add(i as u8));
+                    scratch
+                        .iter_mut()
+                        .step_by(64)
+                        .for_each(|b| *b = b.wrapping_add(i as u8));
                     std::hint::black_box(&scratch);
                     evicting += t.elapsed();
                 }

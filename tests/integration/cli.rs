@@ -39,9 +39,12 @@ fn serve(args: &[&str], data_dir: &std::path::Path) -> (Server, String) {
     let stdout = child.stdout.take().unwrap();
     let server = Server(child);
     let deadline = Instant::now() + Duration::from_secs(300);
-    for line in BufReader::new(stdout).lines() {
+    let mut lines = BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
         let line = line.expect("log line");
         if let Some(address) = line.split("address=").nth(1) {
+            // Keep reading, so the server never writes into a closed pipe.
+            std::thread::spawn(move || lines.for_each(drop));
             return (server, address.trim().to_owned());
         }
         assert!(Instant::now() < deadline, "fusio did not start listening");
