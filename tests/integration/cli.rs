@@ -52,6 +52,14 @@ fn serve(args: &[&str], data_dir: &std::path::Path) -> (Server, String) {
     panic!("fusio exited before listening");
 }
 
+async fn get_json(address: &str, path: &str) -> serde_json::Value {
+    let response = reqwest::get(format!("http://{address}{path}"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "GET {path}");
+    response.json().await.unwrap()
+}
+
 #[tokio::test]
 async fn the_example_project_serves_hello_from_its_component() {
     let dir = tempfile::tempdir().unwrap();
@@ -65,21 +73,15 @@ async fn the_example_project_serves_hello_from_its_component() {
     assert!(response.headers().contains_key("x-request-id"));
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body, serde_json::json!({ "message": "Hello World!" }));
-    let body: serde_json::Value = reqwest::get(format!("http://{address}/hello?name=Ada"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(body["message"], "Hello Ada!");
+    assert_eq!(
+        get_json(&address, "/hello?name=Ada").await["message"],
+        "Hello Ada!"
+    );
     // The README's tour: examples/greet.
-    let body: serde_json::Value = reqwest::get(format!("http://{address}/greet/Ada?loud"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(body["message"], "HELLO ADA!");
+    assert_eq!(
+        get_json(&address, "/greet/Ada?loud").await["message"],
+        "HELLO ADA!"
+    );
     let missing = reqwest::get(format!("http://{address}/greet"))
         .await
         .unwrap();

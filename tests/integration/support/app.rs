@@ -125,6 +125,10 @@ impl TestApp {
         let mut options = options(dir.path(), &db);
         options.deploy = Some(write_project(dir.path(), yaml));
         tweak(&mut options);
+        Self::boot(options, dir, db).await
+    }
+
+    async fn boot(options: BootOptions, dir: tempfile::TempDir, db: TestDb) -> Self {
         let state = boot(&options)
             .await
             .unwrap_or_else(|e| panic!("boot failed: {e}"));
@@ -149,15 +153,7 @@ impl TestApp {
         if !deploy {
             options.deploy = None;
         }
-        let state = boot(&options)
-            .await
-            .unwrap_or_else(|e| panic!("restart failed: {e}"));
-        Self {
-            state,
-            options,
-            dir,
-            db,
-        }
+        Self::boot(options, dir, db).await
     }
 
     /// The router over this app's state.
