@@ -13,23 +13,18 @@ impl Host for HostState {
     ) -> wasmtime::Result<()> {
         let request_id = &*self.request_id;
         let action = &*self.action.name;
-        let fields = FieldList(&fields);
+        // Fields ride in the message so an entry without fields stays clean.
+        let text = if fields.is_empty() {
+            message
+        } else {
+            format!("{message} {}", FieldList(&fields))
+        };
         match level {
-            Level::Trace => {
-                tracing::trace!(target: "fusio::action", request_id, action, %fields, "{message}")
-            }
-            Level::Debug => {
-                tracing::debug!(target: "fusio::action", request_id, action, %fields, "{message}")
-            }
-            Level::Info => {
-                tracing::info!(target: "fusio::action", request_id, action, %fields, "{message}")
-            }
-            Level::Warn => {
-                tracing::warn!(target: "fusio::action", request_id, action, %fields, "{message}")
-            }
-            Level::Error => {
-                tracing::error!(target: "fusio::action", request_id, action, %fields, "{message}")
-            }
+            Level::Trace => tracing::trace!(target: "fusio::action", request_id, action, "{text}"),
+            Level::Debug => tracing::debug!(target: "fusio::action", request_id, action, "{text}"),
+            Level::Info => tracing::info!(target: "fusio::action", request_id, action, "{text}"),
+            Level::Warn => tracing::warn!(target: "fusio::action", request_id, action, "{text}"),
+            Level::Error => tracing::error!(target: "fusio::action", request_id, action, "{text}"),
         }
         Ok(())
     }
