@@ -81,7 +81,31 @@ async fn unknown_paths_and_methods_are_problems() {
         )
         .await;
     response.assert_problem(405);
-    assert_eq!(response.header("allow"), Some("GET, POST"));
+    assert_eq!(response.header("allow"), Some("GET, HEAD, OPTIONS, POST"));
+}
+
+#[tokio::test]
+async fn head_runs_the_get_action_and_options_lists_the_methods() {
+    let app = TestApp::start(Backend::Sqlite, ECHO).await;
+    let head = app
+        .send(Request::head("/echo/1/2024/x").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("content-type"), Some("application/json"));
+    let options = app
+        .send(
+            Request::options("/echo/1/2024/x")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(options.status, 204);
+    assert_eq!(options.header("allow"), Some("GET, HEAD, OPTIONS, POST"));
+    assert!(options.body.is_empty());
+    let private = app
+        .send(Request::options("/private").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(private.header("allow"), Some("GET, HEAD, OPTIONS"));
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ pub use error::GatewayError;
 use crate::app::AppState;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use http::HeaderValue;
+use http::{HeaderValue, Method, StatusCode, header};
 
 /// The largest request body an action receives.
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -42,11 +42,22 @@ async fn route_and_invoke(
         .routes
         .match_request(&path)
         .ok_or(GatewayError::NotFound)?;
-    let endpoint = matched
-        .value
-        .methods
-        .get(request.method())
-        .ok_or_else(|| GatewayError::MethodNotAllowed(allow_header(matched.value)))?;
+    let methods = &matched.value.methods;
+    let endpoint = match methods.get(request.method()) {
+        Some(endpoint) => endpoint,
+        // HEAD runs the GET action; hyper sends no body for it.
+        None if request.method() == Method::HEAD && methods.contains_key(&Method::GET) => {
+            &methods[&Method::GET]
+        }
+        None if request.method() == Method::OPTIONS => {
+            return Ok((
+                StatusCode::NO_CONTENT,
+                [(header::ALLOW, allow_header(matched.value))],
+            )
+                .into_response());
+        }
+        None => return Err(GatewayError::MethodNotAllowed(allow_header(matched.value))),
+    };
     if !endpoint.public {
         return Err(GatewayError::Unauthorized);
     }
@@ -81,8 +92,14 @@ async fn route_and_invoke(
     }
 }
 
+/// The methods a route answers: its own, HEAD where it has GET, and OPTIONS.
 fn allow_header(methods: &crate::snapshot::RouteMethods) -> HeaderValue {
     let mut names: Vec<&str> = methods.methods.keys().map(|m| m.as_str()).collect();
+    if methods.methods.contains_key(&Method::GET) {
+        names.push(Method::HEAD.as_str());
+    }
+    names.push(Method::OPTIONS.as_str());
     names.sort_unstable();
+    names.dedup();
     HeaderValue::from_str(&names.join(", ")).unwrap_or(HeaderValue::from_static(""))
 }
