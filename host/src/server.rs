@@ -48,7 +48,7 @@ pub enum BootError {
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
     /// The deployed revision could not be loaded.
-    #[error("cannot load the deployed revision: {0}")]
+    #[error("cannot load the deployed revision")]
     Snapshot(#[from] SnapshotError),
     /// The project file was refused.
     #[error(transparent)]

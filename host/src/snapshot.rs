@@ -43,7 +43,7 @@ pub struct Endpoint {
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
     /// A route path is not valid Fusio syntax or is reserved.
-    #[error("route `{path}`: {source}")]
+    #[error("route `{path}` is not valid")]
     Path {
         /// The route.
         path: String,
@@ -72,7 +72,7 @@ pub enum SnapshotError {
         action: String,
     },
     /// An action's component cannot serve.
-    #[error("action `{action}`: {source}")]
+    #[error("action `{action}` cannot serve")]
     Load {
         /// The action.
         action: String,
@@ -82,6 +82,14 @@ pub enum SnapshotError {
     /// The store could not deliver a component.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// An HTTP method as fusio.yml and the store spell it: upper-case letters.
+pub fn parse_method(text: &str) -> Option<Method> {
+    let upper = !text.is_empty() && text.bytes().all(|b| b.is_ascii_uppercase());
+    upper
+        .then(|| Method::from_bytes(text.as_bytes()).ok())
+        .flatten()
 }
 
 /// Builds the route table of `project` over already loaded `actions`.
@@ -98,13 +106,10 @@ pub fn assemble(
         })?;
         let mut methods = HashMap::new();
         for record in &route.methods {
-            let method = Method::from_bytes(record.method.as_bytes())
-                .ok()
-                .filter(|m| m.as_str().bytes().all(|b| b.is_ascii_uppercase()))
-                .ok_or_else(|| SnapshotError::Method {
-                    path: route.path.clone(),
-                    method: record.method.clone(),
-                })?;
+            let method = parse_method(&record.method).ok_or_else(|| SnapshotError::Method {
+                path: route.path.clone(),
+                method: record.method.clone(),
+            })?;
             let action = actions.get(&record.action).cloned().ok_or_else(|| {
                 SnapshotError::UnknownAction {
                     path: route.path.clone(),
@@ -134,25 +139,28 @@ pub fn assemble(
     })
 }
 
-/// Loads one action on a blocking thread: from the precompile cache when it
-/// can, otherwise from `bytes` (fetched lazily by the caller).
+/// Runs a CPU-heavy load of `spec` on a blocking thread.
+async fn off_workers<T: Send + 'static>(
+    runtime: &Runtime,
+    spec: ActionSpec,
+    load: impl FnOnce(&Runtime, &ActionSpec) -> Result<T, LoadError> + Send + 'static,
+) -> Result<T, LoadError> {
+    let runtime = runtime.clone();
+    tokio::task::spawn_blocking(move || load(&runtime, &spec))
+        .await
+        .expect("loading an action panicked")
+}
+
+/// Loads one action from `bytes` (or the precompile cache when it has them).
 pub async fn load_action(
     runtime: &Runtime,
     spec: ActionSpec,
-    bytes: Option<Arc<[u8]>>,
-) -> Result<Option<LoadedAction>, SnapshotError> {
-    let runtime = runtime.clone();
-    let name = spec.name.clone();
-    tokio::task::spawn_blocking(move || match bytes {
-        Some(bytes) => runtime.load(&spec, &bytes).map(Some),
-        None => runtime.load_cached(&spec),
+    bytes: Arc<[u8]>,
+) -> Result<LoadedAction, LoadError> {
+    off_workers(runtime, spec, move |runtime, spec| {
+        runtime.load(spec, &bytes)
     })
     .await
-    .expect("loading an action panicked")
-    .map_err(|source| SnapshotError::Load {
-        action: name,
-        source,
-    })
 }
 
 /// Builds the snapshot of what the store holds, loading every action from
@@ -164,13 +172,22 @@ pub async fn from_store(
 ) -> Result<Snapshot, SnapshotError> {
     let mut actions = HashMap::new();
     for spec in &stored.project.actions {
-        let loaded = match load_action(runtime, spec.clone(), None).await? {
+        let load_error = |source| SnapshotError::Load {
+            action: spec.name.clone(),
+            source,
+        };
+        let cached = off_workers(runtime, spec.clone(), |runtime, spec| {
+            runtime.load_cached(spec)
+        })
+        .await
+        .map_err(load_error)?;
+        let loaded = match cached {
             Some(loaded) => loaded,
             None => {
                 let bytes: Arc<[u8]> = store.component(&spec.sha256).await?.into();
-                load_action(runtime, spec.clone(), Some(bytes))
-                    .await?
-                    .expect("loading from bytes always answers")
+                load_action(runtime, spec.clone(), bytes)
+                    .await
+                    .map_err(load_error)?
             }
         };
         actions.insert(spec.name.clone(), Arc::new(loaded));

@@ -96,6 +96,14 @@ async fn the_example_project_serves_hello_from_its_component() {
     );
 }
 
+/// Runs a command that must fail with exit code 2; answers its stderr.
+fn refused(command: &mut Command) -> String {
+    let output = command.output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    stderr
+}
+
 #[test]
 fn version_prints_the_version() {
     let output = fusio().arg("version").output().unwrap();
@@ -150,12 +158,7 @@ fn migrate_creates_the_embedded_store() {
 
 #[test]
 fn errors_exit_with_2_and_say_why() {
-    let output = fusio()
-        .args(["migrate", "--database", "mysql://nowhere/db"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = refused(fusio().args(["migrate", "--database", "mysql://nowhere/db"]));
     assert!(
         stderr.contains("unsupported database URL `mysql://nowhere/db`"),
         "{stderr}"
@@ -168,16 +171,57 @@ fn errors_exit_with_2_and_say_why() {
         "routes:\n  /backend:\n    methods:\n      GET: { action: x }\n",
     )
     .unwrap();
-    let output = fusio()
-        .arg("serve")
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .arg("--deploy")
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = refused(
+        fusio()
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .arg("--deploy")
+            .arg(&file),
+    );
     assert!(stderr.contains("broken.yml:"), "{stderr}");
     assert!(stderr.contains("reserved"), "{stderr}");
+}
+
+#[test]
+fn a_dead_database_or_a_missing_project_file_stops_the_start_with_its_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let stderr = refused(
+        fusio()
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(["--database", "postgres://postgres@127.0.0.1:1/none"]),
+    );
+    assert!(
+        stderr.contains("cannot connect to the database"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.to_lowercase().contains("refused"),
+        "the cause is named: {stderr}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "it took {:?}",
+        started.elapsed()
+    );
+
+    let stderr = refused(
+        fusio()
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .args(["--deploy", "/nonexistent/fusio.yml"]),
+    );
+    assert!(
+        stderr.contains("cannot read /nonexistent/fusio.yml"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("No such file").count(),
+        1,
+        "the cause once: {stderr}"
+    );
 }

@@ -3,7 +3,7 @@
 
 use crate::support::{Backend, TestApp};
 use axum::body::Body;
-use http::Request;
+use http::{Method, Request};
 
 const ECHO: &str = r#"
 routes:
@@ -73,13 +73,7 @@ async fn unknown_paths_and_methods_are_problems() {
     let app = TestApp::start(Backend::Sqlite, ECHO).await;
     let problem = app.get("/nothing/here").await.assert_problem(404);
     assert_eq!(problem["title"], "Not Found");
-    let response = app
-        .send(
-            Request::delete("/echo/1/2024/x")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let response = app.call(Method::DELETE, "/echo/1/2024/x").await;
     response.assert_problem(405);
     assert_eq!(response.header("allow"), Some("GET, HEAD, OPTIONS, POST"));
 }
@@ -87,24 +81,14 @@ async fn unknown_paths_and_methods_are_problems() {
 #[tokio::test]
 async fn head_runs_the_get_action_and_options_lists_the_methods() {
     let app = TestApp::start(Backend::Sqlite, ECHO).await;
-    let head = app
-        .send(Request::head("/echo/1/2024/x").body(Body::empty()).unwrap())
-        .await;
+    let head = app.call(Method::HEAD, "/echo/1/2024/x").await;
     assert_eq!(head.status, 200);
     assert_eq!(head.header("content-type"), Some("application/json"));
-    let options = app
-        .send(
-            Request::options("/echo/1/2024/x")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let options = app.call(Method::OPTIONS, "/echo/1/2024/x").await;
     assert_eq!(options.status, 204);
     assert_eq!(options.header("allow"), Some("GET, HEAD, OPTIONS, POST"));
     assert!(options.body.is_empty());
-    let private = app
-        .send(Request::options("/private").body(Body::empty()).unwrap())
-        .await;
+    let private = app.call(Method::OPTIONS, "/private").await;
     assert_eq!(private.header("allow"), Some("GET, HEAD, OPTIONS"));
 }
 
@@ -171,4 +155,26 @@ async fn an_invalid_response_header_is_a_500() {
     let response = app.get("/echo/1/2024/x?header=invalid").await;
     response.assert_problem(500);
     assert!(!response.text().contains("bad header"));
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413_and_never_reaches_the_action() {
+    let app = TestApp::start(Backend::Sqlite, ECHO).await;
+    let body = vec![b'x'; fusio::gateway::MAX_BODY + 1];
+    let response = app
+        .send(
+            Request::post("/echo/1/2024/x")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    let problem = response.assert_problem(413);
+    assert!(
+        problem["detail"].as_str().unwrap().contains("larger than"),
+        "{problem}"
+    );
+    assert!(
+        crate::support::logs::lines_with(&response.request_id()).is_empty(),
+        "the action ran"
+    );
 }

@@ -3,7 +3,7 @@
 use crate::support::logs;
 use crate::support::{Backend, TestApp};
 use fusio::runtime::PoolingMode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const GUESTS: &str = r#"
 routes:
@@ -40,19 +40,7 @@ action:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_that_loops_forever_times_out_while_others_are_served() {
     let app = TestApp::start(Backend::Sqlite, GUESTS).await;
-    let router = app.router();
-    let started = Instant::now();
-    let spinning = tokio::spawn({
-        let app_router = router.clone();
-        async move {
-            use tower::ServiceExt;
-            let request = http::Request::get("/spin")
-                .body(axum::body::Body::empty())
-                .unwrap();
-            let response = app_router.oneshot(request).await.unwrap();
-            (response.status(), started.elapsed())
-        }
-    });
+    let spinning = app.spawn_get("/spin");
     // While the guest spins, other requests are answered promptly.
     tokio::time::sleep(Duration::from_millis(50)).await;
     let mut served = 0;
@@ -142,19 +130,12 @@ async fn a_full_instance_pool_answers_503_with_retry_after() {
     })
     .await;
     assert_eq!(app.state.runtime.pooling(), PoolingMode::Pooling);
-    let router = app.router();
-    let spinning = tokio::spawn(async move {
-        use tower::ServiceExt;
-        let request = http::Request::get("/spin")
-            .body(axum::body::Body::empty())
-            .unwrap();
-        router.oneshot(request).await.unwrap().status()
-    });
+    let spinning = app.spawn_get("/spin");
     tokio::time::sleep(Duration::from_millis(150)).await;
     let response = app.get("/echo").await;
     response.assert_problem(503);
     assert_eq!(response.header("retry-after"), Some("1"));
-    assert_eq!(spinning.await.unwrap(), 504);
+    assert_eq!(spinning.await.unwrap().0, 504);
     assert_eq!(app.get("/echo").await.status, 200, "the slot is free again");
 }
 

@@ -21,6 +21,9 @@ pub enum GatewayError {
     /// The body is larger than the gateway accepts.
     #[error("the request body is too large")]
     BodyTooLarge,
+    /// The body could not be read (the client broke off, bad chunking).
+    #[error("the request body could not be read: {0}")]
+    BodyUnreadable(String),
     /// The action answered with an error of its own.
     #[error("the action `{action}` refused the request")]
     Action {
@@ -30,7 +33,7 @@ pub enum GatewayError {
         error: ActionError,
     },
     /// The action gave no answer.
-    #[error("the action `{action}` failed: {source}")]
+    #[error("the action `{action}` failed")]
     Invoke {
         /// The action.
         action: String,
@@ -71,6 +74,8 @@ impl GatewayError {
                 "the request body is larger than {} bytes",
                 super::MAX_BODY
             )),
+            Self::BodyUnreadable(reason) => Problem::new(StatusCode::BAD_REQUEST)
+                .detail(format!("the request body could not be read: {reason}")),
             Self::Action { action, error } => action_problem(&action, error, rid),
             Self::Invoke { action, source } => {
                 match &source {

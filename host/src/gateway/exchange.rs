@@ -19,9 +19,14 @@ pub(super) async fn to_wit(
     routed: Routed<'_>,
 ) -> Result<Request, GatewayError> {
     let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, MAX_BODY)
-        .await
-        .map_err(|_| GatewayError::BodyTooLarge)?;
+    let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|err| {
+        let cause = err.into_inner();
+        if cause.is::<http_body_util::LengthLimitError>() {
+            GatewayError::BodyTooLarge
+        } else {
+            GatewayError::BodyUnreadable(cause.to_string())
+        }
+    })?;
     let query = parts
         .uri
         .query()

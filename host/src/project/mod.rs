@@ -49,7 +49,7 @@ pub struct EntryProblem {
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
     /// The file cannot be read.
-    #[error("cannot read {}: {source}", file.display())]
+    #[error("cannot read {}", file.display())]
     Read {
         /// The file.
         file: PathBuf,
@@ -168,17 +168,13 @@ pub async fn prepare(
                 .collect(),
             limits,
         };
-        match snapshot::load_action(runtime, spec.clone(), Some(bytes.clone())).await {
-            Ok(Some(loaded)) => {
+        match snapshot::load_action(runtime, spec.clone(), bytes.clone()).await {
+            Ok(loaded) => {
                 actions.insert(name.clone(), Arc::new(loaded));
                 project.actions.push(spec);
                 components.push(bytes);
             }
-            Ok(None) => unreachable!("loading from bytes always answers"),
-            Err(SnapshotError::Load { source, .. }) => {
-                refuse(format!("component `{}`: {source}", entry.component))
-            }
-            Err(other) => refuse(other.to_string()),
+            Err(source) => refuse(format!("component `{}`: {source}", entry.component)),
         }
     }
 
@@ -209,9 +205,7 @@ pub async fn prepare(
                     reason,
                 })
             };
-            if http::Method::from_bytes(method.as_bytes()).is_err()
-                || method.chars().any(|c| !c.is_ascii_uppercase())
-            {
+            if snapshot::parse_method(method).is_none() {
                 refuse(format!(
                     "`{method}` is not an HTTP method (write it in upper case, e.g. GET)"
                 ));

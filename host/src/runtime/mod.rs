@@ -46,7 +46,7 @@ pub enum RuntimeError {
     #[error("cannot link the host interfaces: {0:#}")]
     Link(wasmtime::Error),
     /// The precompile cache directory is not usable.
-    #[error("cannot use the precompile cache at {path}: {source}")]
+    #[error("cannot use the precompile cache at {path}")]
     Cache {
         /// The cache directory.
         path: std::path::PathBuf,

@@ -9,7 +9,7 @@ pub mod model;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Connection, Executor};
 use std::path::Path;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -32,13 +32,13 @@ pub enum StoreError {
     #[error("unsupported database URL `{0}`: use sqlite://… or postgres://…")]
     UnsupportedUrl(String),
     /// The database could not be reached or opened.
-    #[error("cannot connect to the database: {0}")]
+    #[error("cannot connect to the database")]
     Connect(#[source] sqlx::Error),
     /// A migration failed.
-    #[error("the store migrations failed: {0}")]
+    #[error("the store migrations failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// A query failed.
-    #[error("a store query failed: {0}")]
+    #[error("a store query failed")]
     Query(#[from] sqlx::Error),
     /// Stored data that this version cannot read.
     #[error("the store holds unreadable data: {0}")]
@@ -47,7 +47,7 @@ pub enum StoreError {
     #[error("the component {0} is not in the store")]
     MissingComponent(String),
     /// The data directory cannot be created.
-    #[error("cannot create the data directory {path}: {source}")]
+    #[error("cannot create the data directory {path}")]
     DataDir {
         /// The directory.
         path: std::path::PathBuf,
@@ -90,6 +90,12 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
+        sqlx::AnyConnection::connect(url)
+            .await
+            .map_err(StoreError::Connect)?
+            .close()
+            .await
+            .map_err(StoreError::Connect)?;
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
             .after_connect(move |conn, _| {
@@ -101,8 +107,7 @@ impl Store {
                     Ok(())
                 })
             })
-            .connect(url)
-            .await
+            .connect_lazy(url)
             .map_err(StoreError::Connect)?;
         Ok(Self { pool, backend })
     }

@@ -7,9 +7,10 @@ use axum::Router;
 use axum::body::Body;
 use fusio::app::{AppState, router};
 use fusio::server::{BootOptions, boot};
-use http::{HeaderMap, Request, StatusCode};
+use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 use tower::ServiceExt;
 
 /// A booted app with its directory and store.
@@ -179,7 +180,26 @@ impl TestApp {
 
     /// `GET uri`.
     pub async fn get(&self, uri: &str) -> TestResponse {
-        self.send(Request::get(uri).body(Body::empty()).unwrap())
-            .await
+        self.call(Method::GET, uri).await
+    }
+
+    /// `method uri` without a body.
+    pub async fn call(&self, method: Method, uri: &str) -> TestResponse {
+        let request = Request::builder().method(method).uri(uri);
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    /// `GET uri` in the background; answers its status and how long it took.
+    pub fn spawn_get(&self, uri: &str) -> tokio::task::JoinHandle<(StatusCode, Duration)> {
+        let request = Request::get(uri).body(Body::empty()).unwrap();
+        let router = self.router();
+        let started = Instant::now();
+        tokio::spawn(async move {
+            let response = router
+                .oneshot(request)
+                .await
+                .expect("the router is infallible");
+            (response.status(), started.elapsed())
+        })
     }
 }
