@@ -67,6 +67,11 @@ async fn a_guest_that_loops_forever_times_out_while_others_are_served() {
     let response = app.get("/spin").await;
     let problem = response.assert_problem(504);
     assert_eq!(problem["detail"], "the action did not answer within 700ms");
+    let logged = logs::lines_with(&response.request_id());
+    assert!(
+        logged.iter().any(|l| l.contains("spinning until stopped")),
+        "what a timed-out guest printed is logged: {logged:#?}"
+    );
     assert_eq!(
         app.get("/spin?quick").await.status,
         200,

@@ -1,13 +1,22 @@
 //! One request through one action: a fresh `Store` and instance from the
 //! action's `InstancePre`, a memory cap, a deadline, and the guest's output
 //! forwarded to the log. Nothing survives the call.
+//!
+//! The deadline lives in the store, not in a timer: at every epoch tick the
+//! guest yields to tokio (so a loop keeps no worker), and once the deadline
+//! has passed the tick traps it. No timer is registered per request.
 
 use super::bindings::fusio::action::types::{ActionError, Request, Response};
 use super::host::HostState;
 use super::{LoadedAction, Runtime};
 use std::sync::Arc;
-use std::time::Duration;
-use wasmtime::{PoolConcurrencyLimitError, Store, StoreLimitsBuilder, Trap};
+use std::time::{Duration, Instant};
+use wasmtime::{PoolConcurrencyLimitError, Store, StoreLimitsBuilder, Trap, UpdateDeadline};
+
+/// The error an epoch tick raises once the request's deadline has passed.
+#[derive(Debug, thiserror::Error)]
+#[error("the request's deadline has passed")]
+struct DeadlineExceeded;
 
 /// Why an action produced no answer of its own.
 #[derive(Debug, thiserror::Error)]
@@ -40,40 +49,49 @@ impl Runtime {
             .memory_size(usize::try_from(action.spec.limits.memory).unwrap_or(usize::MAX))
             .trap_on_grow_failure(true)
             .build();
-        let state = HostState::new(limits, action.shared.clone(), request_id.clone());
+        let deadline = Instant::now() + timeout;
+        let state = HostState::new(limits, action.shared.clone(), request_id.clone(), deadline);
         let mut store = Store::new(&self.inner.engine, state);
         store.limiter(|state| &mut state.limits);
-        // Yield to tokio at every epoch tick: a guest that loops forever
-        // keeps no worker thread, and the timeout below can stop it.
         store.set_epoch_deadline(1);
-        store.epoch_deadline_async_yield_and_update(1);
+        store.epoch_deadline_callback(move |_| {
+            if Instant::now() >= deadline {
+                Err(DeadlineExceeded.into())
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
 
-        let call = async {
-            let instance = action
-                .pre
-                .instantiate_async(&mut store)
-                .await
-                .map_err(instantiate_error)?;
-            let result = instance
-                .fusio_action_handler()
-                .call_handle(&mut store, &request)
-                .await;
-            forward_output(&store, &action.shared.name, &request_id);
-            result.map_err(|err| InvokeError::Trap(trap_text(&err)))
-        };
-        match tokio::time::timeout(timeout, call).await {
-            Ok(result) => result,
-            Err(_) => Err(InvokeError::Timeout(timeout)),
-        }
+        let instance = action
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|err| instantiate_error(err, timeout))?;
+        let result = instance
+            .fusio_action_handler()
+            .call_handle(&mut store, &request)
+            .await;
+        forward_output(&store, &action.shared.name, &request_id);
+        result.map_err(|err| call_error(err, timeout))
     }
 }
 
-fn instantiate_error(err: wasmtime::Error) -> InvokeError {
+/// A failed call: the deadline's trap is a timeout, anything else a trap.
+fn call_error(err: wasmtime::Error, timeout: Duration) -> InvokeError {
+    if err.downcast_ref::<DeadlineExceeded>().is_some() {
+        return InvokeError::Timeout(timeout);
+    }
+    InvokeError::Trap(trap_text(&err))
+}
+
+/// A failed instantiation: no free slot, a trap (or the deadline) in a start
+/// function, or something wasmtime refused.
+fn instantiate_error(err: wasmtime::Error, timeout: Duration) -> InvokeError {
     if let Some(limit) = err.downcast_ref::<PoolConcurrencyLimitError>() {
         return InvokeError::PoolExhausted(limit.to_string());
     }
-    if err.downcast_ref::<Trap>().is_some() {
-        return InvokeError::Trap(trap_text(&err));
+    if err.downcast_ref::<Trap>().is_some() || err.downcast_ref::<DeadlineExceeded>().is_some() {
+        return call_error(err, timeout);
     }
     InvokeError::Instantiate(format!("{err:#}"))
 }

@@ -23,6 +23,10 @@ pub(crate) struct HostState {
     pub(crate) limits: StoreLimits,
     pub(crate) action: Arc<ActionShared>,
     pub(crate) request_id: Arc<str>,
+    /// When the request must be answered; wasm code is stopped by the epoch
+    /// callback, host calls that wait must not wait past it.
+    #[allow(dead_code, reason = "read by host calls that wait, none yet")]
+    pub(crate) deadline: std::time::Instant,
     table: ResourceTable,
     wasi: Option<Wasi>,
 }
@@ -44,11 +48,13 @@ impl HostState {
         limits: StoreLimits,
         action: Arc<ActionShared>,
         request_id: Arc<str>,
+        deadline: std::time::Instant,
     ) -> Self {
         Self {
             limits,
             action,
             request_id,
+            deadline,
             table: ResourceTable::new(),
             wasi: None,
         }

@@ -1,4 +1,4 @@
-//! Loops forever unless `?quick` is given.
+//! Loops forever unless `?quick` is given; says so on stderr first.
 use fusio_sdk::{Error, Request, Response, action};
 
 #[action]
@@ -6,6 +6,7 @@ fn handle(req: Request) -> Result<Response, Error> {
     if req.query("quick").is_some() {
         return Ok(Response::text(200, "quick"));
     }
+    eprintln!("spinning until stopped");
     let mut n: u64 = 0;
     loop {
         n = std::hint::black_box(n.wrapping_add(1));
