@@ -2,6 +2,7 @@
 //! surface, so tests call it in-process without a server. The layer order is
 //! written down here once.
 
+use crate::auth::{self, Auth};
 use crate::gateway;
 use crate::runtime::Runtime;
 use crate::snapshot::LiveSnapshot;
@@ -24,13 +25,16 @@ pub struct AppState {
     pub store: Store,
     /// The snapshot being served.
     pub live: Arc<LiveSnapshot>,
+    /// The authorization server and token checker.
+    pub auth: Auth,
 }
 
 /// The whole HTTP surface. Layers, outermost first: request id (set, then
-/// echoed on the response); then the system routes, and the gateway for
-/// every other path.
+/// echoed on the response); then the system routes (`/system`,
+/// `/authorization`), and the gateway for every other path.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .merge(auth::endpoints::router().with_state(state.auth.clone()))
         .route("/system/health", get(health))
         .fallback(gateway::handle)
         .with_state(state)

@@ -67,4 +67,16 @@ pub struct ServeArgs {
     /// Never use the pooling allocator (for machines that limit virtual memory).
     #[arg(long, env = "FUSIO_NO_POOLING")]
     pub no_pooling: bool,
+    /// The server's public URL: issuer and audience of its tokens (default http://localhost:<port>).
+    #[arg(long, env = "FUSIO_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// How long an access token is valid.
+    #[arg(long, env = "FUSIO_TOKEN_LIFETIME", default_value = "1h", value_parser = humantime::parse_duration)]
+    pub token_lifetime: std::time::Duration,
+    /// How long a refresh token is valid.
+    #[arg(long, env = "FUSIO_REFRESH_LIFETIME", default_value = "30d", value_parser = humantime::parse_duration)]
+    pub refresh_lifetime: std::time::Duration,
+    /// The `admin` user's password on a first start (generated and printed once when unset).
+    #[arg(long, env = "FUSIO_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
 }

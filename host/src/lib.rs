@@ -5,6 +5,7 @@
 //! (`main.rs`) on top. See `ARCHITECTURE.md` for the map.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod gateway;
 pub mod problem;

@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 use clap::Parser;
+use fusio::auth::AuthSettings;
 use fusio::cli::{Cli, Command, ServeArgs, StoreArgs};
 use fusio::project::BuildOptions;
 use fusio::server::{BootOptions, boot, serve};
@@ -80,5 +81,13 @@ fn boot_options(args: &ServeArgs) -> BootOptions {
     options.engine.pooling = !args.no_pooling;
     options.engine.keep_resident =
         usize::try_from(args.keep_resident.as_u64()).unwrap_or(usize::MAX);
+    let issuer = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://localhost:{}", args.listen.port()));
+    options.auth = AuthSettings::new(issuer.trim_end_matches('/'));
+    options.auth.access_lifetime = args.token_lifetime;
+    options.auth.refresh_lifetime = args.refresh_lifetime;
+    options.admin_password = args.admin_password.clone();
     options
 }

@@ -2,6 +2,7 @@
 //! is deployed, optionally deploy a project file, then listen.
 
 use crate::app::{AppState, router};
+use crate::auth::{self, Auth, AuthError, AuthSettings};
 use crate::project::{self, BuildOptions, ProjectError};
 use crate::runtime::{EngineSettings, Runtime, RuntimeError};
 use crate::snapshot::{self, LiveSnapshot, SnapshotError};
@@ -23,6 +24,11 @@ pub struct BootOptions {
     pub deploy: Option<PathBuf>,
     /// How action packages are built.
     pub build: BuildOptions,
+    /// How tokens are issued.
+    pub auth: AuthSettings,
+    /// The `admin` user's password on a first start; generated and printed
+    /// once when `None`.
+    pub admin_password: Option<String>,
 }
 
 impl BootOptions {
@@ -34,6 +40,8 @@ impl BootOptions {
             database_url: None,
             deploy: None,
             build: BuildOptions::default(),
+            auth: AuthSettings::new("http://localhost:8080"),
+            admin_password: None,
         }
     }
 }
@@ -53,6 +61,9 @@ pub enum BootError {
     /// The project file was refused.
     #[error(transparent)]
     Project(#[from] ProjectError),
+    /// Identity could not be set up.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
 }
 
 /// Opens and migrates the store, creates the runtime, loads the deployed
@@ -60,6 +71,17 @@ pub enum BootError {
 pub async fn boot(options: &BootOptions) -> Result<AppState, BootError> {
     let store = Store::open(options.database_url.as_deref(), &options.data_dir).await?;
     store.migrate().await?;
+    let auth = Auth::new(store.clone(), options.auth.clone()).await?;
+    if let Some(first) = auth::bootstrap(&store, options.admin_password.as_deref()).await? {
+        match first.generated_password {
+            // Printed, never logged: it is shown once and not stored in clear.
+            Some(password) => eprintln!(
+                "\nFirst start: created the user `admin` with the password\n\n    {password}\n\n\
+                 It is shown only now. Set FUSIO_ADMIN_PASSWORD on a first start to choose it.\n"
+            ),
+            None => tracing::info!("first start: created the user `admin`"),
+        }
+    }
     let runtime = Runtime::new(options.engine.clone())?;
     tracing::info!(
         store = ?store.backend(),
@@ -80,6 +102,7 @@ pub async fn boot(options: &BootOptions) -> Result<AppState, BootError> {
         runtime,
         store,
         live,
+        auth,
     })
 }
 

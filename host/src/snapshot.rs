@@ -35,8 +35,17 @@ pub struct RouteMethods {
 pub struct Endpoint {
     /// The action that runs.
     pub action: Arc<LoadedAction>,
-    /// Whether anonymous callers may use it.
-    pub public: bool,
+    /// Who may call it.
+    pub access: Access,
+}
+
+/// Who may call an endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, without a token.
+    Public,
+    /// A caller whose token holds one of these scopes (never empty).
+    Scopes(Arc<[String]>),
 }
 
 /// Why a project cannot be served. Each names the offending entry.
@@ -121,7 +130,11 @@ pub fn assemble(
                 method,
                 Endpoint {
                     action,
-                    public: record.public,
+                    access: if record.public {
+                        Access::Public
+                    } else {
+                        Access::Scopes(record.scopes.clone().into())
+                    },
                 },
             );
         }

@@ -14,7 +14,7 @@ routes:
       POST: { action: echo, public: true }
   /private:
     methods:
-      GET: { action: echo }
+      GET: { action: echo, scopes: [echo.read] }
 action:
   echo:
     component: "{guest:echo}"
@@ -107,7 +107,11 @@ async fn a_non_public_route_needs_a_token() {
     let app = TestApp::start(Backend::Sqlite, ECHO).await;
     let response = app.get("/private").await;
     response.assert_problem(401);
-    assert_eq!(response.header("www-authenticate"), Some("Bearer"));
+    let challenge = response.header("www-authenticate").unwrap();
+    assert!(
+        challenge.starts_with("Bearer realm=\"Fusio\", error=\"invalid_token\""),
+        "{challenge}"
+    );
 }
 
 #[tokio::test]

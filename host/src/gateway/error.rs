@@ -16,8 +16,11 @@ pub enum GatewayError {
     #[error("the route does not answer this method")]
     MethodNotAllowed(HeaderValue),
     /// The method is not public and the caller presented no valid token.
-    #[error("this route needs an access token")]
-    Unauthorized,
+    #[error("this route needs a valid access token")]
+    Unauthorized(#[from] crate::auth::Unauthenticated),
+    /// The caller's token holds none of the scopes the method requires.
+    #[error("the token lacks the route's scopes")]
+    Forbidden(std::sync::Arc<[String]>),
     /// The body is larger than the gateway accepts.
     #[error("the request body is too large")]
     BodyTooLarge,
@@ -67,9 +70,10 @@ impl GatewayError {
                     allow.to_str().unwrap_or_default()
                 ))
                 .header(header::ALLOW, allow),
-            Self::Unauthorized => Problem::new(StatusCode::UNAUTHORIZED)
-                .detail("this route needs an access token")
-                .header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")),
+            Self::Unauthorized(reason) => crate::auth::endpoints::unauthorized(&reason, None),
+            Self::Forbidden(required) => {
+                crate::auth::endpoints::insufficient_scope(&required, None)
+            }
             Self::BodyTooLarge => Problem::new(StatusCode::PAYLOAD_TOO_LARGE).detail(format!(
                 "the request body is larger than {} bytes",
                 super::MAX_BODY

@@ -11,6 +11,8 @@ pub(super) struct Routed<'a> {
     pub(super) version: u32,
     pub(super) params: Vec<(String, String)>,
     pub(super) request_id: &'a str,
+    /// Who presented a valid token, on a protected method.
+    pub(super) caller: Option<&'a crate::auth::Caller>,
 }
 
 /// The WIT request for `request`; reads the body (bounded by [`MAX_BODY`]).
@@ -57,9 +59,12 @@ pub(super) async fn to_wit(
             request_id: routed.request_id.to_owned(),
             route: routed.route.to_owned(),
             version: routed.version,
-            app: None,
-            user: None,
-            scopes: Vec::new(),
+            app: routed.caller.map(|c| c.claims.client_id.clone()),
+            user: routed.caller.map(|c| c.claims.sub.clone()),
+            scopes: routed
+                .caller
+                .map(|c| c.scopes().map(str::to_owned).collect())
+                .unwrap_or_default(),
         },
     })
 }

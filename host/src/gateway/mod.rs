@@ -10,6 +10,8 @@ mod exchange;
 pub use error::GatewayError;
 
 use crate::app::AppState;
+use crate::auth;
+use crate::snapshot::Access;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, Method, StatusCode, header};
@@ -65,9 +67,19 @@ async fn route_and_invoke(
         }
         None => return Err(GatewayError::MethodNotAllowed(allow_header(matched.value))),
     };
-    if !endpoint.public {
-        return Err(GatewayError::Unauthorized);
-    }
+    let caller = match &endpoint.access {
+        Access::Public => None,
+        Access::Scopes(required) => {
+            let caller = state.auth.authenticate(request.headers()).await?;
+            if !required
+                .iter()
+                .any(|scope| auth::scopes::any_grants(caller.scopes(), scope))
+            {
+                return Err(GatewayError::Forbidden(required.clone()));
+            }
+            Some(caller)
+        }
+    };
     let wit_request = exchange::to_wit(
         request,
         exchange::Routed {
@@ -75,6 +87,7 @@ async fn route_and_invoke(
             version: matched.value.version,
             params: matched.params,
             request_id: request_id.unwrap_or_default(),
+            caller: caller.as_ref(),
         },
     )
     .await?;

@@ -82,6 +82,9 @@ pub struct MethodFile {
     /// Whether anonymous callers may use it.
     #[serde(default)]
     pub public: bool,
+    /// Scopes of which a caller's token must hold one (not public methods).
+    #[serde(default)]
+    pub scopes: Vec<String>,
 }
 
 /// One action.

@@ -2,7 +2,7 @@
 //! validate every entry, then apply it to the store and the live snapshot in
 //! one step. Validation is complete before anything is written, so a refused
 //! file changes nothing. `fusio serve --deploy` uses this today; the remote
-//! `fusio deploy` will reuse the same validation.
+//! `fusio deploy` will use the same validation.
 //!
 //! Parsing never panics: every problem becomes a [`ProjectError`] that names
 //! the file and the line and column or the offending entry.
@@ -12,6 +12,7 @@ pub mod file;
 
 pub use build::{BuildError, BuildOptions, WASM_TARGET, build_package};
 
+use crate::auth;
 use crate::routes::RoutePath;
 use crate::runtime::{ActionSpec, Limits, LoadedAction, Runtime};
 use crate::snapshot::{self, LiveSnapshot, SnapshotError};
@@ -218,10 +219,15 @@ pub async fn prepare(
                 ));
                 continue;
             }
+            if let Err(reason) = check_scopes(entry.public, &entry.scopes) {
+                refuse(reason);
+                continue;
+            }
             record.methods.push(MethodRecord {
                 method: method.clone(),
                 action: entry.action.clone(),
                 public: entry.public,
+                scopes: entry.scopes.clone(),
             });
         }
         project.routes.push(record);
@@ -255,6 +261,31 @@ pub async fn prepare(
         components,
         actions,
     })
+}
+
+/// A method's scopes: a protected method names at least one, a public one
+/// none; each is a valid name outside the system scopes.
+fn check_scopes(public: bool, scopes: &[String]) -> Result<(), String> {
+    if public && !scopes.is_empty() {
+        return Err("a public method takes no scopes: anyone may call it".into());
+    }
+    if !public && scopes.is_empty() {
+        return Err(
+            "a method that is not public must name the scopes that may call it (`scopes: [...]`)"
+                .into(),
+        );
+    }
+    for scope in scopes {
+        if !auth::scopes::is_valid_name(scope) {
+            return Err(format!("`{scope}` is not a valid scope name"));
+        }
+        if auth::scopes::is_system(scope) {
+            return Err(format!(
+                "`{scope}` is a system scope; a project cannot grant it"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The component of an action: a `.wasm` file as it is, or a Rust package

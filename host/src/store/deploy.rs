@@ -1,6 +1,7 @@
 //! Writing a whole project in one transaction, and reading the current one.
 //! A deploy either lands completely with a new revision or not at all.
 
+use super::identity::ensure_scope_in;
 use super::model::{MethodRecord, Project, RouteRecord, StoredProject};
 use super::{Store, StoreError, components, now};
 use crate::runtime::{ActionSpec, Limits};
@@ -66,15 +67,26 @@ impl Store {
             .await?;
             let route_id: i64 = row.try_get(0)?;
             for method in &route.methods {
-                sqlx::query(
-                    "INSERT INTO fusio_routes_method (route_id, method, action, public) VALUES ($1, $2, $3, $4)",
+                let method_id: i64 = sqlx::query(
+                    "INSERT INTO fusio_routes_method (route_id, method, action, public) VALUES ($1, $2, $3, $4) RETURNING id",
                 )
                 .bind(route_id)
                 .bind(&method.method)
                 .bind(&method.action)
                 .bind(i64::from(method.public))
-                .execute(&mut *tx)
-                .await?;
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+                for scope in &method.scopes {
+                    let scope_id = ensure_scope_in(&mut tx, scope, "", false).await?;
+                    sqlx::query(
+                        "INSERT INTO fusio_scope_route (scope_id, method_id) VALUES ($1, $2)",
+                    )
+                    .bind(scope_id)
+                    .bind(method_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
             }
         }
         let row = sqlx::query(
@@ -132,19 +144,33 @@ impl Store {
                 },
             ));
         }
+        let mut method_scopes: BTreeMap<i64, Vec<String>> = BTreeMap::new();
         for row in sqlx::query(
-            "SELECT route_id, method, action, public FROM fusio_routes_method ORDER BY id",
+            "SELECT g.method_id, s.name FROM fusio_scope_route g JOIN fusio_scope s ON s.id = g.scope_id ORDER BY s.name",
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            method_scopes
+                .entry(row.try_get(0)?)
+                .or_default()
+                .push(row.try_get(1)?);
+        }
+        for row in sqlx::query(
+            "SELECT route_id, method, action, public, id FROM fusio_routes_method ORDER BY id",
         )
         .fetch_all(&mut *conn)
         .await?
         {
             let route_id: i64 = row.try_get(0)?;
             let public: i64 = row.try_get(3)?;
+            let method_id: i64 = row.try_get(4)?;
             if let Some((_, route)) = routes.iter_mut().find(|(id, _)| *id == route_id) {
                 route.methods.push(MethodRecord {
                     method: row.try_get(1)?,
                     action: row.try_get(2)?,
                     public: public != 0,
+                    scopes: method_scopes.remove(&method_id).unwrap_or_default(),
                 });
             }
         }

@@ -5,6 +5,7 @@
 mod components;
 pub use components::sha256_hex;
 mod deploy;
+pub mod identity;
 pub mod model;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -43,6 +44,12 @@ pub enum StoreError {
     /// Stored data that this version cannot read.
     #[error("the store holds unreadable data: {0}")]
     Corrupt(String),
+    /// Something a write refers to does not exist.
+    #[error("{0} does not exist")]
+    Missing(String),
+    /// A write would duplicate something unique.
+    #[error("{0} already exists")]
+    Conflict(String),
     /// A component that should be stored is not.
     #[error("the component {0} is not in the store")]
     MissingComponent(String),

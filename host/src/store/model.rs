@@ -32,6 +32,8 @@ pub struct MethodRecord {
     pub action: String,
     /// Whether anonymous callers may use it.
     pub public: bool,
+    /// The scopes granted on it: a token must hold one of them.
+    pub scopes: Vec<String>,
 }
 
 /// A project as stored, with the revision that wrote it.

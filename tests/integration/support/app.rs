@@ -189,6 +189,33 @@ impl TestApp {
         self.send(request.body(Body::empty()).unwrap()).await
     }
 
+    /// `GET uri` with `Authorization: Bearer token`.
+    pub async fn get_bearer(&self, uri: &str, token: &str) -> TestResponse {
+        let request = Request::get(uri).header("authorization", format!("Bearer {token}"));
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    /// `POST uri` with a form body, and HTTP Basic credentials when given.
+    pub async fn post_form(
+        &self,
+        uri: &str,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> TestResponse {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let mut request =
+            Request::post(uri).header("content-type", "application/x-www-form-urlencoded");
+        if let Some((id, secret)) = basic {
+            use base64::Engine;
+            let encoded =
+                base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+            request = request.header("authorization", format!("Basic {encoded}"));
+        }
+        self.send(request.body(Body::from(body)).unwrap()).await
+    }
+
     /// `GET uri` in the background; answers its status and how long it took.
     pub fn spawn_get(&self, uri: &str) -> tokio::task::JoinHandle<(StatusCode, Duration)> {
         let request = Request::get(uri).body(Body::empty()).unwrap();

@@ -1,0 +1,208 @@
+//! The HTTP side of the authorization server: `/authorization/*` and the
+//! RFC 8414 metadata document.
+
+use super::grant::{Form, OAuthError, no_store};
+use super::{Auth, Unauthenticated, secret};
+use crate::problem::Problem;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::{get, post};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+
+/// The largest body the OAuth2 endpoints read.
+const MAX_FORM: usize = 64 * 1024;
+
+/// The routes of the authorization server, for the application router.
+pub fn router() -> Router<Auth> {
+    Router::new()
+        .route("/authorization/token", post(token))
+        .route("/authorization/jwks", get(jwks))
+        .route("/authorization/revoke", post(revoke))
+        .route("/authorization/introspect", post(introspect))
+        .route("/authorization/whoami", get(whoami))
+        .route("/.well-known/oauth-authorization-server", get(metadata))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM))
+}
+
+async fn token(State(auth): State<Auth>, headers: HeaderMap, body: Bytes) -> Response {
+    let result = async {
+        let form = Form::parse(&headers, &body)?;
+        auth.token(&headers, &form).await
+    }
+    .await;
+    answer(result.map(Json))
+}
+
+/// The answer of an OAuth2 endpoint: never cached, errors as RFC 6749 says.
+fn answer(result: Result<impl IntoResponse, OAuthError>) -> Response {
+    match result {
+        Ok(body) => {
+            let mut response = body.into_response();
+            no_store(response.headers_mut());
+            response
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
+async fn jwks(State(auth): State<Auth>) -> Response {
+    let mut response = Json(auth.jwt().jwks().clone()).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    response
+}
+
+/// RFC 8414: what this authorization server supports and where.
+async fn metadata(State(auth): State<Auth>) -> Json<serde_json::Value> {
+    let issuer = auth.jwt().issuer();
+    Json(serde_json::json!({
+        "issuer": issuer,
+        "token_endpoint": format!("{issuer}/authorization/token"),
+        "jwks_uri": format!("{issuer}/authorization/jwks"),
+        "revocation_endpoint": format!("{issuer}/authorization/revoke"),
+        "introspection_endpoint": format!("{issuer}/authorization/introspect"),
+        "grant_types_supported": ["client_credentials", "password", "refresh_token"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "scopes_supported": super::scopes::SYSTEM.iter().map(|(name, _)| *name).collect::<Vec<_>>(),
+        "response_types_supported": [],
+    }))
+}
+
+/// RFC 7009: revokes an access or refresh token of the calling client.
+/// Answers 200 whether or not the token was known, so that the endpoint
+/// cannot be used to probe tokens.
+async fn revoke(State(auth): State<Auth>, headers: HeaderMap, body: Bytes) -> Response {
+    let result = async {
+        let form = Form::parse(&headers, &body)?;
+        let app = auth.client(&headers, &form).await?;
+        let token = form.require("token")?;
+        let store = &auth.inner.store;
+        // A refresh token ends its whole grant, access tokens included.
+        if let Some(record) = store.token_by_refresh(&secret::hash(token)).await? {
+            if record.app_id == app.id {
+                store.revoke_family(&record.family).await?;
+            }
+        } else if let Ok(claims) = auth.jwt().verify_signature(token)
+            && claims.client_id == app.client_id
+        {
+            store.revoke_token(&claims.jti).await?;
+        }
+        Ok::<_, OAuthError>(StatusCode::OK)
+    }
+    .await;
+    answer(result)
+}
+
+/// RFC 7662: whether a token is active and what it holds. Only confidential
+/// clients may ask.
+async fn introspect(State(auth): State<Auth>, headers: HeaderMap, body: Bytes) -> Response {
+    let result = async {
+        let form = Form::parse(&headers, &body)?;
+        let app = auth.client(&headers, &form).await?;
+        if app.secret_hash.is_none() {
+            return Err(OAuthError::UnauthorizedClient(
+                "a public client cannot introspect tokens".into(),
+            ));
+        }
+        let token = form.require("token")?;
+        let mut token_headers = HeaderMap::new();
+        if let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}")) {
+            token_headers.insert(header::AUTHORIZATION, value);
+        }
+        Ok(match auth.authenticate(&token_headers).await {
+            Ok(caller) => {
+                let claims = caller.claims;
+                serde_json::json!({
+                    "active": true,
+                    "scope": claims.scope,
+                    "client_id": claims.client_id,
+                    "sub": claims.sub,
+                    "exp": claims.exp,
+                    "iat": claims.iat,
+                    "iss": claims.iss,
+                    "aud": claims.aud,
+                    "jti": claims.jti,
+                    "token_type": "Bearer",
+                })
+            }
+            Err(_) => serde_json::json!({ "active": false }),
+        })
+    }
+    .await;
+    answer(result.map(Json))
+}
+
+/// The caller's identity: the user and app behind the bearer token.
+async fn whoami(State(auth): State<Auth>, headers: HeaderMap) -> Response {
+    let request_id = crate::gateway::request_id(&headers).map(str::to_owned);
+    let caller = match auth.authenticate(&headers).await {
+        Ok(caller) => caller,
+        Err(err) => return unauthorized(&err, request_id.as_deref()).into_response(),
+    };
+    let user = match caller.claims.sub.parse::<i64>() {
+        Ok(id) => auth.inner.store.user_by_id(id).await,
+        Err(_) => Ok(None),
+    };
+    match user {
+        Ok(Some(user)) => Json(serde_json::json!({
+            "id": user.id,
+            "name": user.name,
+            "email": user.email,
+            "status": user.status,
+            "role": user.role,
+            "app": caller.claims.client_id,
+            "scopes": caller.claims.scopes().collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        Ok(None) => unauthorized(
+            &Unauthenticated::Invalid(super::InvalidToken::Revoked),
+            request_id.as_deref(),
+        )
+        .into_response(),
+        Err(err) => {
+            tracing::error!(request_id, error = %err, "whoami: the store failed");
+            Problem::new(StatusCode::INTERNAL_SERVER_ERROR)
+                .request_id(request_id.as_deref())
+                .into_response()
+        }
+    }
+}
+
+/// 401 with the RFC 6750 challenge.
+pub fn unauthorized(reason: &Unauthenticated, request_id: Option<&str>) -> Problem {
+    let challenge = format!(
+        "Bearer realm=\"Fusio\", error=\"invalid_token\", error_description=\"{}\"",
+        reason.to_string().replace('"', "'")
+    );
+    Problem::new(StatusCode::UNAUTHORIZED)
+        .detail(reason.to_string())
+        .request_id(request_id)
+        .header(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_str(&challenge).unwrap_or(HeaderValue::from_static("Bearer")),
+        )
+}
+
+/// 403 with the RFC 6750 challenge naming the scopes that would do.
+pub fn insufficient_scope(required: &[String], request_id: Option<&str>) -> Problem {
+    let challenge = format!(
+        "Bearer realm=\"Fusio\", error=\"insufficient_scope\", scope=\"{}\"",
+        required.join(" ")
+    );
+    Problem::new(StatusCode::FORBIDDEN)
+        .detail(format!(
+            "the token holds none of the scopes this route requires: {}",
+            required.join(", ")
+        ))
+        .request_id(request_id)
+        .header(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_str(&challenge).unwrap_or(HeaderValue::from_static("Bearer")),
+        )
+}

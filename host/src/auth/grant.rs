@@ -1,0 +1,458 @@
+//! The token endpoint's logic (RFC 6749 section 4 and 6): parsing the form,
+//! authenticating the client, and the grant types. HTTP framing lives in
+//! `endpoints`; errors are RFC 6749's `{error, error_description}`.
+
+use super::jwt::Claims;
+use super::{Auth, password, scopes, secret, unix_now};
+use crate::store::StoreError;
+use crate::store::identity::{App, Status, TokenRecord};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use std::collections::HashMap;
+
+/// The largest value a form parameter may have.
+const MAX_PARAM: usize = 4096;
+
+/// An RFC 6749 error (section 5.2), rendered as JSON with `no-store`.
+#[derive(Debug, thiserror::Error)]
+pub enum OAuthError {
+    /// Malformed request: missing, repeated or oversized parameters.
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// The client is unknown, inactive or failed to authenticate; `basic`
+    /// says whether it tried HTTP Basic (then the answer challenges it).
+    #[error("{reason}")]
+    InvalidClient {
+        /// What was wrong.
+        reason: String,
+        /// Whether the client used the Authorization header.
+        basic: bool,
+    },
+    /// The grant (code, refresh token, password) is invalid or expired.
+    #[error("{0}")]
+    InvalidGrant(String),
+    /// The client may not use this grant type.
+    #[error("{0}")]
+    UnauthorizedClient(String),
+    /// The grant type is unknown.
+    #[error("{0}")]
+    UnsupportedGrantType(String),
+    /// A requested scope is unknown or not allowed.
+    #[error("{0}")]
+    InvalidScope(String),
+    /// The store failed.
+    #[error("the authorization server failed")]
+    Server(#[from] StoreError),
+}
+
+impl OAuthError {
+    fn code(&self) -> &'static str {
+        match self {
+            OAuthError::InvalidRequest(_) => "invalid_request",
+            OAuthError::InvalidClient { .. } => "invalid_client",
+            OAuthError::InvalidGrant(_) => "invalid_grant",
+            OAuthError::UnauthorizedClient(_) => "unauthorized_client",
+            OAuthError::UnsupportedGrantType(_) => "unsupported_grant_type",
+            OAuthError::InvalidScope(_) => "invalid_scope",
+            OAuthError::Server(_) => "server_error",
+        }
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            OAuthError::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
+            OAuthError::Server(err) => {
+                tracing::error!(error = %err, "token endpoint");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            _ => StatusCode::BAD_REQUEST,
+        };
+        let body = serde_json::json!({
+            "error": self.code(),
+            "error_description": self.to_string(),
+        });
+        let mut response = (status, axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        no_store(headers);
+        if let OAuthError::InvalidClient { basic: true, .. } = self {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"Fusio\""),
+            );
+        }
+        response
+    }
+}
+
+/// Marks a response as never to be cached (RFC 6749 5.1).
+pub fn no_store(headers: &mut HeaderMap) {
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+/// A successful token response (RFC 6749 5.1).
+#[derive(Debug, serde::Serialize)]
+pub struct TokenResponse {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
+    scope: String,
+}
+
+/// The form parameters of an OAuth2 request: each at most once, none
+/// oversized, empty values treated as absent (RFC 6749 3.1, 3.2).
+#[derive(Debug, Default)]
+pub struct Form(HashMap<String, String>);
+
+impl Form {
+    /// Parses an `application/x-www-form-urlencoded` body.
+    pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Self, OAuthError> {
+        let form_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| {
+                v.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            });
+        if !form_type {
+            return Err(OAuthError::InvalidRequest(
+                "the body must be application/x-www-form-urlencoded".into(),
+            ));
+        }
+        let mut params = HashMap::new();
+        for (name, value) in form_urlencoded::parse(body) {
+            if value.len() > MAX_PARAM || name.len() > MAX_PARAM {
+                return Err(OAuthError::InvalidRequest(format!(
+                    "parameter `{}` is longer than {MAX_PARAM} bytes",
+                    truncate(&name)
+                )));
+            }
+            if value.is_empty() {
+                continue;
+            }
+            if params
+                .insert(name.clone().into_owned(), value.into_owned())
+                .is_some()
+            {
+                return Err(OAuthError::InvalidRequest(format!(
+                    "parameter `{name}` is given more than once"
+                )));
+            }
+        }
+        Ok(Self(params))
+    }
+
+    /// The value of `name`, if given.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// The value of `name`, or `invalid_request` naming it.
+    pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
+        self.get(name)
+            .ok_or_else(|| OAuthError::InvalidRequest(format!("parameter `{name}` is missing")))
+    }
+}
+
+fn truncate(text: &str) -> &str {
+    text.char_indices()
+        .nth(40)
+        .map_or(text, |(i, _)| &text[..i])
+}
+
+/// Client credentials as presented: HTTP Basic or form parameters.
+struct Presented {
+    client_id: String,
+    secret: Option<String>,
+    basic: bool,
+}
+
+fn presented(headers: &HeaderMap, form: &Form) -> Result<Presented, OAuthError> {
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"));
+    match (basic, form.get("client_id"), form.get("client_secret")) {
+        (Some(_), _, Some(_)) => Err(OAuthError::InvalidRequest(
+            "use one client authentication method, not HTTP Basic and client_secret".into(),
+        )),
+        (Some((_, encoded)), body_id, None) => {
+            let invalid = || OAuthError::InvalidClient {
+                reason: "the Basic credentials are malformed".into(),
+                basic: true,
+            };
+            let decoded = STANDARD.decode(encoded.trim()).map_err(|_| invalid())?;
+            let decoded = String::from_utf8(decoded).map_err(|_| invalid())?;
+            let (id, secret) = decoded.split_once(':').ok_or_else(invalid)?;
+            // RFC 6749 2.3.1: both parts are form-urlencoded.
+            let id = urlencoding_decode(id);
+            if body_id.is_some_and(|body_id| body_id != id) {
+                return Err(OAuthError::InvalidRequest(
+                    "client_id differs from the Basic credentials".into(),
+                ));
+            }
+            Ok(Presented {
+                client_id: id,
+                secret: Some(urlencoding_decode(secret)),
+                basic: true,
+            })
+        }
+        (None, Some(id), secret) => Ok(Presented {
+            client_id: id.to_owned(),
+            secret: secret.map(str::to_owned),
+            basic: false,
+        }),
+        (None, None, _) => Err(OAuthError::InvalidClient {
+            reason: "the client did not identify itself".into(),
+            basic: false,
+        }),
+    }
+}
+
+fn urlencoding_decode(text: &str) -> String {
+    form_urlencoded::parse(format!("x={text}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+impl Auth {
+    /// Authenticates the client of an OAuth2 request: a confidential client
+    /// must present its secret, a public one only its id.
+    pub(super) async fn client(&self, headers: &HeaderMap, form: &Form) -> Result<App, OAuthError> {
+        let presented = presented(headers, form)?;
+        let invalid = |reason: &str| OAuthError::InvalidClient {
+            reason: reason.into(),
+            basic: presented.basic,
+        };
+        let app = self.store().app_by_client_id(&presented.client_id).await?;
+        let Some(app) = app else {
+            return Err(invalid(
+                "the client is unknown or its credentials are wrong",
+            ));
+        };
+        match (&app.secret_hash, &presented.secret) {
+            (Some(stored), Some(given)) if secret::matches(given, stored) => {}
+            (None, None) => {}
+            (None, Some(_)) => return Err(invalid("a public client has no secret")),
+            _ => {
+                return Err(invalid(
+                    "the client is unknown or its credentials are wrong",
+                ));
+            }
+        }
+        if app.status != Status::Active {
+            return Err(invalid("the client is not active"));
+        }
+        Ok(app)
+    }
+
+    /// `POST /authorization/token`: runs the grant the form names.
+    pub(super) async fn token(
+        &self,
+        headers: &HeaderMap,
+        form: &Form,
+    ) -> Result<TokenResponse, OAuthError> {
+        let grant_type = form.require("grant_type")?;
+        let app = self.client(headers, form).await?;
+        match grant_type {
+            "client_credentials" => self.client_credentials(&app, form).await,
+            "password" => self.password(&app, form).await,
+            "refresh_token" => self.refresh(&app, form).await,
+            other => Err(OAuthError::UnsupportedGrantType(format!(
+                "grant type `{}` is not supported",
+                truncate(other)
+            ))),
+        }
+    }
+
+    async fn client_credentials(
+        &self,
+        app: &App,
+        form: &Form,
+    ) -> Result<TokenResponse, OAuthError> {
+        if app.secret_hash.is_none() {
+            return Err(OAuthError::UnauthorizedClient(
+                "a public client cannot use client_credentials".into(),
+            ));
+        }
+        // The app acts as its owner, within the owner's scopes.
+        let owner = self.active_user(app.user_id).await?;
+        let scope = self.scope_for(app, owner, form.get("scope")).await?;
+        self.issue(app, owner, scope, None, false).await
+    }
+
+    async fn password(&self, app: &App, form: &Form) -> Result<TokenResponse, OAuthError> {
+        let name = form.require("username")?;
+        let given = form.require("password")?;
+        let user = self.store().user_by_name(name).await?;
+        let stored = user
+            .as_ref()
+            .and_then(|u| u.password_hash.as_deref())
+            .unwrap_or(password::decoy());
+        let verified = password::verify(given, stored);
+        let user = match user {
+            Some(user) if verified && user.password_hash.is_some() => user,
+            _ => {
+                return Err(OAuthError::InvalidGrant(
+                    "the username or password is wrong".into(),
+                ));
+            }
+        };
+        if user.status != Status::Active {
+            return Err(OAuthError::InvalidGrant("the account is not active".into()));
+        }
+        let scope = self.scope_for(app, user.id, form.get("scope")).await?;
+        self.issue(app, user.id, scope, None, true).await
+    }
+
+    async fn refresh(&self, app: &App, form: &Form) -> Result<TokenResponse, OAuthError> {
+        let given = form.require("refresh_token")?;
+        let invalid = || OAuthError::InvalidGrant("the refresh token is invalid or expired".into());
+        let record = self
+            .store()
+            .token_by_refresh(&secret::hash(given))
+            .await?
+            .ok_or_else(invalid)?;
+        if record.app_id != app.id {
+            return Err(invalid());
+        }
+        if record.refresh_used || record.revoked {
+            // A replayed refresh token means it leaked: end the whole grant.
+            self.store().revoke_family(&record.family).await?;
+            return Err(invalid());
+        }
+        if record.refresh_expires_at.is_none_or(|at| at <= unix_now()) {
+            return Err(invalid());
+        }
+        let user_id = record.user_id.ok_or_else(invalid)?;
+        self.active_user(user_id).await?;
+        let scope = match form.get("scope") {
+            None => record.scope.clone(),
+            Some(asked) => {
+                let held: Vec<&str> = record.scope.split_ascii_whitespace().collect();
+                for scope in asked.split_ascii_whitespace() {
+                    if !held.contains(&scope) {
+                        return Err(OAuthError::InvalidScope(format!(
+                            "scope `{}` was not granted originally",
+                            truncate(scope)
+                        )));
+                    }
+                }
+                asked.split_ascii_whitespace().collect::<Vec<_>>().join(" ")
+            }
+        };
+        if !self.store().use_refresh(&record.jti).await? {
+            self.store().revoke_family(&record.family).await?;
+            return Err(invalid());
+        }
+        self.issue(app, user_id, scope, Some(record.family), true)
+            .await
+    }
+
+    async fn active_user(&self, user_id: i64) -> Result<i64, OAuthError> {
+        match self.store().user_by_id(user_id).await? {
+            Some(user) if user.status == Status::Active => Ok(user.id),
+            _ => Err(OAuthError::InvalidGrant("the account is not active".into())),
+        }
+    }
+
+    /// The scopes a token gets: what was asked (or, when nothing was, all
+    /// the app may have), limited to what the app and the user hold.
+    async fn scope_for(
+        &self,
+        app: &App,
+        user_id: i64,
+        asked: Option<&str>,
+    ) -> Result<String, OAuthError> {
+        let user_scopes = self.store().user_scopes(user_id).await?;
+        let allowed: Vec<&str> = app
+            .scopes
+            .iter()
+            .map(String::as_str)
+            .filter(|scope| scopes::any_grants(user_scopes.iter().map(String::as_str), scope))
+            .collect();
+        let granted: Vec<&str> = match asked {
+            None => allowed,
+            Some(asked) => {
+                let mut granted = Vec::new();
+                for scope in asked.split_ascii_whitespace() {
+                    if !scopes::any_grants(allowed.iter().copied(), scope) {
+                        return Err(OAuthError::InvalidScope(format!(
+                            "scope `{}` is not available to this client",
+                            truncate(scope)
+                        )));
+                    }
+                    if !granted.contains(&scope) {
+                        granted.push(scope);
+                    }
+                }
+                granted
+            }
+        };
+        if granted.is_empty() {
+            return Err(OAuthError::InvalidScope(
+                "no scope is available to this client".into(),
+            ));
+        }
+        Ok(granted.join(" "))
+    }
+
+    /// Signs and records a token (and a refresh token when asked).
+    async fn issue(
+        &self,
+        app: &App,
+        user_id: i64,
+        scope: String,
+        family: Option<String>,
+        with_refresh: bool,
+    ) -> Result<TokenResponse, OAuthError> {
+        let now = unix_now();
+        let settings = self.settings();
+        let lifetime = settings.access_lifetime.as_secs();
+        let claims = Claims {
+            iss: self.jwt().issuer().to_owned(),
+            sub: user_id.to_string(),
+            aud: self.jwt().issuer().to_owned(),
+            exp: now.saturating_add(i64::try_from(lifetime).unwrap_or(i64::MAX)),
+            iat: now,
+            jti: uuid::Uuid::new_v4().to_string(),
+            scope,
+            client_id: app.client_id.clone(),
+        };
+        let refresh = with_refresh.then(secret::generate);
+        let refresh_lifetime =
+            i64::try_from(settings.refresh_lifetime.as_secs()).unwrap_or(i64::MAX);
+        self.store()
+            .insert_token(&TokenRecord {
+                jti: claims.jti.clone(),
+                family: family.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+                app_id: app.id,
+                user_id: Some(user_id),
+                scope: claims.scope.clone(),
+                expires_at: claims.exp,
+                refresh_hash: refresh.as_deref().map(secret::hash),
+                refresh_expires_at: refresh
+                    .as_ref()
+                    .map(|_| now.saturating_add(refresh_lifetime)),
+                refresh_used: false,
+                revoked: false,
+            })
+            .await?;
+        Ok(TokenResponse {
+            access_token: self.jwt().sign(&claims),
+            token_type: "Bearer",
+            expires_in: lifetime,
+            refresh_token: refresh,
+            scope: claims.scope,
+        })
+    }
+}

@@ -1,0 +1,154 @@
+//! Identity: the OAuth2 authorization server (`/authorization`), access
+//! tokens as EdDSA-signed JWTs, and the check every protected route makes.
+//!
+//! Secrets are hashed before they reach the store (`secret`, `password`);
+//! tokens are recorded so that a revoked one is refused at once.
+
+mod bootstrap;
+pub mod endpoints;
+mod grant;
+pub mod jwt;
+pub mod keys;
+pub mod password;
+pub mod scopes;
+pub mod secret;
+
+pub use bootstrap::{Bootstrap, bootstrap};
+pub use jwt::{Claims, InvalidToken, Jwt};
+
+use crate::store::{Store, StoreError};
+use http::HeaderMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How tokens are issued; comes from `fusio serve`'s options.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// `iss` and `aud` of every token: the server's public URL.
+    pub issuer: String,
+    /// How long an access token is valid.
+    pub access_lifetime: Duration,
+    /// How long a refresh token is valid.
+    pub refresh_lifetime: Duration,
+}
+
+impl AuthSettings {
+    /// One-hour access tokens and 30-day refresh tokens for `issuer`.
+    pub fn new(issuer: impl Into<String>) -> Self {
+        Self {
+            issuer: issuer.into(),
+            access_lifetime: Duration::from_secs(3600),
+            refresh_lifetime: Duration::from_secs(30 * 24 * 3600),
+        }
+    }
+}
+
+/// Why identity could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The stored signing keys are unusable.
+    #[error("signing keys: {0}")]
+    Keys(String),
+}
+
+/// The authorization server and token checker. Cheap to clone.
+#[derive(Clone)]
+pub struct Auth {
+    inner: Arc<AuthInner>,
+}
+
+struct AuthInner {
+    store: Store,
+    jwt: Jwt,
+    settings: AuthSettings,
+}
+
+/// Who presented a valid token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The token's verified claims.
+    pub claims: Claims,
+}
+
+impl Caller {
+    /// The scopes the token holds.
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.claims.scopes()
+    }
+}
+
+/// Why a request to a protected resource carries no usable token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unauthenticated {
+    /// No `Authorization: Bearer` header.
+    #[error("the request carries no bearer token")]
+    Missing,
+    /// A token that is not valid.
+    #[error(transparent)]
+    Invalid(#[from] InvalidToken),
+}
+
+impl Auth {
+    /// Loads (or creates) the signing keys and makes sure the system scopes
+    /// exist.
+    pub async fn new(store: Store, settings: AuthSettings) -> Result<Self, AuthError> {
+        store.ensure_scopes(scopes::SYSTEM, true).await?;
+        let keys = keys::Keys::load_or_create(&store).await?;
+        let jwt = Jwt::new(keys, settings.issuer.clone());
+        Ok(Self {
+            inner: Arc::new(AuthInner {
+                store,
+                jwt,
+                settings,
+            }),
+        })
+    }
+
+    /// The signer/verifier of access tokens.
+    pub fn jwt(&self) -> &Jwt {
+        &self.inner.jwt
+    }
+
+    /// How tokens are issued.
+    pub fn settings(&self) -> &AuthSettings {
+        &self.inner.settings
+    }
+
+    fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// Checks the request's bearer token: signature, claims, and that it is
+    /// recorded and not revoked.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, Unauthenticated> {
+        let token = bearer(headers).ok_or(Unauthenticated::Missing)?;
+        let claims = self.jwt().verify(token)?;
+        match self.store().token_by_jti(&claims.jti).await {
+            Ok(Some(record)) if !record.revoked => Ok(Caller { claims }),
+            Ok(_) => Err(InvalidToken::Revoked.into()),
+            Err(err) => {
+                tracing::error!(error = %err, "cannot check a token's revocation");
+                Err(InvalidToken::Revoked.into())
+            }
+        }
+    }
+}
+
+/// The token of an `Authorization: Bearer …` header (scheme case-insensitive).
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

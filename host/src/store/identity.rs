@@ -1,0 +1,552 @@
+//! Users, roles, scopes, apps, tokens and signing keys. Secrets never reach
+//! this module in clear: callers pass hashes (see `auth::secret`,
+//! `auth::password`).
+
+use super::{Store, StoreError, now};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+/// Whether an account or an app may be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Usable.
+    Active,
+    /// Switched off by an administrator; its tokens stop working.
+    Disabled,
+    /// Registered but not activated yet.
+    Pending,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Disabled => "disabled",
+            Status::Pending => "pending",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        match text {
+            "active" => Ok(Status::Active),
+            "disabled" => Ok(Status::Disabled),
+            "pending" => Ok(Status::Pending),
+            other => Err(StoreError::Corrupt(format!("status `{other}`"))),
+        }
+    }
+}
+
+/// A user account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Store id; the `sub` of the user's tokens.
+    pub id: i64,
+    /// Unique login name.
+    pub name: String,
+    /// Unique email address, when the account has one.
+    pub email: Option<String>,
+    /// Whether the account may log in.
+    pub status: Status,
+    /// The Argon2id PHC string; `None` for accounts that log in elsewhere.
+    pub password_hash: Option<String>,
+    /// The role's name.
+    pub role: String,
+}
+
+/// What creating a user needs.
+#[derive(Debug, Clone)]
+pub struct NewUser<'a> {
+    /// Unique login name.
+    pub name: &'a str,
+    /// Unique email address.
+    pub email: Option<&'a str>,
+    /// Initial status.
+    pub status: Status,
+    /// The Argon2id PHC string of the password.
+    pub password_hash: Option<&'a str>,
+    /// The name of an existing role.
+    pub role: &'a str,
+}
+
+/// An OAuth2 client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct App {
+    /// Store id.
+    pub id: i64,
+    /// The owning user.
+    pub user_id: i64,
+    /// Whether the app may get tokens.
+    pub status: Status,
+    /// Unique display name.
+    pub name: String,
+    /// The public client identifier.
+    pub client_id: String,
+    /// SHA-256 of the secret; `None` for a public client.
+    pub secret_hash: Option<String>,
+    /// Where the authorization endpoint may send codes.
+    pub redirect_uris: Vec<String>,
+    /// The scopes the app may ask for.
+    pub scopes: Vec<String>,
+}
+
+/// What creating an app needs.
+#[derive(Debug, Clone)]
+pub struct NewApp<'a> {
+    /// The owning user.
+    pub user_id: i64,
+    /// Unique display name.
+    pub name: &'a str,
+    /// The public client identifier.
+    pub client_id: &'a str,
+    /// SHA-256 of the secret; `None` for a public client.
+    pub secret_hash: Option<&'a str>,
+    /// Allowed redirect URIs.
+    pub redirect_uris: &'a [String],
+    /// Scopes the app may ask for; each must exist.
+    pub scopes: &'a [String],
+}
+
+/// One issued access token and its refresh token, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// The JWT's `jti`.
+    pub jti: String,
+    /// Ties the rotations of one grant together.
+    pub family: String,
+    /// The client the token was issued to.
+    pub app_id: i64,
+    /// The resource owner.
+    pub user_id: Option<i64>,
+    /// Space-separated scopes.
+    pub scope: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// SHA-256 of the refresh token, when one was issued.
+    pub refresh_hash: Option<String>,
+    /// Unix seconds.
+    pub refresh_expires_at: Option<i64>,
+    /// Whether the refresh token was exchanged already.
+    pub refresh_used: bool,
+    /// Whether the token was revoked.
+    pub revoked: bool,
+}
+
+/// A key that signs access tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKey {
+    /// The JWS `kid`.
+    pub kid: String,
+    /// The JWS `alg`.
+    pub algorithm: String,
+    /// The private key, base64 (the algorithm says what the bytes are).
+    pub private_key: String,
+    /// The public key, base64url (the JWK `x` for EdDSA).
+    pub public_key: String,
+}
+
+/// The user columns `user_from` reads, as a literal for `concat!`.
+macro_rules! user_select {
+    ($condition:literal) => {
+        concat!(
+            "SELECT u.id, u.name, u.email, u.status, u.password_hash, r.name ",
+            "FROM fusio_user u JOIN fusio_role r ON r.id = u.role_id WHERE ",
+            $condition
+        )
+    };
+}
+
+/// The token columns `token_from` reads, as a literal for `concat!`.
+macro_rules! token_columns {
+    () => {
+        "jti, family, app_id, user_id, scope, expires_at, refresh_hash, refresh_expires_at, refresh_used, revoked"
+    };
+}
+
+/// The app columns `app_from` reads, as a literal for `concat!`.
+macro_rules! app_select {
+    ($condition:literal) => {
+        concat!(
+            "SELECT id, user_id, status, name, client_id, secret_hash, redirect_uris FROM fusio_app WHERE ",
+            $condition
+        )
+    };
+}
+
+fn user_from(row: &AnyRow) -> Result<User, StoreError> {
+    Ok(User {
+        id: row.try_get(0)?,
+        name: row.try_get(1)?,
+        email: row.try_get(2)?,
+        status: Status::parse(&row.try_get::<String, _>(3)?)?,
+        password_hash: row.try_get(4)?,
+        role: row.try_get(5)?,
+    })
+}
+
+fn token_from(row: &AnyRow) -> Result<TokenRecord, StoreError> {
+    Ok(TokenRecord {
+        jti: row.try_get(0)?,
+        family: row.try_get(1)?,
+        app_id: row.try_get(2)?,
+        user_id: row.try_get(3)?,
+        scope: row.try_get(4)?,
+        expires_at: row.try_get(5)?,
+        refresh_hash: row.try_get(6)?,
+        refresh_expires_at: row.try_get(7)?,
+        refresh_used: row.try_get::<i64, _>(8)? != 0,
+        revoked: row.try_get::<i64, _>(9)? != 0,
+    })
+}
+
+async fn scope_id(tx: &mut Transaction<'_, Any>, name: &str) -> Result<i64, StoreError> {
+    sqlx::query("SELECT id FROM fusio_scope WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|row| row.try_get(0))
+        .transpose()?
+        .ok_or_else(|| StoreError::Missing(format!("scope `{name}`")))
+}
+
+/// Adds the scope `name` unless it exists; returns its id.
+pub(super) async fn ensure_scope_in(
+    tx: &mut Transaction<'_, Any>,
+    name: &str,
+    description: &str,
+    system: bool,
+) -> Result<i64, StoreError> {
+    sqlx::query(
+        "INSERT INTO fusio_scope (name, description, system, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(name)
+    .bind(description)
+    .bind(i64::from(system))
+    .bind(now())
+    .execute(&mut **tx)
+    .await?;
+    scope_id(tx, name).await
+}
+
+impl Store {
+    /// Adds the scopes that are missing, with their descriptions; existing
+    /// ones are left as they are.
+    pub async fn ensure_scopes(
+        &self,
+        scopes: &[(&str, &str)],
+        system: bool,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for (name, description) in scopes {
+            ensure_scope_in(&mut tx, name, description, system).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds the role unless it exists, and grants it `scopes` by default.
+    pub async fn ensure_role(&self, name: &str, scopes: &[&str]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO fusio_role (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+        let role_id: i64 = sqlx::query("SELECT id FROM fusio_role WHERE name = $1")
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        for scope in scopes {
+            let scope_id = scope_id(&mut tx, scope).await?;
+            sqlx::query(
+                "INSERT INTO fusio_role_scope (role_id, scope_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(role_id)
+            .bind(scope_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// How many user accounts exist: 0 means a first start.
+    pub async fn count_users(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query("SELECT COUNT(*) FROM fusio_user")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?)
+    }
+
+    /// Creates a user; fails with [`StoreError::Conflict`] when the name or
+    /// email is taken.
+    pub async fn create_user(&self, user: &NewUser<'_>) -> Result<i64, StoreError> {
+        let now = now();
+        let row = sqlx::query(
+            "INSERT INTO fusio_user (role_id, status, name, email, password_hash, created_at, updated_at) \
+             SELECT id, $1, $2, $3, $4, $5, $5 FROM fusio_role WHERE name = $6 RETURNING id",
+        )
+        .bind(user.status.as_str())
+        .bind(user.name)
+        .bind(user.email)
+        .bind(user.password_hash)
+        .bind(&now)
+        .bind(user.role)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|err| conflict_or(err, || format!("a user named `{}` or with that email", user.name)))?;
+        row.map(|row| row.try_get(0))
+            .transpose()?
+            .ok_or_else(|| StoreError::Missing(format!("role `{}`", user.role)))
+    }
+
+    /// The user called `name`.
+    pub async fn user_by_name(&self, name: &str) -> Result<Option<User>, StoreError> {
+        sqlx::query(user_select!("u.name = $1"))
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(user_from)
+            .transpose()
+    }
+
+    /// The user with store id `id`.
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
+        sqlx::query(user_select!("u.id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(user_from)
+            .transpose()
+    }
+
+    /// The scopes a user holds: the role's plus the user's own, sorted.
+    pub async fn user_scopes(&self, user_id: i64) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.name FROM fusio_scope s JOIN fusio_role_scope rs ON rs.scope_id = s.id \
+             JOIN fusio_user u ON u.role_id = rs.role_id WHERE u.id = $1 \
+             UNION SELECT s.name FROM fusio_scope s JOIN fusio_user_scope us ON us.scope_id = s.id \
+             WHERE us.user_id = $1 ORDER BY 1",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
+    }
+
+    /// Creates an app with its scopes; fails with [`StoreError::Conflict`]
+    /// when the name or client id is taken.
+    pub async fn create_app(&self, app: &NewApp<'_>) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let now = now();
+        let redirect_uris = serde_json::to_string(app.redirect_uris)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let app_id: i64 = sqlx::query(
+            "INSERT INTO fusio_app (user_id, status, name, client_id, secret_hash, redirect_uris, created_at, updated_at) \
+             VALUES ($1, 'active', $2, $3, $4, $5, $6, $6) RETURNING id",
+        )
+        .bind(app.user_id)
+        .bind(app.name)
+        .bind(app.client_id)
+        .bind(app.secret_hash)
+        .bind(redirect_uris)
+        .bind(&now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|err| conflict_or(err, || format!("an app named `{}` or with that client id", app.name)))?
+        .try_get(0)?;
+        for scope in app.scopes {
+            let scope_id = scope_id(&mut tx, scope).await?;
+            sqlx::query("INSERT INTO fusio_app_scope (app_id, scope_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(app_id)
+                .bind(scope_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(app_id)
+    }
+
+    /// The app whose client id is `client_id`, with its scopes.
+    pub async fn app_by_client_id(&self, client_id: &str) -> Result<Option<App>, StoreError> {
+        let row = sqlx::query(app_select!("client_id = $1"))
+            .bind(client_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        self.app_from(row).await
+    }
+
+    /// The app with store id `id`, with its scopes.
+    pub async fn app_by_id(&self, id: i64) -> Result<Option<App>, StoreError> {
+        let row = sqlx::query(app_select!("id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        self.app_from(row).await
+    }
+
+    async fn app_from(&self, row: Option<AnyRow>) -> Result<Option<App>, StoreError> {
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let id: i64 = row.try_get(0)?;
+        let redirect_uris: String = row.try_get(6)?;
+        let scopes = sqlx::query(
+            "SELECT s.name FROM fusio_scope s JOIN fusio_app_scope a ON a.scope_id = s.id \
+             WHERE a.app_id = $1 ORDER BY s.name",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<Vec<String>, _>>()?;
+        Ok(Some(App {
+            id,
+            user_id: row.try_get(1)?,
+            status: Status::parse(&row.try_get::<String, _>(2)?)?,
+            name: row.try_get(3)?,
+            client_id: row.try_get(4)?,
+            secret_hash: row.try_get(5)?,
+            redirect_uris: serde_json::from_str(&redirect_uris)
+                .map_err(|e| StoreError::Corrupt(format!("redirect uris: {e}")))?,
+            scopes,
+        }))
+    }
+
+    /// Records an issued token.
+    pub async fn insert_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
+        sqlx::query(concat!(
+            "INSERT INTO fusio_token (",
+            token_columns!(),
+            ", created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ))
+        .bind(&token.jti)
+        .bind(&token.family)
+        .bind(token.app_id)
+        .bind(token.user_id)
+        .bind(&token.scope)
+        .bind(token.expires_at)
+        .bind(&token.refresh_hash)
+        .bind(token.refresh_expires_at)
+        .bind(i64::from(token.refresh_used))
+        .bind(i64::from(token.revoked))
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The token with JWT id `jti`.
+    pub async fn token_by_jti(&self, jti: &str) -> Result<Option<TokenRecord>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            token_columns!(),
+            " FROM fusio_token WHERE jti = $1"
+        ))
+        .bind(jti)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(token_from)
+        .transpose()
+    }
+
+    /// The token whose refresh token hashes to `refresh_hash`.
+    pub async fn token_by_refresh(
+        &self,
+        refresh_hash: &str,
+    ) -> Result<Option<TokenRecord>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            token_columns!(),
+            " FROM fusio_token WHERE refresh_hash = $1"
+        ))
+        .bind(refresh_hash)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(token_from)
+        .transpose()
+    }
+
+    /// Marks the refresh token of `jti` used; false when it already was, so
+    /// that two concurrent exchanges cannot both succeed.
+    pub async fn use_refresh(&self, jti: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE fusio_token SET refresh_used = 1 WHERE jti = $1 AND refresh_used = 0 AND revoked = 0",
+        )
+        .bind(jti)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Revokes the token `jti`.
+    pub async fn revoke_token(&self, jti: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE fusio_token SET revoked = 1 WHERE jti = $1")
+            .bind(jti)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Revokes every token of a rotation family: used when a refresh token
+    /// is revoked or replayed.
+    pub async fn revoke_family(&self, family: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE fusio_token SET revoked = 1 WHERE family = $1")
+            .bind(family)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Every key that may verify tokens, newest first.
+    pub async fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT kid, algorithm, private_key, public_key FROM fusio_signing_key \
+             WHERE retired_at IS NULL ORDER BY created_at DESC, kid",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(SigningKey {
+                    kid: row.try_get(0)?,
+                    algorithm: row.try_get(1)?,
+                    private_key: row.try_get(2)?,
+                    public_key: row.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Stores a new signing key.
+    pub async fn insert_signing_key(&self, key: &SigningKey) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO fusio_signing_key (kid, algorithm, private_key, public_key, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&key.kid)
+        .bind(&key.algorithm)
+        .bind(&key.private_key)
+        .bind(&key.public_key)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+/// A unique-constraint violation becomes [`StoreError::Conflict`] naming
+/// what already exists; anything else stays a query error.
+fn conflict_or(err: sqlx::Error, what: impl FnOnce() -> String) -> StoreError {
+    match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what()),
+        _ => StoreError::Query(err),
+    }
+}
