@@ -524,3 +524,302 @@ async fn the_first_start_creates_the_admin_and_the_backend_app() {
         200
     );
 }
+
+const REDIRECT: &str = "http://client.example/cb";
+
+/// A confidential app with `REDIRECT` registered, for the code flow; uses
+/// the developer of [`developer_app`]. Answers client id and secret.
+async fn code_flow_app(app: &TestApp) -> (String, String) {
+    developer_app(app).await;
+    let user = app.state.store.user_by_name("dev").await.unwrap().unwrap();
+    let (client_id, client_secret) = ("web-client".to_owned(), secret::generate());
+    app.state
+        .store
+        .create_app(&NewApp {
+            user_id: user.id,
+            name: "Web <client>",
+            client_id: &client_id,
+            secret_hash: Some(&secret::hash(&client_secret)),
+            redirect_uris: &[REDIRECT.to_owned()],
+            scopes: &["echo.read".into()],
+        })
+        .await
+        .unwrap();
+    (client_id, client_secret)
+}
+
+/// The query parameters of a redirect's `Location`.
+fn location_params(
+    response: &crate::support::app::TestResponse,
+) -> std::collections::HashMap<String, String> {
+    assert_eq!(response.status, 303, "{}", response.text());
+    let location = response.header("location").expect("a redirect");
+    assert!(location.starts_with(REDIRECT), "{location}");
+    let query = location.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+async fn the_code_flow_with_pkce_issues_a_token_once(backend: Backend) {
+    let app = start(backend).await;
+    let (client_id, client_secret) = code_flow_app(&app).await;
+    let client = Some((client_id.as_str(), client_secret.as_str()));
+    let verifier = secret::generate() + "-and-more-entropy";
+    let challenge = secret::pkce_s256(&verifier);
+    let params = [
+        ("response_type", "code"),
+        ("client_id", client_id.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("scope", "echo.read"),
+        ("state", "xyz\"<>"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+
+    let page = app.get(&format!("/authorization/authorize?{query}")).await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    let html = page.text();
+    assert!(
+        html.contains("Web &lt;client&gt;"),
+        "the app name is escaped: {html}"
+    );
+    assert!(
+        html.contains("value=\"xyz&quot;&lt;&gt;\""),
+        "state is escaped: {html}"
+    );
+    assert_eq!(page.header("x-frame-options"), Some("DENY"));
+
+    let wrong = [
+        &params[..],
+        &[
+            ("username", "dev"),
+            ("password", "nope"),
+            ("decision", "allow"),
+        ],
+    ]
+    .concat();
+    let wrong = app
+        .post_form("/authorization/authorize", &wrong, None)
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.text().contains("username or password is wrong"));
+
+    let denied = [&params[..], &[("decision", "deny")]].concat();
+    let denied = location_params(
+        &app.post_form("/authorization/authorize", &denied, None)
+            .await,
+    );
+    assert_eq!(denied["error"], "access_denied");
+    assert_eq!(denied["state"], "xyz\"<>");
+
+    let allowed = [
+        &params[..],
+        &[
+            ("username", "dev"),
+            ("password", "dev password"),
+            ("decision", "allow"),
+        ],
+    ]
+    .concat();
+    let allowed = location_params(
+        &app.post_form("/authorization/authorize", &allowed, None)
+            .await,
+    );
+    assert_eq!(allowed["state"], "xyz\"<>");
+    let code = allowed["code"].clone();
+
+    let exchange = |verifier: String| {
+        let code = code.clone();
+        let app = &app;
+        async move {
+            app.post_form(
+                "/authorization/token",
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", REDIRECT),
+                    ("code_verifier", &verifier),
+                ],
+                client,
+            )
+            .await
+        }
+    };
+    let wrong_verifier = exchange(secret::generate()).await;
+    assert_oauth_error(&wrong_verifier, 400, "invalid_grant");
+    // The failed attempt used the code up: a code is good for one try.
+    let after_failure = exchange(verifier.clone()).await;
+    assert_oauth_error(&after_failure, 400, "invalid_grant");
+
+    // A second round that succeeds, then a replay that revokes its token.
+    let allowed = [
+        &params[..],
+        &[
+            ("username", "dev"),
+            ("password", "dev password"),
+            ("decision", "allow"),
+        ],
+    ]
+    .concat();
+    let code = location_params(
+        &app.post_form("/authorization/authorize", &allowed, None)
+            .await,
+    )["code"]
+        .clone();
+    let token_request = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", verifier.as_str()),
+    ];
+    let issued = app
+        .post_form("/authorization/token", &token_request, client)
+        .await;
+    assert_eq!(issued.status, 200, "{}", issued.text());
+    assert_eq!(issued.json()["scope"], "echo.read");
+    let token = issued.json()["access_token"].as_str().unwrap().to_owned();
+    let called = app.get_bearer("/private", &token).await;
+    assert_eq!(called.status, 200);
+    let replay = app
+        .post_form("/authorization/token", &token_request, client)
+        .await;
+    assert_oauth_error(&replay, 400, "invalid_grant");
+    app.get_bearer("/private", &token).await.assert_problem(401);
+}
+
+on_both_stores!(the_code_flow_with_pkce_issues_a_token_once);
+
+#[tokio::test]
+async fn bad_authorization_requests_are_shown_or_sent_back() {
+    let app = start(Backend::Sqlite).await;
+    let (client_id, _) = code_flow_app(&app).await;
+    let challenge = secret::pkce_s256(&secret::generate());
+    let authorize = |pairs: Vec<(&str, &str)>| {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        let app = &app;
+        async move { app.get(&format!("/authorization/authorize?{query}")).await }
+    };
+    let base = [
+        ("response_type", "code"),
+        ("client_id", client_id.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("state", "s1"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let with = |name: &'static str, value: &'static str| {
+        let mut pairs: Vec<(&str, &str)> =
+            base.iter().filter(|(n, _)| *n != name).copied().collect();
+        if !value.is_empty() {
+            pairs.push((name, value));
+        }
+        pairs
+    };
+
+    // The client or redirect URI cannot be trusted: a page, never a redirect.
+    for (pairs, reason) in [
+        (
+            with("redirect_uri", "http://evil.example/cb"),
+            "not registered",
+        ),
+        (with("client_id", "nobody"), "unknown"),
+        (with("client_id", ""), "client_id is missing"),
+    ] {
+        let response = authorize(pairs).await;
+        assert_eq!(response.status, 400, "{}", response.text());
+        assert!(response.header("location").is_none());
+        assert!(response.text().contains(reason), "{}", response.text());
+    }
+    // Everything else goes back to the client with the error and state.
+    for (pairs, error) in [
+        (with("code_challenge_method", "plain"), "invalid_request"),
+        (with("code_challenge", ""), "invalid_request"),
+        (with("response_type", "token"), "unsupported_response_type"),
+    ] {
+        let params = location_params(&authorize(pairs).await);
+        assert_eq!(params["error"], error);
+        assert_eq!(params["state"], "s1");
+    }
+}
+
+/// The `oauth2` crate, a standard client library, against a served Fusio:
+/// client credentials, and the code flow with PKCE.
+#[tokio::test]
+async fn a_standard_oauth2_client_library_completes_both_flows() {
+    use oauth2::basic::BasicClient;
+    use oauth2::{
+        AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
+        RedirectUrl, Scope, TokenResponse, TokenUrl,
+    };
+    let app = start(Backend::Sqlite).await;
+    let (client_id, client_secret) = code_flow_app(&app).await;
+    let base = app.serve().await;
+    let client = BasicClient::new(ClientId::new(client_id))
+        .set_client_secret(ClientSecret::new(client_secret))
+        .set_auth_uri(AuthUrl::new(format!("{base}/authorization/authorize")).unwrap())
+        .set_token_uri(TokenUrl::new(format!("{base}/authorization/token")).unwrap())
+        .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    let token = client
+        .exchange_client_credentials()
+        .add_scope(Scope::new("echo.read".into()))
+        .request_async(&http)
+        .await
+        .expect("client_credentials");
+    let called = app
+        .get_bearer("/private", token.access_token().secret())
+        .await;
+    assert_eq!(called.status, 200, "{}", called.text());
+
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, csrf) = client
+        .authorize_url(CsrfToken::new_random)
+        .add_scope(Scope::new("echo.read".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+    // The browser: open the page, then submit the form it shows.
+    let page = http.get(url.clone()).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let mut form: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    form.extend([
+        ("username".into(), "dev".into()),
+        ("password".into(), "dev password".into()),
+        ("decision".into(), "allow".into()),
+    ]);
+    let answer = http
+        .post(format!("{base}/authorization/authorize"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(
+            form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&form)
+                .finish(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 303);
+    let location = reqwest::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap();
+    let params: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+    assert_eq!(&params["state"], csrf.secret());
+    let token = client
+        .exchange_code(AuthorizationCode::new(params["code"].clone()))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .expect("authorization_code with PKCE");
+    assert!(token.refresh_token().is_some());
+    let called = app
+        .get_bearer("/private", token.access_token().secret())
+        .await;
+    assert_eq!(called.status, 200, "{}", called.text());
+}

@@ -18,6 +18,10 @@ const MAX_FORM: usize = 64 * 1024;
 pub fn router() -> Router<Auth> {
     Router::new()
         .route("/authorization/token", post(token))
+        .route(
+            "/authorization/authorize",
+            get(super::authorize::show).post(super::authorize::decide),
+        )
         .route("/authorization/jwks", get(jwks))
         .route("/authorization/revoke", post(revoke))
         .route("/authorization/introspect", post(introspect))
@@ -61,16 +65,18 @@ async fn metadata(State(auth): State<Auth>) -> Json<serde_json::Value> {
     let issuer = auth.jwt().issuer();
     Json(serde_json::json!({
         "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/authorization/authorize"),
         "token_endpoint": format!("{issuer}/authorization/token"),
         "jwks_uri": format!("{issuer}/authorization/jwks"),
         "revocation_endpoint": format!("{issuer}/authorization/revoke"),
         "introspection_endpoint": format!("{issuer}/authorization/introspect"),
-        "grant_types_supported": ["client_credentials", "password", "refresh_token"],
+        "grant_types_supported": ["authorization_code", "client_credentials", "password", "refresh_token"],
+        "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "scopes_supported": super::scopes::SYSTEM.iter().map(|(name, _)| *name).collect::<Vec<_>>(),
-        "response_types_supported": [],
+        "response_types_supported": ["code"],
     }))
 }
 

@@ -3,7 +3,7 @@
 //! `endpoints`; errors are RFC 6749's `{error, error_description}`.
 
 use super::jwt::Claims;
-use super::{Auth, password, scopes, secret, unix_now};
+use super::{Auth, scopes, secret, unix_now};
 use crate::store::StoreError;
 use crate::store::identity::{App, Status, TokenRecord};
 use axum::response::{IntoResponse, Response};
@@ -126,8 +126,13 @@ impl Form {
                 "the body must be application/x-www-form-urlencoded".into(),
             ));
         }
+        Self::from_pairs(body)
+    }
+
+    /// Parses a query string (or any urlencoded text) with the same rules.
+    pub fn from_pairs(text: &[u8]) -> Result<Self, OAuthError> {
         let mut params = HashMap::new();
-        for (name, value) in form_urlencoded::parse(body) {
+        for (name, value) in form_urlencoded::parse(text) {
             if value.len() > MAX_PARAM || name.len() > MAX_PARAM {
                 return Err(OAuthError::InvalidRequest(format!(
                     "parameter `{}` is longer than {MAX_PARAM} bytes",
@@ -267,6 +272,7 @@ impl Auth {
             "client_credentials" => self.client_credentials(&app, form).await,
             "password" => self.password(&app, form).await,
             "refresh_token" => self.refresh(&app, form).await,
+            "authorization_code" => self.authorization_code(&app, form).await,
             other => Err(OAuthError::UnsupportedGrantType(format!(
                 "grant type `{}` is not supported",
                 truncate(other)
@@ -293,23 +299,17 @@ impl Auth {
     async fn password(&self, app: &App, form: &Form) -> Result<TokenResponse, OAuthError> {
         let name = form.require("username")?;
         let given = form.require("password")?;
-        let user = self.store().user_by_name(name).await?;
-        let stored = user
-            .as_ref()
-            .and_then(|u| u.password_hash.as_deref())
-            .unwrap_or(password::decoy());
-        let verified = password::verify(given, stored);
-        let user = match user {
-            Some(user) if verified && user.password_hash.is_some() => user,
-            _ => {
+        let user = match self.login(name, given).await? {
+            super::Login::Active(user) => user,
+            super::Login::Wrong => {
                 return Err(OAuthError::InvalidGrant(
                     "the username or password is wrong".into(),
                 ));
             }
+            super::Login::Inactive => {
+                return Err(OAuthError::InvalidGrant("the account is not active".into()));
+            }
         };
-        if user.status != Status::Active {
-            return Err(OAuthError::InvalidGrant("the account is not active".into()));
-        }
         let scope = self.scope_for(app, user.id, form.get("scope")).await?;
         self.issue(app, user.id, scope, None, true).await
     }
@@ -358,6 +358,48 @@ impl Auth {
             .await
     }
 
+    /// RFC 6749 4.1.3 with PKCE (RFC 7636 4.6): the code, once, by the
+    /// client it was issued to, with the same redirect URI and the verifier
+    /// of its challenge.
+    async fn authorization_code(
+        &self,
+        app: &App,
+        form: &Form,
+    ) -> Result<TokenResponse, OAuthError> {
+        let code = form.require("code")?;
+        let redirect_uri = form.require("redirect_uri")?;
+        let verifier = form.require("code_verifier")?;
+        let invalid = |why: &str| OAuthError::InvalidGrant(format!("the authorization code {why}"));
+        let record = self
+            .store()
+            .take_code(&secret::hash(code))
+            .await?
+            .ok_or_else(|| invalid("is unknown"))?;
+        let family = format!("code:{}", record.id);
+        if record.used {
+            // RFC 6749 4.1.2: a code used twice revokes what it issued.
+            self.store().revoke_family(&family).await?;
+            return Err(invalid("was used already"));
+        }
+        if record.app_id != app.id {
+            return Err(invalid("was issued to another client"));
+        }
+        if record.expires_at <= unix_now() {
+            return Err(invalid("has expired"));
+        }
+        if record.redirect_uri != redirect_uri {
+            return Err(invalid("was issued for another redirect_uri"));
+        }
+        if !(43..=128).contains(&verifier.len())
+            || !secret::equal(&secret::pkce_s256(verifier), &record.code_challenge)
+        {
+            return Err(invalid("does not match the code_verifier"));
+        }
+        self.active_user(record.user_id).await?;
+        self.issue(app, record.user_id, record.scope, Some(family), true)
+            .await
+    }
+
     async fn active_user(&self, user_id: i64) -> Result<i64, OAuthError> {
         match self.store().user_by_id(user_id).await? {
             Some(user) if user.status == Status::Active => Ok(user.id),
@@ -367,7 +409,7 @@ impl Auth {
 
     /// The scopes a token gets: what was asked (or, when nothing was, all
     /// the app may have), limited to what the app and the user hold.
-    async fn scope_for(
+    pub(super) async fn scope_for(
         &self,
         app: &App,
         user_id: i64,

@@ -4,6 +4,7 @@
 //! Secrets are hashed before they reach the store (`secret`, `password`);
 //! tokens are recorded so that a revoked one is refused at once.
 
+mod authorize;
 mod bootstrap;
 pub mod endpoints;
 mod grant;
@@ -134,6 +135,40 @@ impl Auth {
                 Err(InvalidToken::Revoked.into())
             }
         }
+    }
+}
+
+/// The outcome of checking a user's password.
+#[derive(Debug)]
+pub enum Login {
+    /// The password is right and the account active.
+    Active(crate::store::identity::User),
+    /// No such user, no password, or a wrong one (not told apart).
+    Wrong,
+    /// The password is right but the account is disabled or pending.
+    Inactive,
+}
+
+impl Auth {
+    /// Checks `given` against the password of the user `name`. An unknown
+    /// name costs as long as a wrong password, so timing tells nothing.
+    pub async fn login(&self, name: &str, given: &str) -> Result<Login, StoreError> {
+        let user = self.store().user_by_name(name).await?;
+        let stored = user
+            .as_ref()
+            .and_then(|u| u.password_hash.as_deref())
+            .unwrap_or(password::decoy());
+        let verified = password::verify(given, stored);
+        Ok(match user {
+            Some(user) if verified && user.password_hash.is_some() => {
+                if user.status == crate::store::identity::Status::Active {
+                    Login::Active(user)
+                } else {
+                    Login::Inactive
+                }
+            }
+            _ => Login::Wrong,
+        })
     }
 }
 

@@ -132,6 +132,27 @@ pub struct TokenRecord {
     pub revoked: bool,
 }
 
+/// An authorization code as recorded (RFC 6749 4.1, RFC 7636).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeRecord {
+    /// Store id; tokens issued for the code share the family `code:<id>`.
+    pub id: i64,
+    /// The client the code was issued to.
+    pub app_id: i64,
+    /// The user who consented.
+    pub user_id: i64,
+    /// The redirect URI the code was sent to; the token request must repeat it.
+    pub redirect_uri: String,
+    /// Space-separated scopes consented to.
+    pub scope: String,
+    /// The PKCE S256 challenge.
+    pub code_challenge: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// Whether the code was exchanged already.
+    pub used: bool,
+}
+
 /// A key that signs access tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigningKey {
@@ -503,6 +524,60 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// Records an authorization code by its hash.
+    pub async fn insert_code(&self, code_hash: &str, code: &CodeRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO fusio_app_code (code_hash, app_id, user_id, redirect_uri, scope, code_challenge, \
+             expires_at, used, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8)",
+        )
+        .bind(code_hash)
+        .bind(code.app_id)
+        .bind(code.user_id)
+        .bind(&code.redirect_uri)
+        .bind(&code.scope)
+        .bind(&code.code_challenge)
+        .bind(code.expires_at)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The code whose hash is `code_hash`, marked used in the same step.
+    /// A code that was used before comes back with `used` set: the caller
+    /// must refuse it (and revoke what it issued).
+    pub async fn take_code(&self, code_hash: &str) -> Result<Option<CodeRecord>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(row) = sqlx::query(
+            "SELECT id, app_id, user_id, redirect_uri, scope, code_challenge, expires_at, used \
+             FROM fusio_app_code WHERE code_hash = $1",
+        )
+        .bind(code_hash)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let id: i64 = row.try_get(0)?;
+        let claimed = sqlx::query("UPDATE fusio_app_code SET used = 1 WHERE id = $1 AND used = 0")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        tx.commit().await?;
+        Ok(Some(CodeRecord {
+            id,
+            app_id: row.try_get(1)?,
+            user_id: row.try_get(2)?,
+            redirect_uri: row.try_get(3)?,
+            scope: row.try_get(4)?,
+            code_challenge: row.try_get(5)?,
+            expires_at: row.try_get(6)?,
+            used: !claimed,
+        }))
     }
 
     /// Every key that may verify tokens, newest first.

@@ -189,6 +189,18 @@ impl TestApp {
         self.send(request.body(Body::empty()).unwrap()).await
     }
 
+    /// Serves the app on a loopback port, for clients that need a socket;
+    /// answers the base URL. The server stops when the test ends.
+    pub async fn serve(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        let router = self.router();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        format!("http://{address}")
+    }
+
     /// `GET uri` with `Authorization: Bearer token`.
     pub async fn get_bearer(&self, uri: &str, token: &str) -> TestResponse {
         let request = Request::get(uri).header("authorization", format!("Bearer {token}"));
