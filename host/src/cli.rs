@@ -25,6 +25,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending system-store migrations and exit.
     Migrate(StoreArgs),
+    /// Create a user (password from FUSIO_USER_PASSWORD or the first line of stdin).
+    Adduser(AddUserArgs),
+    /// Create an app for a user and print its client id and secret (shown once).
+    Addapp(AddAppArgs),
     /// Print the version and exit.
     Version,
 }
@@ -38,6 +42,49 @@ pub struct StoreArgs {
     /// System-store URL (`postgres://…` or `sqlite://…`); defaults to `fusio.db` in the data directory.
     #[arg(long = "database", env = "FUSIO_DATABASE_URL")]
     pub database_url: Option<String>,
+}
+
+/// Options of `fusio adduser`.
+#[derive(Debug, Clone, Args)]
+pub struct AddUserArgs {
+    /// Where the system store lives.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The login name.
+    #[arg(long)]
+    pub name: String,
+    /// The email address.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// The role: `Administrator` or `Consumer`.
+    #[arg(long, default_value = "Consumer")]
+    pub role: String,
+    /// A scope beyond the role's (repeatable); it must exist.
+    #[arg(long = "scope")]
+    pub scopes: Vec<String>,
+}
+
+/// Options of `fusio addapp`.
+#[derive(Debug, Clone, Args)]
+pub struct AddAppArgs {
+    /// Where the system store lives.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The owner's login name.
+    #[arg(long)]
+    pub user: String,
+    /// The app's name.
+    #[arg(long)]
+    pub name: String,
+    /// A scope the app may ask for (repeatable); it must exist.
+    #[arg(long = "scope")]
+    pub scopes: Vec<String>,
+    /// A redirect URI for the authorization-code flow (repeatable).
+    #[arg(long = "redirect-uri")]
+    pub redirect_uris: Vec<String>,
+    /// A public client: no secret (for apps that cannot keep one).
+    #[arg(long)]
+    pub public: bool,
 }
 
 /// Options of `fusio serve`.

@@ -4,7 +4,8 @@
 use anyhow::Context;
 use clap::Parser;
 use fusio::auth::AuthSettings;
-use fusio::cli::{Cli, Command, ServeArgs, StoreArgs};
+use fusio::auth::accounts;
+use fusio::cli::{AddAppArgs, AddUserArgs, Cli, Command, ServeArgs, StoreArgs};
 use fusio::project::BuildOptions;
 use fusio::server::{BootOptions, boot, serve};
 use fusio::store::Store;
@@ -45,6 +46,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate(args) => migrate(&args).await,
+        Command::Adduser(args) => add_user(&args).await,
+        Command::Addapp(args) => add_app(&args).await,
         Command::Serve(args) => {
             let state = boot(&boot_options(&args))
                 .await
@@ -57,6 +60,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
 }
 
 async fn migrate(args: &StoreArgs) -> anyhow::Result<()> {
+    let store = open_store(args).await?;
+    store.close().await;
+    println!("the system store is up to date");
+    Ok(())
+}
+
+/// Opens and migrates the store, with the system scopes and roles in it.
+async fn open_store(args: &StoreArgs) -> anyhow::Result<Store> {
     let store = Store::open(args.database_url.as_deref(), &args.data_dir)
         .await
         .context("cannot open the system store")?;
@@ -64,8 +75,61 @@ async fn migrate(args: &StoreArgs) -> anyhow::Result<()> {
         .migrate()
         .await
         .context("cannot migrate the system store")?;
+    fusio::auth::ensure_roles(&store)
+        .await
+        .context("cannot create the system roles")?;
+    Ok(store)
+}
+
+async fn add_user(args: &AddUserArgs) -> anyhow::Result<()> {
+    let password = match std::env::var("FUSIO_USER_PASSWORD") {
+        Ok(password) => password,
+        Err(_) => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("cannot read the password from stdin")?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    let store = open_store(&args.store).await?;
+    let id = accounts::add_user(
+        &store,
+        &accounts::Account {
+            name: &args.name,
+            email: args.email.as_deref(),
+            password: &password,
+            role: &args.role,
+            scopes: &args.scopes,
+        },
+    )
+    .await
+    .with_context(|| format!("cannot create the user `{}`", args.name))?;
     store.close().await;
-    println!("the system store is up to date");
+    println!("created the user `{}` (id {id})", args.name);
+    Ok(())
+}
+
+async fn add_app(args: &AddAppArgs) -> anyhow::Result<()> {
+    let store = open_store(&args.store).await?;
+    let credentials = accounts::add_app(
+        &store,
+        &accounts::AppRequest {
+            owner: &args.user,
+            name: &args.name,
+            scopes: &args.scopes,
+            redirect_uris: &args.redirect_uris,
+            public: args.public,
+        },
+    )
+    .await
+    .with_context(|| format!("cannot create the app `{}`", args.name))?;
+    store.close().await;
+    println!("client_id={}", credentials.client_id);
+    if let Some(secret) = credentials.client_secret {
+        println!("client_secret={secret}");
+        eprintln!("The secret is shown only now; Fusio keeps only its hash.");
+    }
     Ok(())
 }
 

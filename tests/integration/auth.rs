@@ -47,6 +47,7 @@ async fn developer_app(app: &TestApp) -> (String, String) {
             status: Status::Active,
             password_hash: Some(&hash),
             role: "Consumer",
+            scopes: &[],
         })
         .await
         .unwrap();

@@ -225,3 +225,92 @@ fn a_dead_database_or_a_missing_project_file_stops_the_start_with_its_cause() {
         "the cause once: {stderr}"
     );
 }
+
+#[tokio::test]
+async fn adduser_and_addapp_make_credentials_that_get_a_token() {
+    use crate::support::{Backend, TestApp};
+    let app = TestApp::start(
+        Backend::Sqlite,
+        "routes:\n  /private:\n    methods:\n      GET: { action: echo, scopes: [echo.read] }\n\
+         action:\n  echo:\n    component: \"{guest:echo}\"\n",
+    )
+    .await;
+    let data = app.options.data_dir.clone();
+    let run = |args: &[&str], password: Option<&str>| {
+        let mut command = fusio();
+        command.args(args).arg("--data-dir").arg(&data);
+        match password {
+            Some(password) => command.env("FUSIO_USER_PASSWORD", password),
+            None => command.env_remove("FUSIO_USER_PASSWORD"),
+        };
+        command.stdin(Stdio::null()).output().expect("fusio runs")
+    };
+
+    let weak = run(&["adduser", "--name", "weak"], Some("short"));
+    assert_eq!(weak.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("at least 8 characters"));
+    let unknown_scope = run(
+        &["adduser", "--name", "cli-dev", "--scope", "nope"],
+        Some("long enough"),
+    );
+    assert_eq!(unknown_scope.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown_scope.stderr).contains("scope `nope` does not exist"));
+    assert!(
+        app.state
+            .store
+            .user_by_name("cli-dev")
+            .await
+            .unwrap()
+            .is_none(),
+        "a refused user is not half created"
+    );
+
+    let added = run(
+        &["adduser", "--name", "cli-dev", "--scope", "echo.read"],
+        Some("long enough"),
+    );
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    assert!(String::from_utf8_lossy(&added.stdout).contains("created the user `cli-dev`"));
+
+    let created = run(
+        &[
+            "addapp",
+            "--user",
+            "cli-dev",
+            "--name",
+            "CLI app",
+            "--scope",
+            "echo.read",
+        ],
+        None,
+    );
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&created.stdout);
+    let value = |key: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .unwrap_or_else(|| panic!("no {key} in {stdout}"))
+            .to_owned()
+    };
+    let (client_id, client_secret) = (value("client_id="), value("client_secret="));
+
+    let issued = app
+        .post_form(
+            "/authorization/token",
+            &[("grant_type", "client_credentials")],
+            Some((&client_id, &client_secret)),
+        )
+        .await;
+    assert_eq!(issued.status, 200, "{}", issued.text());
+    let token = issued.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.get_bearer("/private", &token).await.status, 200);
+}

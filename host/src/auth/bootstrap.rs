@@ -14,6 +14,17 @@ pub const CONSUMER: &str = "Consumer";
 /// `client_credentials` and its users log in with their own password.
 pub const BACKEND_CLIENT_ID: &str = "fusio";
 
+/// Creates the system scopes and the two built-in roles unless they exist.
+pub async fn ensure_roles(store: &Store) -> Result<(), StoreError> {
+    store.ensure_scopes(super::scopes::SYSTEM, true).await?;
+    store
+        .ensure_role(ADMINISTRATOR, &["backend", "consumer", "authorization"])
+        .await?;
+    store
+        .ensure_role(CONSUMER, &["consumer", "authorization"])
+        .await
+}
+
 /// What a first start created; the password is shown once, when generated.
 #[derive(Debug)]
 pub struct Bootstrap {
@@ -28,12 +39,7 @@ pub async fn bootstrap(
     store: &Store,
     admin_password: Option<&str>,
 ) -> Result<Option<Bootstrap>, StoreError> {
-    store
-        .ensure_role(ADMINISTRATOR, &["backend", "consumer", "authorization"])
-        .await?;
-    store
-        .ensure_role(CONSUMER, &["consumer", "authorization"])
-        .await?;
+    ensure_roles(store).await?;
     if store.count_users().await? > 0 {
         return Ok(None);
     }
@@ -47,6 +53,7 @@ pub async fn bootstrap(
             status: Status::Active,
             password_hash: Some(&hash),
             role: ADMINISTRATOR,
+            scopes: &[],
         })
         .await
     {

@@ -92,12 +92,12 @@ async fn revoke(State(auth): State<Auth>, headers: HeaderMap, body: Bytes) -> Re
         // A refresh token ends its whole grant, access tokens included.
         if let Some(record) = store.token_by_refresh(&secret::hash(token)).await? {
             if record.app_id == app.id {
-                store.revoke_family(&record.family).await?;
+                auth.revoke_family(&record.family).await?;
             }
         } else if let Ok(claims) = auth.jwt().verify_signature(token)
             && claims.client_id == app.client_id
         {
-            store.revoke_token(&claims.jti).await?;
+            auth.revoke_token(&claims.jti).await?;
         }
         Ok::<_, OAuthError>(StatusCode::OK)
     }

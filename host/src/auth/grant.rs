@@ -327,7 +327,7 @@ impl Auth {
         }
         if record.refresh_used || record.revoked {
             // A replayed refresh token means it leaked: end the whole grant.
-            self.store().revoke_family(&record.family).await?;
+            self.revoke_family(&record.family).await?;
             return Err(invalid());
         }
         if record.refresh_expires_at.is_none_or(|at| at <= unix_now()) {
@@ -351,7 +351,7 @@ impl Auth {
             }
         };
         if !self.store().use_refresh(&record.jti).await? {
-            self.store().revoke_family(&record.family).await?;
+            self.revoke_family(&record.family).await?;
             return Err(invalid());
         }
         self.issue(app, user_id, scope, Some(record.family), true)
@@ -378,7 +378,7 @@ impl Auth {
         let family = format!("code:{}", record.id);
         if record.used {
             // RFC 6749 4.1.2: a code used twice revokes what it issued.
-            self.store().revoke_family(&family).await?;
+            self.revoke_family(&family).await?;
             return Err(invalid("was used already"));
         }
         if record.app_id != app.id {

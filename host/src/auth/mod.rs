@@ -4,6 +4,7 @@
 //! Secrets are hashed before they reach the store (`secret`, `password`);
 //! tokens are recorded so that a revoked one is refused at once.
 
+pub mod accounts;
 mod authorize;
 mod bootstrap;
 pub mod endpoints;
@@ -14,7 +15,7 @@ pub mod password;
 pub mod scopes;
 pub mod secret;
 
-pub use bootstrap::{Bootstrap, bootstrap};
+pub use bootstrap::{Bootstrap, bootstrap, ensure_roles};
 pub use jwt::{Claims, InvalidToken, Jwt};
 
 use crate::store::{Store, StoreError};
@@ -65,13 +66,22 @@ struct AuthInner {
     store: Store,
     jwt: Jwt,
     settings: AuthSettings,
+    /// Tokens checked recently (signature, claims, not revoked), so that a
+    /// protected route does not verify a signature and ask the store on
+    /// every request. Every revocation on this node empties it; entries
+    /// live at most [`VERIFIED_TTL`], which bounds how long a revocation on
+    /// another node goes unseen here.
+    verified: moka::sync::Cache<String, Arc<Claims>>,
 }
+
+/// How long a checked token is trusted without checking again.
+pub const VERIFIED_TTL: Duration = Duration::from_secs(10);
 
 /// Who presented a valid token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     /// The token's verified claims.
-    pub claims: Claims,
+    pub claims: Arc<Claims>,
 }
 
 impl Caller {
@@ -93,10 +103,8 @@ pub enum Unauthenticated {
 }
 
 impl Auth {
-    /// Loads (or creates) the signing keys and makes sure the system scopes
-    /// exist.
+    /// Loads (or creates) the signing keys.
     pub async fn new(store: Store, settings: AuthSettings) -> Result<Self, AuthError> {
-        store.ensure_scopes(scopes::SYSTEM, true).await?;
         let keys = keys::Keys::load_or_create(&store).await?;
         let jwt = Jwt::new(keys, settings.issuer.clone());
         Ok(Self {
@@ -104,6 +112,10 @@ impl Auth {
                 store,
                 jwt,
                 settings,
+                verified: moka::sync::Cache::builder()
+                    .max_capacity(100_000)
+                    .time_to_live(VERIFIED_TTL)
+                    .build(),
             }),
         })
     }
@@ -126,9 +138,20 @@ impl Auth {
     /// recorded and not revoked.
     pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, Unauthenticated> {
         let token = bearer(headers).ok_or(Unauthenticated::Missing)?;
+        if let Some(claims) = self.inner.verified.get(token) {
+            if claims.exp > unix_now() {
+                return Ok(Caller { claims });
+            }
+            self.inner.verified.invalidate(token);
+            return Err(InvalidToken::Expired.into());
+        }
         let claims = self.jwt().verify(token)?;
         match self.store().token_by_jti(&claims.jti).await {
-            Ok(Some(record)) if !record.revoked => Ok(Caller { claims }),
+            Ok(Some(record)) if !record.revoked => {
+                let claims = Arc::new(claims);
+                self.inner.verified.insert(token.to_owned(), claims.clone());
+                Ok(Caller { claims })
+            }
             Ok(_) => Err(InvalidToken::Revoked.into()),
             Err(err) => {
                 tracing::error!(error = %err, "cannot check a token's revocation");
@@ -169,6 +192,22 @@ impl Auth {
             }
             _ => Login::Wrong,
         })
+    }
+}
+
+impl Auth {
+    /// Revokes one access token, here at once.
+    pub async fn revoke_token(&self, jti: &str) -> Result<(), StoreError> {
+        self.store().revoke_token(jti).await?;
+        self.inner.verified.invalidate_all();
+        Ok(())
+    }
+
+    /// Revokes every token of a grant, here at once.
+    pub async fn revoke_family(&self, family: &str) -> Result<(), StoreError> {
+        self.store().revoke_family(family).await?;
+        self.inner.verified.invalidate_all();
+        Ok(())
     }
 }
 

@@ -67,6 +67,8 @@ pub struct NewUser<'a> {
     pub password_hash: Option<&'a str>,
     /// The name of an existing role.
     pub role: &'a str,
+    /// Scopes beyond the role's; each must exist.
+    pub scopes: &'a [String],
 }
 
 /// An OAuth2 client.
@@ -230,6 +232,22 @@ async fn scope_id(tx: &mut Transaction<'_, Any>, name: &str) -> Result<i64, Stor
         .ok_or_else(|| StoreError::Missing(format!("scope `{name}`")))
 }
 
+async fn grant_user_scopes_in(
+    tx: &mut Transaction<'_, Any>,
+    user_id: i64,
+    scopes: &[String],
+) -> Result<(), StoreError> {
+    for scope in scopes {
+        let scope_id = scope_id(tx, scope).await?;
+        sqlx::query("INSERT INTO fusio_user_scope (user_id, scope_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(user_id)
+            .bind(scope_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Adds the scope `name` unless it exists; returns its id.
 pub(super) async fn ensure_scope_in(
     tx: &mut Transaction<'_, Any>,
@@ -301,9 +319,11 @@ impl Store {
             .try_get(0)?)
     }
 
-    /// Creates a user; fails with [`StoreError::Conflict`] when the name or
-    /// email is taken.
+    /// Creates a user with their own scopes, all or nothing; fails with
+    /// [`StoreError::Conflict`] when the name or email is taken and
+    /// [`StoreError::Missing`] for an unknown role or scope.
     pub async fn create_user(&self, user: &NewUser<'_>) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let now = now();
         let row = sqlx::query(
             "INSERT INTO fusio_user (role_id, status, name, email, password_hash, created_at, updated_at) \
@@ -315,12 +335,16 @@ impl Store {
         .bind(user.password_hash)
         .bind(&now)
         .bind(user.role)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(|err| conflict_or(err, || format!("a user named `{}` or with that email", user.name)))?;
-        row.map(|row| row.try_get(0))
+        let id: i64 = row
+            .map(|row| row.try_get(0))
             .transpose()?
-            .ok_or_else(|| StoreError::Missing(format!("role `{}`", user.role)))
+            .ok_or_else(|| StoreError::Missing(format!("role `{}`", user.role)))?;
+        grant_user_scopes_in(&mut tx, id, user.scopes).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// The user called `name`.
