@@ -140,6 +140,11 @@ async fn client_credentials_reach_a_protected_route(backend: Backend) {
 
     // Public routes serve anonymous callers.
     assert_eq!(app.get("/open").await.status, 200);
+
+    // Neither the secret nor the token ever reaches the log.
+    for secret in [client_secret.as_str(), token] {
+        assert!(crate::support::logs::lines_with(secret).is_empty(), "logged: {secret}");
+    }
 }
 
 async fn refresh_tokens_rotate_and_a_replay_ends_the_grant(backend: Backend) {
@@ -823,4 +828,94 @@ async fn a_standard_oauth2_client_library_completes_both_flows() {
         .get_bearer("/private", token.access_token().secret())
         .await;
     assert_eq!(called.status, 200, "{}", called.text());
+}
+
+/// A password grant as sent from the client address `ip`.
+async fn password_from(
+    app: &TestApp,
+    ip: [u8; 4],
+    client: (&str, Option<&str>),
+    user: &str,
+    password: &str,
+) -> crate::support::app::TestResponse {
+    let mut form = vec![
+        ("grant_type", "password"),
+        ("client_id", client.0),
+        ("username", user),
+        ("password", password),
+    ];
+    if let Some(secret) = client.1 {
+        form.push(("client_secret", secret));
+    }
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let mut request = http::Request::post("/authorization/token")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            ip, 40000,
+        ))));
+    app.send(request).await
+}
+
+#[tokio::test]
+async fn repeated_failed_logins_are_throttled_per_account_and_per_address() {
+    use fusio::auth::throttle::{ACCOUNT_FAILURES, ADDRESS_FAILURES, WINDOW};
+    let app = start(Backend::Sqlite).await;
+    let (client_id, client_secret) = code_flow_app(&app).await;
+    let dev = (client_id.as_str(), Some(client_secret.as_str()));
+    let backend = ("fusio", None);
+
+    for _ in 0..ACCOUNT_FAILURES {
+        let wrong = password_from(&app, [10, 0, 0, 1], dev, "dev", "wrong password").await;
+        assert_oauth_error(&wrong, 400, "invalid_grant");
+    }
+    // Now even the right password waits, from any address.
+    for ip in [[10, 0, 0, 1], [10, 0, 0, 9]] {
+        let blocked = password_from(&app, ip, dev, "dev", "dev password").await;
+        assert_oauth_error(&blocked, 429, "temporarily_unavailable");
+        assert_eq!(
+            blocked.header("retry-after"),
+            Some(WINDOW.as_secs().to_string().as_str())
+        );
+    }
+    // The login page refuses it too.
+    let challenge = secret::pkce_s256(&secret::generate());
+    let page = app
+        .post_form(
+            "/authorization/authorize",
+            &[
+                ("response_type", "code"),
+                ("client_id", &client_id),
+                ("redirect_uri", REDIRECT),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+                ("username", "dev"),
+                ("password", "dev password"),
+                ("decision", "allow"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(page.status, 429, "{}", page.text());
+    assert!(page.text().contains("Too many failed sign-ins"));
+    assert!(page.header("location").is_none(), "no code was issued");
+    // Another account is not affected.
+    let admin = password_from(&app, [10, 0, 0, 2], backend, "admin", ADMIN_PASSWORD).await;
+    assert_eq!(admin.status, 200, "{}", admin.text());
+
+    // One address guessing many names is stopped across accounts.
+    for n in 0..ADDRESS_FAILURES {
+        let name = format!("ghost{n}");
+        let wrong = password_from(&app, [10, 0, 0, 3], backend, &name, "guess").await;
+        assert_oauth_error(&wrong, 400, "invalid_grant");
+    }
+    let from_guesser = password_from(&app, [10, 0, 0, 3], backend, "admin", ADMIN_PASSWORD).await;
+    assert_oauth_error(&from_guesser, 429, "temporarily_unavailable");
+    let elsewhere = password_from(&app, [10, 0, 0, 4], backend, "admin", ADMIN_PASSWORD).await;
+    assert_eq!(elsewhere.status, 200, "{}", elsewhere.text());
 }

@@ -8,6 +8,7 @@
 //! client's redirect URI with `state`.
 
 use super::grant::{Form, OAuthError};
+use super::throttle::ClientAddress;
 use super::{Auth, secret, unix_now};
 use crate::store::identity::{App, CodeRecord, Status};
 use axum::body::Bytes;
@@ -150,7 +151,12 @@ pub async fn show(State(auth): State<Auth>, RawQuery(query): RawQuery) -> Respon
 
 /// `POST /authorization/authorize`: the decision, with the user's
 /// credentials.
-pub async fn decide(State(auth): State<Auth>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn decide(
+    State(auth): State<Auth>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let form = match Form::parse(&headers, &body) {
         Ok(form) => form,
         Err(err) => return Refusal::Page(err.to_string()).into_response(),
@@ -172,8 +178,21 @@ pub async fn decide(State(auth): State<Auth>, headers: HeaderMap, body: Bytes) -
     }
     let name = form.get("username").unwrap_or_default();
     let given = form.get("password").unwrap_or_default();
-    let user = match auth.login(name, given).await {
+    let user = match auth.login(name, given, address).await {
         Ok(super::Login::Active(user)) => user,
+        Ok(super::Login::Throttled(throttled)) => {
+            let mut response = page(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!(
+                    "<h1>Too many failed sign-ins</h1><p>{}</p>",
+                    text(&throttled.to_string())
+                ),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, throttled.retry_after.as_secs().into());
+            return response;
+        }
         Ok(_) => {
             return consent_page(&request, &form, Some("The username or password is wrong."));
         }

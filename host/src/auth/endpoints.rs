@@ -2,6 +2,7 @@
 //! RFC 8414 metadata document.
 
 use super::grant::{Form, OAuthError, no_store};
+use super::throttle::ClientAddress;
 use super::{Auth, Unauthenticated, secret};
 use crate::problem::Problem;
 use axum::Router;
@@ -30,10 +31,15 @@ pub fn router() -> Router<Auth> {
         .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM))
 }
 
-async fn token(State(auth): State<Auth>, headers: HeaderMap, body: Bytes) -> Response {
+async fn token(
+    State(auth): State<Auth>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let result = async {
         let form = Form::parse(&headers, &body)?;
-        auth.token(&headers, &form).await
+        auth.token(&headers, &form, address).await
     }
     .await;
     answer(result.map(Json))

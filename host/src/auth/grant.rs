@@ -42,6 +42,9 @@ pub enum OAuthError {
     /// A requested scope is unknown or not allowed.
     #[error("{0}")]
     InvalidScope(String),
+    /// Too many failed logins for the account or the client address.
+    #[error(transparent)]
+    Throttled(#[from] super::throttle::Throttled),
     /// The store failed.
     #[error("the authorization server failed")]
     Server(#[from] StoreError),
@@ -56,6 +59,7 @@ impl OAuthError {
             OAuthError::UnauthorizedClient(_) => "unauthorized_client",
             OAuthError::UnsupportedGrantType(_) => "unsupported_grant_type",
             OAuthError::InvalidScope(_) => "invalid_scope",
+            OAuthError::Throttled(_) => "temporarily_unavailable",
             OAuthError::Server(_) => "server_error",
         }
     }
@@ -65,6 +69,7 @@ impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let status = match &self {
             OAuthError::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
+            OAuthError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             OAuthError::Server(err) => {
                 tracing::error!(error = %err, "token endpoint");
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -78,6 +83,9 @@ impl IntoResponse for OAuthError {
         let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         no_store(headers);
+        if let OAuthError::Throttled(throttled) = &self {
+            headers.insert(header::RETRY_AFTER, throttled.retry_after.as_secs().into());
+        }
         if let OAuthError::InvalidClient { basic: true, .. } = self {
             headers.insert(
                 header::WWW_AUTHENTICATE,
@@ -265,12 +273,13 @@ impl Auth {
         &self,
         headers: &HeaderMap,
         form: &Form,
+        address: Option<std::net::IpAddr>,
     ) -> Result<TokenResponse, OAuthError> {
         let grant_type = form.require("grant_type")?;
         let app = self.client(headers, form).await?;
         match grant_type {
             "client_credentials" => self.client_credentials(&app, form).await,
-            "password" => self.password(&app, form).await,
+            "password" => self.password(&app, form, address).await,
             "refresh_token" => self.refresh(&app, form).await,
             "authorization_code" => self.authorization_code(&app, form).await,
             other => Err(OAuthError::UnsupportedGrantType(format!(
@@ -296,10 +305,15 @@ impl Auth {
         self.issue(app, owner, scope, None, false).await
     }
 
-    async fn password(&self, app: &App, form: &Form) -> Result<TokenResponse, OAuthError> {
+    async fn password(
+        &self,
+        app: &App,
+        form: &Form,
+        address: Option<std::net::IpAddr>,
+    ) -> Result<TokenResponse, OAuthError> {
         let name = form.require("username")?;
         let given = form.require("password")?;
-        let user = match self.login(name, given).await? {
+        let user = match self.login(name, given, address).await? {
             super::Login::Active(user) => user,
             super::Login::Wrong => {
                 return Err(OAuthError::InvalidGrant(
@@ -309,6 +323,7 @@ impl Auth {
             super::Login::Inactive => {
                 return Err(OAuthError::InvalidGrant("the account is not active".into()));
             }
+            super::Login::Throttled(throttled) => return Err(throttled.into()),
         };
         let scope = self.scope_for(app, user.id, form.get("scope")).await?;
         self.issue(app, user.id, scope, None, true).await

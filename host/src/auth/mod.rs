@@ -14,6 +14,7 @@ pub mod keys;
 pub mod password;
 pub mod scopes;
 pub mod secret;
+pub mod throttle;
 
 pub use bootstrap::{Bootstrap, bootstrap, ensure_roles};
 pub use jwt::{Claims, InvalidToken, Jwt};
@@ -72,6 +73,8 @@ struct AuthInner {
     /// live at most [`VERIFIED_TTL`], which bounds how long a revocation on
     /// another node goes unseen here.
     verified: moka::sync::Cache<String, Arc<Claims>>,
+    /// Failed logins by account and client address.
+    throttle: throttle::Throttle,
 }
 
 /// How long a checked token is trusted without checking again.
@@ -116,6 +119,7 @@ impl Auth {
                     .max_capacity(100_000)
                     .time_to_live(VERIFIED_TTL)
                     .build(),
+                throttle: throttle::Throttle::default(),
             }),
         })
     }
@@ -170,12 +174,24 @@ pub enum Login {
     Wrong,
     /// The password is right but the account is disabled or pending.
     Inactive,
+    /// Too many failures for the account or the address: not even checked.
+    Throttled(throttle::Throttled),
 }
 
 impl Auth {
-    /// Checks `given` against the password of the user `name`. An unknown
-    /// name costs as long as a wrong password, so timing tells nothing.
-    pub async fn login(&self, name: &str, given: &str) -> Result<Login, StoreError> {
+    /// Checks `given` against the password of the user `name`, unless the
+    /// account or `address` is throttled. An unknown name costs as long as a
+    /// wrong password, so timing tells nothing.
+    pub async fn login(
+        &self,
+        name: &str,
+        given: &str,
+        address: Option<std::net::IpAddr>,
+    ) -> Result<Login, StoreError> {
+        let throttle = &self.inner.throttle;
+        if let Err(throttled) = throttle.check(name, address) {
+            return Ok(Login::Throttled(throttled));
+        }
         let user = self.store().user_by_name(name).await?;
         let stored = user
             .as_ref()
@@ -184,13 +200,17 @@ impl Auth {
         let verified = password::verify(given, stored);
         Ok(match user {
             Some(user) if verified && user.password_hash.is_some() => {
+                throttle.succeeded(name);
                 if user.status == crate::store::identity::Status::Active {
                     Login::Active(user)
                 } else {
                     Login::Inactive
                 }
             }
-            _ => Login::Wrong,
+            _ => {
+                throttle.failed(name, address);
+                Login::Wrong
+            }
         })
     }
 }
