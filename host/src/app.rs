@@ -33,8 +33,10 @@ pub struct AppState {
 /// echoed on the response); then the system routes (`/system`,
 /// `/authorization`), and the gateway for every other path.
 pub fn router(state: AppState) -> Router {
+    let (backend, _) = crate::api::backend::routes().split_for_parts();
     Router::new()
         .merge(auth::endpoints::router().with_state(state.auth.clone()))
+        .merge(backend)
         .route("/system/health", get(health))
         .fallback(gateway::handle)
         .with_state(state)

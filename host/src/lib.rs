@@ -4,6 +4,7 @@
 //! The crate is one library with firm module boundaries and a thin binary
 //! (`main.rs`) on top. See `ARCHITECTURE.md` for the map.
 
+pub mod api;
 pub mod app;
 pub mod auth;
 pub mod cli;

@@ -143,7 +143,10 @@ async fn client_credentials_reach_a_protected_route(backend: Backend) {
 
     // Neither the secret nor the token ever reaches the log.
     for secret in [client_secret.as_str(), token] {
-        assert!(crate::support::logs::lines_with(secret).is_empty(), "logged: {secret}");
+        assert!(
+            crate::support::logs::lines_with(secret).is_empty(),
+            "logged: {secret}"
+        );
     }
 }
 

@@ -4,6 +4,7 @@
 mod support;
 
 mod auth;
+mod backend;
 mod cli;
 mod gateway;
 mod project;

@@ -155,6 +155,43 @@ pub struct CodeRecord {
     pub used: bool,
 }
 
+/// A page of a listing: which rows, and how many match in all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page<'a> {
+    /// Only rows whose name contains this (case as the database compares).
+    pub search: Option<&'a str>,
+    /// Rows to skip.
+    pub start: i64,
+    /// Rows to answer at most.
+    pub count: i64,
+}
+
+impl Page<'_> {
+    /// The `LIKE` pattern for the search, with `%`, `_` and `\` escaped.
+    fn pattern(&self) -> String {
+        let escaped = self
+            .search
+            .unwrap_or_default()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    }
+}
+
+/// A scope as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    /// Store id.
+    pub id: i64,
+    /// Unique name.
+    pub name: String,
+    /// What it grants.
+    pub description: String,
+    /// Whether it guards the system API.
+    pub system: bool,
+}
+
 /// A key that signs access tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigningKey {
@@ -602,6 +639,105 @@ impl Store {
             expires_at: row.try_get(6)?,
             used: !claimed,
         }))
+    }
+
+    /// A page of users whose name contains the search; and how many match.
+    pub async fn list_users(&self, page: Page<'_>) -> Result<(i64, Vec<User>), StoreError> {
+        let pattern = page.pattern();
+        let total: i64 =
+            sqlx::query("SELECT COUNT(*) FROM fusio_user WHERE name LIKE $1 ESCAPE '\\'")
+                .bind(&pattern)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?;
+        let rows = sqlx::query(user_select!(
+            "u.name LIKE $1 ESCAPE '\\' ORDER BY u.id LIMIT $2 OFFSET $3"
+        ))
+        .bind(&pattern)
+        .bind(page.count)
+        .bind(page.start)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok((total, rows.iter().map(user_from).collect::<Result<_, _>>()?))
+    }
+
+    /// A page of apps whose name contains the search; and how many match.
+    pub async fn list_apps(&self, page: Page<'_>) -> Result<(i64, Vec<App>), StoreError> {
+        let pattern = page.pattern();
+        let total: i64 =
+            sqlx::query("SELECT COUNT(*) FROM fusio_app WHERE name LIKE $1 ESCAPE '\\'")
+                .bind(&pattern)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?;
+        let rows = sqlx::query(app_select!(
+            "name LIKE $1 ESCAPE '\\' ORDER BY id LIMIT $2 OFFSET $3"
+        ))
+        .bind(&pattern)
+        .bind(page.count)
+        .bind(page.start)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut apps = Vec::with_capacity(rows.len());
+        for row in rows {
+            if let Some(app) = self.app_from(Some(row)).await? {
+                apps.push(app);
+            }
+        }
+        Ok((total, apps))
+    }
+
+    /// A page of scopes whose name contains the search; and how many match.
+    pub async fn list_scopes(&self, page: Page<'_>) -> Result<(i64, Vec<Scope>), StoreError> {
+        let pattern = page.pattern();
+        let total: i64 =
+            sqlx::query("SELECT COUNT(*) FROM fusio_scope WHERE name LIKE $1 ESCAPE '\\'")
+                .bind(&pattern)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?;
+        let rows = sqlx::query(
+            "SELECT id, name, description, system FROM fusio_scope WHERE name LIKE $1 ESCAPE '\\' \
+             ORDER BY name LIMIT $2 OFFSET $3",
+        )
+        .bind(&pattern)
+        .bind(page.count)
+        .bind(page.start)
+        .fetch_all(&self.pool)
+        .await?;
+        let scopes = rows
+            .iter()
+            .map(|row| {
+                Ok(Scope {
+                    id: row.try_get(0)?,
+                    name: row.try_get(1)?,
+                    description: row.try_get(2)?,
+                    system: row.try_get::<i64, _>(3)? != 0,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok((total, scopes))
+    }
+
+    /// A page of tokens, newest first; and how many there are.
+    pub async fn list_tokens(&self, page: Page<'_>) -> Result<(i64, Vec<TokenRecord>), StoreError> {
+        let total: i64 = sqlx::query("SELECT COUNT(*) FROM fusio_token")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            token_columns!(),
+            " FROM fusio_token ORDER BY id DESC LIMIT $1 OFFSET $2"
+        ))
+        .bind(page.count)
+        .bind(page.start)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok((
+            total,
+            rows.iter().map(token_from).collect::<Result<_, _>>()?,
+        ))
     }
 
     /// Every key that may verify tokens, newest first.

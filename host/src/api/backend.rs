@@ -1,0 +1,351 @@
+//! `/backend`: the administration API. So far the identity resources —
+//! users, apps, scopes and tokens — to read, and tokens to revoke; each
+//! needs its `backend.*` scope.
+
+use super::{Authorized, Collection, CollectionQuery, RequiredScope};
+use crate::app::AppState;
+use crate::gateway::request_id;
+use crate::problem::Problem;
+use crate::store::StoreError;
+use crate::store::identity::{App, Page, Scope, Status, TokenRecord, User};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, StatusCode};
+use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+macro_rules! scope {
+    ($name:ident, $scope:literal) => {
+        #[doc = concat!("The scope `", $scope, "`.")]
+        #[derive(Debug)]
+        pub struct $name;
+        impl RequiredScope for $name {
+            const SCOPE: &'static str = $scope;
+        }
+    };
+}
+scope!(UserScope, "backend.user");
+scope!(AppScope, "backend.app");
+scope!(ScopeScope, "backend.scope");
+scope!(TokenScope, "backend.token");
+
+/// Every `/backend` route, with its OpenAPI description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users))
+        .routes(routes!(get_user))
+        .routes(routes!(list_apps))
+        .routes(routes!(get_app))
+        .routes(routes!(list_scopes))
+        .routes(routes!(list_tokens))
+        .routes(routes!(revoke_token))
+}
+
+/// The OpenAPI document of `/backend`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
+}
+
+/// A user as the backend shows it (never the password hash).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserView {
+    id: i64,
+    name: String,
+    email: Option<String>,
+    #[schema(value_type = String)]
+    status: Status,
+    role: String,
+}
+
+impl From<User> for UserView {
+    fn from(user: User) -> Self {
+        Self {
+            id: user.id,
+            name: user.name,
+            email: user.email,
+            status: user.status,
+            role: user.role,
+        }
+    }
+}
+
+/// An app as the backend shows it (never the secret or its hash).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AppView {
+    id: i64,
+    user_id: i64,
+    name: String,
+    client_id: String,
+    #[schema(value_type = String)]
+    status: Status,
+    /// A public client has no secret.
+    public: bool,
+    redirect_uris: Vec<String>,
+    scopes: Vec<String>,
+}
+
+impl From<App> for AppView {
+    fn from(app: App) -> Self {
+        Self {
+            id: app.id,
+            user_id: app.user_id,
+            name: app.name,
+            client_id: app.client_id,
+            status: app.status,
+            public: app.secret_hash.is_none(),
+            redirect_uris: app.redirect_uris,
+            scopes: app.scopes,
+        }
+    }
+}
+
+/// A scope.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ScopeView {
+    id: i64,
+    name: String,
+    description: String,
+    system: bool,
+}
+
+impl From<Scope> for ScopeView {
+    fn from(scope: Scope) -> Self {
+        Self {
+            id: scope.id,
+            name: scope.name,
+            description: scope.description,
+            system: scope.system,
+        }
+    }
+}
+
+/// An issued token (never the token or its refresh token).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenView {
+    jti: String,
+    app_id: i64,
+    user_id: Option<i64>,
+    scope: String,
+    expires_at: i64,
+    revoked: bool,
+}
+
+impl From<TokenRecord> for TokenView {
+    fn from(token: TokenRecord) -> Self {
+        Self {
+            jti: token.jti,
+            app_id: token.app_id,
+            user_id: token.user_id,
+            scope: token.scope,
+            expires_at: token.expires_at,
+            revoked: token.revoked,
+        }
+    }
+}
+
+/// The answer of a write (DESIGN.md 6).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Message {
+    success: bool,
+    message: String,
+    id: String,
+}
+
+/// Turns a handler's outcome into a response; problems carry the request id.
+fn respond<T: IntoResponse>(headers: &HeaderMap, result: Result<T, Problem>) -> Response {
+    match result {
+        Ok(body) => body.into_response(),
+        Err(problem) => problem.request_id(request_id(headers)).into_response(),
+    }
+}
+
+fn store_problem(headers: &HeaderMap, err: StoreError) -> Problem {
+    tracing::error!(request_id = request_id(headers), error = %err, "backend: the store failed");
+    Problem::new(StatusCode::INTERNAL_SERVER_ERROR).detail("the system store failed")
+}
+
+/// A listing: checks the page, fetches it and wraps it in the envelope.
+async fn listing<'q, T, V, Fut>(
+    headers: &HeaderMap,
+    query: &'q CollectionQuery,
+    fetch: impl FnOnce(Page<'q>) -> Fut,
+) -> Response
+where
+    Fut: Future<Output = Result<(i64, Vec<T>), StoreError>>,
+    V: From<T> + Serialize,
+{
+    let result = async {
+        let page = query.page()?;
+        let (total, rows) = fetch(page).await.map_err(|e| store_problem(headers, e))?;
+        Ok(Json(Collection::new(
+            page,
+            total,
+            rows.into_iter().map(V::from).collect::<Vec<V>>(),
+        )))
+    }
+    .await;
+    respond(headers, result)
+}
+
+/// An entity reference: a store id, or `~name`.
+enum Reference<'a> {
+    Id(i64),
+    Name(&'a str),
+}
+
+fn reference(text: &str) -> Result<Reference<'_>, Problem> {
+    match text.strip_prefix('~') {
+        Some(name) if !name.is_empty() => Ok(Reference::Name(name)),
+        _ => text.parse().map(Reference::Id).map_err(|_| {
+            Problem::new(StatusCode::BAD_REQUEST)
+                .detail(format!("`{text}` is neither an id nor a ~name"))
+        }),
+    }
+}
+
+fn not_found(what: &str, text: &str) -> Problem {
+    Problem::new(StatusCode::NOT_FOUND).detail(format!("no {what} `{text}`"))
+}
+
+#[utoipa::path(get, path = "/backend/user", params(CollectionQuery),
+    responses((status = 200, body = Collection<UserView>), (status = 401), (status = 403)),
+    security(("bearer" = ["backend.user"])))]
+async fn list_users(
+    _: Authorized<UserScope>,
+    State(state): State<AppState>,
+    Query(query): Query<CollectionQuery>,
+    headers: HeaderMap,
+) -> Response {
+    listing::<_, UserView, _>(&headers, &query, |page| state.store.list_users(page)).await
+}
+
+#[utoipa::path(get, path = "/backend/user/{id}", params(("id" = String, Path, description = "id or ~name")),
+    responses((status = 200, body = UserView), (status = 404)),
+    security(("bearer" = ["backend.user"])))]
+async fn get_user(
+    _: Authorized<UserScope>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let user = match reference(&id)? {
+            Reference::Id(n) => state.store.user_by_id(n).await,
+            Reference::Name(name) => state.store.user_by_name(name).await,
+        }
+        .map_err(|e| store_problem(&headers, e))?
+        .ok_or_else(|| not_found("user", &id))?;
+        Ok(Json(UserView::from(user)))
+    }
+    .await;
+    respond(&headers, result)
+}
+
+#[utoipa::path(get, path = "/backend/app", params(CollectionQuery),
+    responses((status = 200, body = Collection<AppView>), (status = 401), (status = 403)),
+    security(("bearer" = ["backend.app"])))]
+async fn list_apps(
+    _: Authorized<AppScope>,
+    State(state): State<AppState>,
+    Query(query): Query<CollectionQuery>,
+    headers: HeaderMap,
+) -> Response {
+    listing::<_, AppView, _>(&headers, &query, |page| state.store.list_apps(page)).await
+}
+
+#[utoipa::path(get, path = "/backend/app/{id}", params(("id" = String, Path, description = "id or ~name")),
+    responses((status = 200, body = AppView), (status = 404)),
+    security(("bearer" = ["backend.app"])))]
+async fn get_app(
+    _: Authorized<AppScope>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let app = match reference(&id)? {
+            Reference::Id(n) => state.store.app_by_id(n).await,
+            Reference::Name(name) => {
+                let page = Page {
+                    search: Some(name),
+                    start: 0,
+                    count: MAX_NAME_MATCHES,
+                };
+                state
+                    .store
+                    .list_apps(page)
+                    .await
+                    .map(|(_, apps)| apps.into_iter().find(|app| app.name == name))
+            }
+        }
+        .map_err(|e| store_problem(&headers, e))?
+        .ok_or_else(|| not_found("app", &id))?;
+        Ok(Json(AppView::from(app)))
+    }
+    .await;
+    respond(&headers, result)
+}
+
+/// Apps whose name contains a looked-up name, searched for the exact one.
+const MAX_NAME_MATCHES: i64 = 1024;
+
+#[utoipa::path(get, path = "/backend/scope", params(CollectionQuery),
+    responses((status = 200, body = Collection<ScopeView>), (status = 401), (status = 403)),
+    security(("bearer" = ["backend.scope"])))]
+async fn list_scopes(
+    _: Authorized<ScopeScope>,
+    State(state): State<AppState>,
+    Query(query): Query<CollectionQuery>,
+    headers: HeaderMap,
+) -> Response {
+    listing::<_, ScopeView, _>(&headers, &query, |page| state.store.list_scopes(page)).await
+}
+
+#[utoipa::path(get, path = "/backend/token", params(CollectionQuery),
+    responses((status = 200, body = Collection<TokenView>), (status = 401), (status = 403)),
+    security(("bearer" = ["backend.token"])))]
+async fn list_tokens(
+    _: Authorized<TokenScope>,
+    State(state): State<AppState>,
+    Query(query): Query<CollectionQuery>,
+    headers: HeaderMap,
+) -> Response {
+    listing::<_, TokenView, _>(&headers, &query, |page| state.store.list_tokens(page)).await
+}
+
+#[utoipa::path(delete, path = "/backend/token/{jti}", params(("jti" = String, Path)),
+    responses((status = 200, body = Message), (status = 404)),
+    security(("bearer" = ["backend.token"])))]
+async fn revoke_token(
+    _: Authorized<TokenScope>,
+    State(state): State<AppState>,
+    Path(jti): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        state
+            .store
+            .token_by_jti(&jti)
+            .await
+            .map_err(|e| store_problem(&headers, e))?
+            .ok_or_else(|| not_found("token", &jti))?;
+        state
+            .auth
+            .revoke_token(&jti)
+            .await
+            .map_err(|e| store_problem(&headers, e))?;
+        Ok(Json(Message {
+            success: true,
+            message: "the token was revoked".into(),
+            id: jti.clone(),
+        }))
+    }
+    .await;
+    respond(&headers, result)
+}

@@ -1,0 +1,50 @@
+//! The scope check of every system-API handler, as an extractor: a handler
+//! that takes `Authorized<S>` runs only for a caller whose token holds
+//! `S::SCOPE` (or a parent of it, such as `backend`).
+
+use crate::app::AppState;
+use crate::auth::{Caller, endpoints, scopes};
+use crate::gateway::request_id;
+use axum::extract::FromRequestParts;
+use axum::response::{IntoResponse, Response};
+use std::marker::PhantomData;
+
+/// A scope a handler requires, as a type.
+pub trait RequiredScope: Send + Sync {
+    /// The scope's name.
+    const SCOPE: &'static str;
+}
+
+/// A caller holding `S::SCOPE`; rejects with 401 or 403 (RFC 6750).
+#[derive(Debug)]
+pub struct Authorized<S: RequiredScope> {
+    /// Who is calling.
+    pub caller: Caller,
+    scope: PhantomData<S>,
+}
+
+impl<S: RequiredScope> FromRequestParts<AppState> for Authorized<S> {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let rid = request_id(&parts.headers).map(str::to_owned);
+        let caller = state
+            .auth
+            .authenticate(&parts.headers)
+            .await
+            .map_err(|reason| endpoints::unauthorized(&reason, rid.as_deref()).into_response())?;
+        if !scopes::any_grants(caller.scopes(), S::SCOPE) {
+            return Err(
+                endpoints::insufficient_scope(&[S::SCOPE.to_owned()], rid.as_deref())
+                    .into_response(),
+            );
+        }
+        Ok(Self {
+            caller,
+            scope: PhantomData,
+        })
+    }
+}

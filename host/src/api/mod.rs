@@ -1,0 +1,11 @@
+//! The system API under `/backend` (and later `/consumer`): resources that
+//! follow DESIGN.md's conventions (collection envelope, `~name` lookups,
+//! problem+json), each guarded by its backend scope, documented with utoipa
+//! so code and OpenAPI cannot drift.
+
+pub mod backend;
+mod collection;
+mod guard;
+
+pub use collection::{Collection, CollectionQuery};
+pub use guard::{Authorized, RequiredScope};

@@ -1,0 +1,212 @@
+//! The `/backend` API: every route guarded by its scope, the collection
+//! envelope, `~name` lookups, and revoking tokens.
+
+use crate::support::{Backend, TestApp};
+use http::{Method, Request};
+
+const PROJECT: &str = r#"
+routes:
+  /private:
+    methods:
+      GET: { action: echo, scopes: [echo.read] }
+action:
+  echo:
+    component: "{guest:echo}"
+"#;
+
+async fn start() -> TestApp {
+    TestApp::start_with(Backend::Sqlite, PROJECT, |options| {
+        options.admin_password = Some("admin password".into());
+    })
+    .await
+}
+
+async fn token(app: &TestApp, client: &str, user: &str, password: &str) -> String {
+    let response = app
+        .post_form(
+            "/authorization/token",
+            &[
+                ("grant_type", "password"),
+                ("client_id", client),
+                ("username", user),
+                ("password", password),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    response.json()["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn call(
+    app: &TestApp,
+    method: &Method,
+    uri: &str,
+    token: Option<&str>,
+) -> crate::support::app::TestResponse {
+    let mut request = Request::builder().method(method.clone()).uri(uri);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    app.send(request.body(axum::body::Body::empty()).unwrap())
+        .await
+}
+
+#[tokio::test]
+async fn every_backend_route_needs_a_token_with_a_backend_scope() {
+    let app = start().await;
+    // A developer with a public app and a project scope, but no backend scope.
+    fusio::auth::accounts::add_user(
+        &app.state.store,
+        &fusio::auth::accounts::Account {
+            name: "dev",
+            email: None,
+            password: "dev password",
+            role: "Consumer",
+            scopes: &["echo.read".into()],
+        },
+    )
+    .await
+    .unwrap();
+    let dev_app = fusio::auth::accounts::add_app(
+        &app.state.store,
+        &fusio::auth::accounts::AppRequest {
+            owner: "dev",
+            name: "Dev app",
+            scopes: &["echo.read".into(), "consumer".into()],
+            redirect_uris: &[],
+            public: true,
+        },
+    )
+    .await
+    .unwrap();
+    let weak = token(&app, &dev_app.client_id, "dev", "dev password").await;
+
+    let spec = fusio::api::backend::openapi();
+    let mut walked = 0;
+    for (path, item) in &spec.paths.paths {
+        let uri = path.replace("{id}", "1").replace("{jti}", "x");
+        let operations = [
+            (Method::GET, item.get.is_some()),
+            (Method::POST, item.post.is_some()),
+            (Method::PUT, item.put.is_some()),
+            (Method::DELETE, item.delete.is_some()),
+            (Method::PATCH, item.patch.is_some()),
+        ];
+        for (method, _) in operations.iter().filter(|(_, present)| *present) {
+            assert!(uri.starts_with("/backend/"), "{uri}");
+            let anonymous = call(&app, method, &uri, None).await;
+            anonymous.assert_problem(401);
+            assert!(
+                anonymous
+                    .header("www-authenticate")
+                    .unwrap()
+                    .contains("invalid_token")
+            );
+            let forbidden = call(&app, method, &uri, Some(&weak)).await;
+            forbidden.assert_problem(403);
+            let challenge = forbidden.header("www-authenticate").unwrap();
+            assert!(
+                challenge.contains("insufficient_scope") && challenge.contains("backend."),
+                "{challenge}"
+            );
+            walked += 1;
+        }
+    }
+    assert!(walked >= 7, "only {walked} operations were walked");
+}
+
+#[tokio::test]
+async fn the_admin_lists_looks_up_and_revokes() {
+    let app = start().await;
+    let admin = token(&app, "fusio", "admin", "admin password").await;
+
+    let users = call(&app, &Method::GET, "/backend/user", Some(&admin)).await;
+    assert_eq!(users.status, 200, "{}", users.text());
+    let users = users.json();
+    assert_eq!(users["totalResults"], 1);
+    assert_eq!(users["startIndex"], 0);
+    assert_eq!(users["itemsPerPage"], 16);
+    assert_eq!(users["entry"][0]["name"], "admin");
+    assert!(users["entry"][0].get("passwordHash").is_none());
+
+    let by_name = call(&app, &Method::GET, "/backend/user/~admin", Some(&admin)).await;
+    assert_eq!(by_name.json()["role"], "Administrator");
+    call(&app, &Method::GET, "/backend/user/~nobody", Some(&admin))
+        .await
+        .assert_problem(404);
+    let bad = call(&app, &Method::GET, "/backend/user/abc", Some(&admin)).await;
+    assert!(
+        bad.assert_problem(400)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("~name")
+    );
+
+    let scopes = call(
+        &app,
+        &Method::GET,
+        "/backend/scope?search=backend.&count=2&startIndex=1",
+        Some(&admin),
+    )
+    .await;
+    let scopes = scopes.json();
+    assert_eq!(scopes["itemsPerPage"], 2);
+    assert_eq!(scopes["startIndex"], 1);
+    assert_eq!(scopes["entry"].as_array().unwrap().len(), 2);
+    assert!(scopes["totalResults"].as_i64().unwrap() >= 10);
+    let literal = call(
+        &app,
+        &Method::GET,
+        "/backend/scope?search=echo_read",
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(
+        literal.json()["totalResults"],
+        0,
+        "`_` in a search is literal"
+    );
+    let invalid = call(
+        &app,
+        &Method::GET,
+        "/backend/scope?count=5000",
+        Some(&admin),
+    )
+    .await;
+    assert!(
+        invalid.assert_problem(400)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("`count`")
+    );
+
+    let apps = call(
+        &app,
+        &Method::GET,
+        "/backend/app/~Fusio backend".replace(' ', "%20").as_str(),
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(apps.status, 200, "{}", apps.text());
+    assert_eq!(apps.json()["clientId"], "fusio");
+    assert_eq!(apps.json()["public"], true);
+
+    let tokens = call(&app, &Method::GET, "/backend/token", Some(&admin))
+        .await
+        .json();
+    let jti = tokens["entry"][0]["jti"].as_str().unwrap().to_owned();
+    let revoked = call(
+        &app,
+        &Method::DELETE,
+        &format!("/backend/token/{jti}"),
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.text());
+    assert_eq!(revoked.json()["success"], true);
+    // That was the admin's own token: it no longer works.
+    call(&app, &Method::GET, "/backend/user", Some(&admin))
+        .await
+        .assert_problem(401);
+}
