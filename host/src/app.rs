@@ -27,6 +27,10 @@ pub struct AppState {
     pub live: Arc<LiveSnapshot>,
     /// The authorization server and token checker.
     pub auth: Auth,
+    /// Sends activation and reset mail.
+    pub mailer: crate::mail::Mailer,
+    /// Whether `/consumer/register` is open.
+    pub registration: bool,
 }
 
 /// The whole HTTP surface. Layers, outermost first: request id (set, then
@@ -34,9 +38,11 @@ pub struct AppState {
 /// `/authorization`), and the gateway for every other path.
 pub fn router(state: AppState) -> Router {
     let (backend, _) = crate::api::backend::routes().split_for_parts();
+    let (consumer, _) = crate::api::consumer::routes().split_for_parts();
     Router::new()
         .merge(auth::endpoints::router().with_state(state.auth.clone()))
         .merge(backend)
+        .merge(consumer)
         .route("/system/health", get(health))
         .fallback(gateway::handle)
         .with_state(state)

@@ -123,6 +123,19 @@ pub struct ServeArgs {
     /// How long a refresh token is valid.
     #[arg(long, env = "FUSIO_REFRESH_LIFETIME", default_value = "30d", value_parser = humantime::parse_duration)]
     pub refresh_lifetime: std::time::Duration,
+    /// SMTP relay for activation mail, `smtp://user:password@host:port` (unset: mail goes to the log).
+    #[arg(long, env = "FUSIO_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender of Fusio's mail.
+    #[arg(
+        long,
+        env = "FUSIO_MAIL_FROM",
+        default_value = "Fusio <noreply@localhost>"
+    )]
+    pub mail_from: String,
+    /// Close `/consumer/register`: developers cannot sign up themselves.
+    #[arg(long, env = "FUSIO_NO_REGISTRATION")]
+    pub no_registration: bool,
     /// The `admin` user's password on a first start (generated and printed once when unset).
     #[arg(long, env = "FUSIO_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,

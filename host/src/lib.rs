@@ -9,6 +9,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod gateway;
+pub mod mail;
 pub mod problem;
 pub mod project;
 pub mod routes;

@@ -153,5 +153,10 @@ fn boot_options(args: &ServeArgs) -> BootOptions {
     options.auth.access_lifetime = args.token_lifetime;
     options.auth.refresh_lifetime = args.refresh_lifetime;
     options.admin_password = args.admin_password.clone();
+    options.mail = fusio::mail::MailSettings {
+        smtp_url: args.smtp_url.clone(),
+        from: Some(args.mail_from.clone()),
+    };
+    options.registration = !args.no_registration;
     options
 }

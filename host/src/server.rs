@@ -3,6 +3,7 @@
 
 use crate::app::{AppState, router};
 use crate::auth::{self, Auth, AuthError, AuthSettings};
+use crate::mail::{MailError, MailSettings, Mailer};
 use crate::project::{self, BuildOptions, ProjectError};
 use crate::runtime::{EngineSettings, Runtime, RuntimeError};
 use crate::snapshot::{self, LiveSnapshot, SnapshotError};
@@ -29,6 +30,10 @@ pub struct BootOptions {
     /// The `admin` user's password on a first start; generated and printed
     /// once when `None`.
     pub admin_password: Option<String>,
+    /// How mail leaves.
+    pub mail: MailSettings,
+    /// Whether developers may register through `/consumer/register`.
+    pub registration: bool,
 }
 
 impl BootOptions {
@@ -42,6 +47,8 @@ impl BootOptions {
             build: BuildOptions::default(),
             auth: AuthSettings::new("http://localhost:8080"),
             admin_password: None,
+            mail: MailSettings::default(),
+            registration: true,
         }
     }
 }
@@ -64,11 +71,15 @@ pub enum BootError {
     /// Identity could not be set up.
     #[error(transparent)]
     Auth(#[from] AuthError),
+    /// Mail is misconfigured.
+    #[error(transparent)]
+    Mail(#[from] MailError),
 }
 
 /// Opens and migrates the store, creates the runtime, loads the deployed
 /// revision and deploys `options.deploy` when given.
 pub async fn boot(options: &BootOptions) -> Result<AppState, BootError> {
+    let mailer = Mailer::new(&options.mail)?;
     let store = Store::open(options.database_url.as_deref(), &options.data_dir).await?;
     store.migrate().await?;
     let auth = Auth::new(store.clone(), options.auth.clone()).await?;
@@ -103,6 +114,8 @@ pub async fn boot(options: &BootOptions) -> Result<AppState, BootError> {
         store,
         live,
         auth,
+        mailer,
+        registration: options.registration,
     })
 }
 

@@ -4,15 +4,7 @@
 use crate::support::{Backend, TestApp};
 use http::{Method, Request};
 
-const PROJECT: &str = r#"
-routes:
-  /private:
-    methods:
-      GET: { action: echo, scopes: [echo.read] }
-action:
-  echo:
-    component: "{guest:echo}"
-"#;
+use crate::support::PROTECTED_ECHO as PROJECT;
 
 async fn start() -> TestApp {
     TestApp::start_with(Backend::Sqlite, PROJECT, |options| {

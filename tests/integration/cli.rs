@@ -303,14 +303,6 @@ async fn adduser_and_addapp_make_credentials_that_get_a_token() {
     };
     let (client_id, client_secret) = (value("client_id="), value("client_secret="));
 
-    let issued = app
-        .post_form(
-            "/authorization/token",
-            &[("grant_type", "client_credentials")],
-            Some((&client_id, &client_secret)),
-        )
-        .await;
-    assert_eq!(issued.status, 200, "{}", issued.text());
-    let token = issued.json()["access_token"].as_str().unwrap().to_owned();
+    let token = app.client_credentials(&client_id, &client_secret).await;
     assert_eq!(app.get_bearer("/private", &token).await.status, 200);
 }

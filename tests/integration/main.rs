@@ -6,6 +6,7 @@ mod support;
 mod auth;
 mod backend;
 mod cli;
+mod consumer;
 mod gateway;
 mod project;
 mod runtime;

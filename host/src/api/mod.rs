@@ -5,6 +5,7 @@
 
 pub mod backend;
 mod collection;
+pub mod consumer;
 mod guard;
 
 pub use collection::{Collection, CollectionQuery};

@@ -65,6 +65,16 @@ pub async fn bootstrap(
     store
         .create_app(&NewApp {
             user_id: admin,
+            name: "Developer portal",
+            client_id: crate::api::consumer::PORTAL_CLIENT_ID,
+            secret_hash: None,
+            redirect_uris: &[],
+            scopes: &["consumer".into(), "authorization".into()],
+        })
+        .await?;
+    store
+        .create_app(&NewApp {
+            user_id: admin,
             name: "Fusio backend",
             client_id: BACKEND_CLIENT_ID,
             secret_hash: None,

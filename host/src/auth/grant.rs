@@ -415,6 +415,42 @@ impl Auth {
             .await
     }
 
+    /// `password` through the first-party public client `client_id`: how
+    /// the portal's own login gets a token. Answers like the token endpoint.
+    pub async fn first_party_login(
+        &self,
+        client_id: &str,
+        username: &str,
+        password: &str,
+        address: Option<std::net::IpAddr>,
+    ) -> Response {
+        let result = async {
+            let app = self
+                .store()
+                .app_by_client_id(client_id)
+                .await?
+                .filter(|app| app.status == Status::Active && app.secret_hash.is_none())
+                .ok_or_else(|| OAuthError::InvalidClient {
+                    reason: format!("the first-party client `{client_id}` is missing"),
+                    basic: false,
+                })?;
+            let form = Form(HashMap::from([
+                ("username".to_owned(), username.to_owned()),
+                ("password".to_owned(), password.to_owned()),
+            ]));
+            self.password(&app, &form, address).await
+        }
+        .await;
+        match result {
+            Ok(token) => {
+                let mut response = axum::Json(token).into_response();
+                no_store(response.headers_mut());
+                response
+            }
+            Err(err) => err.into_response(),
+        }
+    }
+
     async fn active_user(&self, user_id: i64) -> Result<i64, OAuthError> {
         match self.store().user_by_id(user_id).await? {
             Some(user) if user.status == Status::Active => Ok(user.id),

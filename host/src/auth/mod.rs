@@ -6,7 +6,7 @@
 
 pub mod accounts;
 mod authorize;
-mod bootstrap;
+pub mod bootstrap;
 pub mod endpoints;
 mod grant;
 pub mod jwt;

@@ -471,6 +471,14 @@ impl Store {
         self.app_from(row).await
     }
 
+    async fn apps_from(&self, rows: Vec<AnyRow>) -> Result<Vec<App>, StoreError> {
+        let mut apps = Vec::with_capacity(rows.len());
+        for row in rows {
+            apps.extend(self.app_from(Some(row)).await?);
+        }
+        Ok(apps)
+    }
+
     async fn app_from(&self, row: Option<AnyRow>) -> Result<Option<App>, StoreError> {
         let Some(row) = row else {
             return Ok(None);
@@ -678,13 +686,7 @@ impl Store {
         .bind(page.start)
         .fetch_all(&self.pool)
         .await?;
-        let mut apps = Vec::with_capacity(rows.len());
-        for row in rows {
-            if let Some(app) = self.app_from(Some(row)).await? {
-                apps.push(app);
-            }
-        }
-        Ok((total, apps))
+        Ok((total, self.apps_from(rows).await?))
     }
 
     /// A page of scopes whose name contains the search; and how many match.
@@ -738,6 +740,95 @@ impl Store {
             total,
             rows.iter().map(token_from).collect::<Result<_, _>>()?,
         ))
+    }
+
+    /// Records a one-use token mailed to a user (`purpose`: `activate` or
+    /// `password_reset`), by its hash.
+    pub async fn insert_user_token(
+        &self,
+        user_id: i64,
+        purpose: &str,
+        token_hash: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO fusio_user_token (user_id, purpose, token_hash, expires_at, used, created_at) \
+             VALUES ($1, $2, $3, $4, 0, $5)",
+        )
+        .bind(user_id)
+        .bind(purpose)
+        .bind(token_hash)
+        .bind(expires_at)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Uses up the unexpired, unused token with this hash and purpose, in
+    /// one step; answers its user.
+    pub async fn take_user_token(
+        &self,
+        purpose: &str,
+        token_hash: &str,
+        now_unix: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(row) = sqlx::query(
+            "SELECT id, user_id FROM fusio_user_token \
+             WHERE token_hash = $1 AND purpose = $2 AND used = 0 AND expires_at > $3",
+        )
+        .bind(token_hash)
+        .bind(purpose)
+        .bind(now_unix)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let id: i64 = row.try_get(0)?;
+        let claimed =
+            sqlx::query("UPDATE fusio_user_token SET used = 1 WHERE id = $1 AND used = 0")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+        tx.commit().await?;
+        if claimed {
+            Ok(Some(row.try_get(1)?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Deletes a user with everything they own (apps, tokens, codes).
+    pub async fn delete_user(&self, user_id: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM fusio_user WHERE id = $1")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Sets a user's status.
+    pub async fn set_user_status(&self, user_id: i64, status: Status) -> Result<(), StoreError> {
+        sqlx::query("UPDATE fusio_user SET status = $1, updated_at = $2 WHERE id = $3")
+            .bind(status.as_str())
+            .bind(now())
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The apps a user owns, with their scopes.
+    pub async fn apps_of(&self, user_id: i64) -> Result<Vec<App>, StoreError> {
+        let rows = sqlx::query(app_select!("user_id = $1 ORDER BY id"))
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
+        self.apps_from(rows).await
     }
 
     /// Every key that may verify tokens, newest first.

@@ -207,6 +207,20 @@ impl TestApp {
         self.send(request.body(Body::empty()).unwrap()).await
     }
 
+    /// A `client_credentials` access token for the app; panics (with the
+    /// answer) unless one is issued.
+    pub async fn client_credentials(&self, client_id: &str, client_secret: &str) -> String {
+        let issued = self
+            .post_form(
+                "/authorization/token",
+                &[("grant_type", "client_credentials")],
+                Some((client_id, client_secret)),
+            )
+            .await;
+        assert_eq!(issued.status, 200, "{}", issued.text());
+        issued.json()["access_token"].as_str().unwrap().to_owned()
+    }
+
     /// `POST uri` with a form body, and HTTP Basic credentials when given.
     pub async fn post_form(
         &self,

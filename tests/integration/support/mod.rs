@@ -7,6 +7,18 @@ pub mod guests;
 pub mod logs;
 
 pub use app::TestApp;
+
+/// A project with one protected route, `GET /private` (scope `echo.read`),
+/// answered by the echo guest.
+pub const PROTECTED_ECHO: &str = r#"
+routes:
+  /private:
+    methods:
+      GET: { action: echo, scopes: [echo.read] }
+action:
+  echo:
+    component: "{guest:echo}"
+"#;
 pub use db::Backend;
 
 /// Generates one test per store backend from an async fn taking a [`Backend`].

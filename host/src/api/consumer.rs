@@ -1,0 +1,342 @@
+//! `/consumer`: the developer portal's API. Registration with an activation
+//! mail, login, and the caller's own apps, limited to the scopes the caller
+//! holds.
+
+use super::backend::AppView;
+use super::{Authorized, Collection, RequiredScope};
+use crate::app::AppState;
+use crate::auth::accounts::{self, AccountError, AppRequest};
+use crate::auth::{scopes, secret, throttle::ClientAddress, unix_now};
+use crate::gateway::request_id;
+use crate::problem::Problem;
+use crate::store::StoreError;
+use crate::store::identity::{NewUser, Page, Status};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The client id of the developer portal: a public client through which
+/// consumers log in.
+pub const PORTAL_CLIENT_ID: &str = "developer";
+/// How long an activation link works.
+const ACTIVATION_LIFETIME: i64 = 24 * 3600;
+
+/// The scope `consumer.app`.
+#[derive(Debug)]
+pub struct AppsScope;
+impl RequiredScope for AppsScope {
+    const SCOPE: &'static str = "consumer.app";
+}
+
+/// Every `/consumer` route, with its OpenAPI description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(activate))
+        .routes(routes!(login))
+        .routes(routes!(list_apps, create_app))
+}
+
+/// `POST /consumer/register`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    name: String,
+    email: String,
+    password: String,
+}
+
+/// `POST /consumer/activate`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Activation {
+    token: String,
+}
+
+/// `POST /consumer/login`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    username: String,
+    password: String,
+}
+
+/// `POST /consumer/app`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NewConsumerApp {
+    name: String,
+    scopes: Vec<String>,
+    #[serde(default)]
+    redirect_uris: Vec<String>,
+}
+
+/// The answer of a write; `clientSecret` only when an app was created.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Written {
+    success: bool,
+    message: String,
+    id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
+}
+
+impl Written {
+    fn new(message: impl Into<String>, id: impl ToString) -> Self {
+        Self {
+            success: true,
+            message: message.into(),
+            id: id.to_string(),
+            client_id: None,
+            client_secret: None,
+        }
+    }
+}
+
+fn bad_request(detail: impl Into<String>) -> Problem {
+    Problem::new(StatusCode::BAD_REQUEST).detail(detail)
+}
+
+/// A JSON body, or a 400 naming what is wrong and where.
+fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    serde_json::from_slice(body).map_err(|err| bad_request(format!("the body is not valid: {err}")))
+}
+
+fn respond<T: IntoResponse>(headers: &HeaderMap, result: Result<T, Problem>) -> Response {
+    match result {
+        Ok(body) => body.into_response(),
+        Err(problem) => problem.request_id(request_id(headers)).into_response(),
+    }
+}
+
+fn store_problem(headers: &HeaderMap, err: StoreError) -> Problem {
+    match err {
+        StoreError::Conflict(what) => {
+            Problem::new(StatusCode::CONFLICT).detail(format!("{what} already exists"))
+        }
+        StoreError::Missing(what) => bad_request(format!("{what} does not exist")),
+        err => {
+            tracing::error!(request_id = request_id(headers), error = %err, "consumer: the store failed");
+            Problem::new(StatusCode::INTERNAL_SERVER_ERROR).detail("the system store failed")
+        }
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    (3..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+#[utoipa::path(post, path = "/consumer/register", request_body = Registration,
+    responses((status = 201, body = Written), (status = 400), (status = 403), (status = 409)))]
+async fn register(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let result = async {
+        if !state.registration {
+            return Err(Problem::new(StatusCode::FORBIDDEN).detail("registration is switched off"));
+        }
+        let form: Registration = json(&body)?;
+        if !valid_name(&form.name) {
+            return Err(bad_request("`name` must have 3 to 64 letters, digits, `.`, `_` or `-`"));
+        }
+        if form.email.parse::<lettre::Address>().is_err() {
+            return Err(bad_request("`email` is not an email address"));
+        }
+        if form.password.chars().count() < accounts::MIN_PASSWORD {
+            return Err(bad_request(AccountError::WeakPassword.to_string()));
+        }
+        let hash = crate::auth::password::hash(&form.password);
+        let user = state
+            .store
+            .create_user(&NewUser {
+                name: &form.name,
+                email: Some(&form.email),
+                status: Status::Pending,
+                password_hash: Some(&hash),
+                role: crate::auth::bootstrap::CONSUMER,
+                scopes: &[],
+            })
+            .await
+            .map_err(|e| store_problem(&headers, e))?;
+        let token = secret::generate();
+        state
+            .store
+            .insert_user_token(user, "activate", &secret::hash(&token), unix_now() + ACTIVATION_LIFETIME)
+            .await
+            .map_err(|e| store_problem(&headers, e))?;
+        let link = format!("{}/developer/activate?token={token}", state.auth.jwt().issuer());
+        let text = format!(
+            "Hello {},\n\nactivate your account within 24 hours:\n\n{link}\n\nor enter this token: {token}\n",
+            form.name
+        );
+        if let Err(err) = state.mailer.send(&form.email, "Activate your account", &text).await {
+            tracing::error!(request_id = request_id(&headers), error = %err, "registration: the activation mail failed");
+            // Without the mail the account could never be activated: undo it,
+            // so that the same name can register again.
+            if let Err(err) = state.store.delete_user(user).await {
+                tracing::error!(request_id = request_id(&headers), error = %err, "registration: cannot undo the account");
+            }
+            return Err(Problem::new(StatusCode::BAD_GATEWAY).detail("the activation mail could not be sent"));
+        }
+        Ok((
+            StatusCode::CREATED,
+            Json(Written::new("registered; the activation link is on its way", user)),
+        ))
+    }
+    .await;
+    respond(&headers, result)
+}
+
+#[utoipa::path(post, path = "/consumer/activate", request_body = Activation,
+    responses((status = 200, body = Written), (status = 400)))]
+async fn activate(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let result = async {
+        let form: Activation = json(&body)?;
+        let user = state
+            .store
+            .take_user_token("activate", &secret::hash(&form.token), unix_now())
+            .await
+            .map_err(|e| store_problem(&headers, e))?
+            .ok_or_else(|| bad_request("the activation token is unknown, used or expired"))?;
+        state
+            .store
+            .set_user_status(user, Status::Active)
+            .await
+            .map_err(|e| store_problem(&headers, e))?;
+        Ok(Json(Written::new("the account is active", user)))
+    }
+    .await;
+    respond(&headers, result)
+}
+
+#[utoipa::path(post, path = "/consumer/login", request_body = Login,
+    responses((status = 200, description = "an OAuth2 token response"), (status = 400), (status = 429)))]
+async fn login(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form: Login = match json(&body) {
+        Ok(form) => form,
+        Err(problem) => return respond::<Response>(&headers, Err(problem)),
+    };
+    // The OAuth2 password grant through the portal's public client: the
+    // answer (and its errors) are the token endpoint's.
+    state
+        .auth
+        .first_party_login(PORTAL_CLIENT_ID, &form.username, &form.password, address)
+        .await
+}
+
+#[utoipa::path(get, path = "/consumer/app",
+    responses((status = 200, body = Collection<AppView>), (status = 401), (status = 403)),
+    security(("bearer" = ["consumer.app"])))]
+async fn list_apps(
+    auth: Authorized<AppsScope>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let user = caller_id(&auth)?;
+        let apps = state
+            .store
+            .apps_of(user)
+            .await
+            .map_err(|e| store_problem(&headers, e))?;
+        let page = Page {
+            search: None,
+            start: 0,
+            count: i64::try_from(apps.len()).unwrap_or(i64::MAX),
+        };
+        let total = page.count;
+        Ok(Json(Collection::new(
+            page,
+            total,
+            apps.into_iter().map(AppView::from).collect(),
+        )))
+    }
+    .await;
+    respond(&headers, result)
+}
+
+#[utoipa::path(post, path = "/consumer/app", request_body = NewConsumerApp,
+    responses((status = 201, body = Written), (status = 400), (status = 409)),
+    security(("bearer" = ["consumer.app"])))]
+async fn create_app(
+    auth: Authorized<AppsScope>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let user_id = caller_id(&auth)?;
+        let form: NewConsumerApp = json(&body)?;
+        if form.name.trim().is_empty() || form.name.len() > 64 {
+            return Err(bad_request("`name` must have 1 to 64 characters"));
+        }
+        if form.scopes.is_empty() {
+            return Err(bad_request("`scopes` must name at least one scope"));
+        }
+        let held = state
+            .store
+            .user_scopes(user_id)
+            .await
+            .map_err(|e| store_problem(&headers, e))?;
+        if let Some(scope) = form
+            .scopes
+            .iter()
+            .find(|scope| !scopes::any_grants(held.iter().map(String::as_str), scope))
+        {
+            return Err(Problem::new(StatusCode::FORBIDDEN)
+                .detail(format!("you cannot grant the scope `{scope}` to an app")));
+        }
+        let user = state
+            .store
+            .user_by_id(user_id)
+            .await
+            .map_err(|e| store_problem(&headers, e))?
+            .ok_or_else(|| bad_request("the account no longer exists"))?;
+        let credentials = accounts::add_app(
+            &state.store,
+            &AppRequest {
+                owner: &user.name,
+                name: &form.name,
+                scopes: &form.scopes,
+                redirect_uris: &form.redirect_uris,
+                public: false,
+            },
+        )
+        .await
+        .map_err(|err| match err {
+            AccountError::Store(e) => store_problem(&headers, e),
+            other => bad_request(other.to_string()),
+        })?;
+        let mut written = Written::new(
+            "the app was created; its secret is shown only now",
+            &credentials.client_id,
+        );
+        written.client_id = Some(credentials.client_id);
+        written.client_secret = credentials.client_secret;
+        Ok((StatusCode::CREATED, Json(written)))
+    }
+    .await;
+    respond(&headers, result)
+}
+
+fn caller_id<S: RequiredScope>(auth: &Authorized<S>) -> Result<i64, Problem> {
+    auth.caller
+        .claims
+        .sub
+        .parse()
+        .map_err(|_| Problem::new(StatusCode::FORBIDDEN).detail("the token names no user"))
+}

@@ -1,0 +1,261 @@
+//! The developer portal's API: registration with a mailed activation link
+//! through a real SMTP server (aiosmtpd), login, and the developer's apps.
+
+use crate::support::{Backend, TestApp};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::PROTECTED_ECHO as PROJECT;
+
+/// aiosmtpd on a free loopback port, delivering into a maildir; killed when
+/// dropped.
+struct SmtpServer {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn smtp_server(maildir: &Path) -> SmtpServer {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("python3")
+        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+        .args(["-c", "aiosmtpd.handlers.Mailbox"])
+        .arg(maildir)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("python3 -m aiosmtpd (scripts/test installs it)");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "aiosmtpd did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    SmtpServer { child, port }
+}
+
+/// The first mail in the maildir, waiting for it to arrive.
+fn first_mail(maildir: &Path) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(entry) = std::fs::read_dir(maildir.join("new"))
+            .ok()
+            .and_then(|mut dir| dir.next())
+        {
+            return std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        }
+        assert!(Instant::now() < deadline, "no mail arrived");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+async fn post_json(
+    app: &TestApp,
+    uri: &str,
+    body: serde_json::Value,
+    token: Option<&str>,
+) -> crate::support::app::TestResponse {
+    let mut request = http::Request::post(uri).header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    app.send(
+        request
+            .body(axum::body::Body::from(body.to_string()))
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn register_activate_login_create_an_app_and_call_a_protected_route() {
+    let maildir = tempfile::tempdir().unwrap();
+    let maildir = maildir.path().join("box");
+    let smtp = smtp_server(&maildir);
+    let app = TestApp::start_with(Backend::Sqlite, PROJECT, |options| {
+        options.mail.smtp_url = Some(format!("smtp://127.0.0.1:{}", smtp.port));
+        options.mail.from = Some("Fusio <fusio@example.org>".into());
+    })
+    .await;
+    app.state
+        .store
+        .ensure_role("Consumer", &["echo.read"])
+        .await
+        .unwrap();
+
+    let bad_email = post_json(&app, "/consumer/register",
+        serde_json::json!({ "name": "ada", "email": "not-an-address", "password": "a long password" }), None).await;
+    assert!(
+        bad_email.assert_problem(400)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("`email`")
+    );
+    let unknown_field = post_json(&app, "/consumer/register",
+        serde_json::json!({ "name": "ada", "email": "ada@example.org", "password": "a long password", "admin": true }), None).await;
+    assert!(
+        unknown_field.assert_problem(400)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("admin")
+    );
+
+    let registered = post_json(&app, "/consumer/register",
+        serde_json::json!({ "name": "ada", "email": "ada@example.org", "password": "a long password" }), None).await;
+    assert_eq!(registered.status, 201, "{}", registered.text());
+    let again = post_json(&app, "/consumer/register",
+        serde_json::json!({ "name": "ada", "email": "other@example.org", "password": "a long password" }), None).await;
+    again.assert_problem(409);
+
+    // Pending until activated: no login yet.
+    let early = post_json(
+        &app,
+        "/consumer/login",
+        serde_json::json!({ "username": "ada", "password": "a long password" }),
+        None,
+    )
+    .await;
+    assert_eq!(early.status, 400, "{}", early.text());
+
+    let mail = first_mail(&maildir);
+    assert!(mail.contains("To: ada@example.org"), "{mail}");
+    assert!(mail.contains("Subject: Activate your account"), "{mail}");
+    let token = mail
+        .lines()
+        .find_map(|l| l.strip_prefix("or enter this token: "))
+        .expect("the token is in the mail")
+        .trim()
+        .to_owned();
+    let activated = post_json(
+        &app,
+        "/consumer/activate",
+        serde_json::json!({ "token": token }),
+        None,
+    )
+    .await;
+    assert_eq!(activated.status, 200, "{}", activated.text());
+    let reused = post_json(
+        &app,
+        "/consumer/activate",
+        serde_json::json!({ "token": token }),
+        None,
+    )
+    .await;
+    reused.assert_problem(400);
+
+    let login = post_json(
+        &app,
+        "/consumer/login",
+        serde_json::json!({ "username": "ada", "password": "a long password" }),
+        None,
+    )
+    .await;
+    assert_eq!(login.status, 200, "{}", login.text());
+    let portal_token = login.json()["access_token"].as_str().unwrap().to_owned();
+
+    let too_much = post_json(
+        &app,
+        "/consumer/app",
+        serde_json::json!({ "name": "Ada's app", "scopes": ["backend"] }),
+        Some(&portal_token),
+    )
+    .await;
+    too_much.assert_problem(403);
+    let created = post_json(
+        &app,
+        "/consumer/app",
+        serde_json::json!({ "name": "Ada's app", "scopes": ["echo.read"] }),
+        Some(&portal_token),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let (client_id, client_secret) = (
+        created.json()["clientId"].as_str().unwrap().to_owned(),
+        created.json()["clientSecret"].as_str().unwrap().to_owned(),
+    );
+    let mine = app.get_bearer("/consumer/app", &portal_token).await.json();
+    assert_eq!(mine["totalResults"], 1);
+    assert_eq!(mine["entry"][0]["clientId"], client_id.as_str());
+    assert!(mine["entry"][0].get("clientSecret").is_none());
+
+    let access = app.client_credentials(&client_id, &client_secret).await;
+    let called = app.get_bearer("/private", &access).await;
+    assert_eq!(called.status, 200, "{}", called.text());
+    assert_eq!(called.json()["context"]["app"], client_id.as_str());
+}
+
+#[tokio::test]
+async fn registration_can_be_switched_off_and_mail_falls_back_to_the_log() {
+    let closed = TestApp::start_with(Backend::Sqlite, PROJECT, |options| {
+        options.registration = false
+    })
+    .await;
+    let refused = post_json(&closed, "/consumer/register",
+        serde_json::json!({ "name": "bob", "email": "bob@example.org", "password": "a long password" }), None).await;
+    assert!(
+        refused.assert_problem(403)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("switched off")
+    );
+    assert!(
+        closed
+            .state
+            .store
+            .user_by_name("bob")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let open = TestApp::start(Backend::Sqlite, PROJECT).await;
+    let registered = post_json(&open, "/consumer/register",
+        serde_json::json!({ "name": "carol", "email": "carol@example.org", "password": "a long password" }), None).await;
+    assert_eq!(registered.status, 201, "{}", registered.text());
+    let logged = crate::support::logs::lines_with("carol@example.org");
+    assert!(
+        logged
+            .iter()
+            .any(|l| l.contains("/developer/activate?token=")),
+        "{logged:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_registration_whose_mail_fails_is_undone() {
+    // Nothing listens on this port: the SMTP connection is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = TestApp::start_with(Backend::Sqlite, PROJECT, |options| {
+        options.mail.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+    })
+    .await;
+    let failed = post_json(&app, "/consumer/register",
+        serde_json::json!({ "name": "dave", "email": "dave@example.org", "password": "a long password" }), None).await;
+    assert!(
+        failed.assert_problem(502)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("mail")
+    );
+    assert!(
+        app.state
+            .store
+            .user_by_name("dave")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
