@@ -259,3 +259,121 @@ async fn a_registration_whose_mail_fails_is_undone() {
             .is_none()
     );
 }
+
+/// The token of the newest logged mail to `address` (no SMTP configured).
+fn logged_token(address: &str, subject: &str) -> String {
+    let lines = crate::support::logs::lines_with(address);
+    let line = lines
+        .iter()
+        .rev()
+        .find(|l| l.contains(subject))
+        .unwrap_or_else(|| panic!("no `{subject}` mail to {address} in the log: {lines:#?}"));
+    line.split("or enter this token: ")
+        .nth(1)
+        .expect("the token is in the mail")
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+#[tokio::test]
+async fn a_password_reset_sets_a_new_password_and_signs_every_session_out() {
+    let app = TestApp::start(Backend::Sqlite, PROJECT).await;
+    let email = "erin@example.org";
+    let registered = post_json(
+        &app,
+        "/consumer/register",
+        serde_json::json!({ "name": "erin", "email": email, "password": "first password" }),
+        None,
+    )
+    .await;
+    assert_eq!(registered.status, 201, "{}", registered.text());
+    let activation = logged_token(email, "Activate your account");
+    post_json(
+        &app,
+        "/consumer/activate",
+        serde_json::json!({ "token": activation }),
+        None,
+    )
+    .await;
+    let login = |password: &'static str| {
+        let app = &app;
+        async move {
+            post_json(
+                app,
+                "/consumer/login",
+                serde_json::json!({ "username": "erin", "password": password }),
+                None,
+            )
+            .await
+        }
+    };
+    let session = login("first password").await.json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.get_bearer("/authorization/whoami", &session)
+            .await
+            .status,
+        200
+    );
+
+    let unknown = post_json(
+        &app,
+        "/consumer/password_reset",
+        serde_json::json!({ "email": "nobody@example.org" }),
+        None,
+    )
+    .await;
+    let asked = post_json(
+        &app,
+        "/consumer/password_reset",
+        serde_json::json!({ "email": email }),
+        None,
+    )
+    .await;
+    assert_eq!(unknown.status, 200);
+    assert_eq!(
+        unknown.json()["message"],
+        asked.json()["message"],
+        "no hint which addresses exist"
+    );
+    assert!(
+        crate::support::logs::lines_with("nobody@example.org")
+            .iter()
+            .all(|l| !l.contains("Reset your password"))
+    );
+
+    let reset = logged_token(email, "Reset your password");
+    let weak = post_json(
+        &app,
+        "/consumer/password_reset/confirm",
+        serde_json::json!({ "token": reset, "password": "short" }),
+        None,
+    )
+    .await;
+    weak.assert_problem(400);
+    let done = post_json(
+        &app,
+        "/consumer/password_reset/confirm",
+        serde_json::json!({ "token": reset, "password": "second password" }),
+        None,
+    )
+    .await;
+    assert_eq!(done.status, 200, "{}", done.text());
+    let reused = post_json(
+        &app,
+        "/consumer/password_reset/confirm",
+        serde_json::json!({ "token": reset, "password": "third password" }),
+        None,
+    )
+    .await;
+    reused.assert_problem(400);
+
+    app.get_bearer("/authorization/whoami", &session)
+        .await
+        .assert_problem(401);
+    assert_eq!(login("first password").await.status, 400);
+    assert_eq!(login("second password").await.status, 200);
+}

@@ -39,6 +39,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(register))
         .routes(routes!(activate))
         .routes(routes!(login))
+        .routes(routes!(request_password_reset))
+        .routes(routes!(confirm_password_reset))
         .routes(routes!(list_apps, create_app))
 }
 
@@ -57,6 +59,24 @@ pub struct Registration {
 pub struct Activation {
     token: String,
 }
+
+/// `POST /consumer/password_reset`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    email: String,
+}
+
+/// `POST /consumer/password_reset/confirm`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetConfirmation {
+    token: String,
+    password: String,
+}
+
+/// How long a password-reset link works.
+const RESET_LIFETIME: i64 = 3600;
 
 /// `POST /consumer/login`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -213,6 +233,80 @@ async fn activate(State(state): State<AppState>, headers: HeaderMap, body: Bytes
             .await
             .map_err(|e| store_problem(&headers, e))?;
         Ok(Json(Written::new("the account is active", user)))
+    }
+    .await;
+    respond(&headers, result)
+}
+
+#[utoipa::path(post, path = "/consumer/password_reset", request_body = ResetRequest,
+    responses((status = 200, body = Written), (status = 400)))]
+async fn request_password_reset(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let form: ResetRequest = json(&body)?;
+        // The same answer whether or not the address is known, so the
+        // endpoint tells nobody which addresses have accounts.
+        let answer = Json(Written::new("if the address has an account, a reset link is on its way", ""));
+        let Some(user) = state
+            .store
+            .user_by_email(&form.email)
+            .await
+            .map_err(|e| store_problem(&headers, e))?
+            .filter(|user| user.status == Status::Active)
+        else {
+            return Ok(answer);
+        };
+        let token = secret::generate();
+        state
+            .store
+            .insert_user_token(user.id, "password_reset", &secret::hash(&token), unix_now() + RESET_LIFETIME)
+            .await
+            .map_err(|e| store_problem(&headers, e))?;
+        let link = format!("{}/developer/password_reset?token={token}", state.auth.jwt().issuer());
+        let text = format!(
+            "Hello {},\n\nset a new password within an hour:\n\n{link}\n\nor enter this token: {token}\n\n\
+             If you did not ask for this, ignore this mail.\n",
+            user.name
+        );
+        if let Err(err) = state.mailer.send(&form.email, "Reset your password", &text).await {
+            tracing::error!(request_id = request_id(&headers), error = %err, "password reset: the mail failed");
+        }
+        Ok(answer)
+    }
+    .await;
+    respond(&headers, result)
+}
+
+#[utoipa::path(post, path = "/consumer/password_reset/confirm", request_body = ResetConfirmation,
+    responses((status = 200, body = Written), (status = 400)))]
+async fn confirm_password_reset(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let form: ResetConfirmation = json(&body)?;
+        if form.password.chars().count() < accounts::MIN_PASSWORD {
+            return Err(bad_request(AccountError::WeakPassword.to_string()));
+        }
+        let user = state
+            .store
+            .take_user_token("password_reset", &secret::hash(&form.token), unix_now())
+            .await
+            .map_err(|e| store_problem(&headers, e))?
+            .ok_or_else(|| bad_request("the reset token is unknown, used or expired"))?;
+        state
+            .auth
+            .reset_password(user, &form.password)
+            .await
+            .map_err(|e| store_problem(&headers, e))?;
+        Ok(Json(Written::new(
+            "the password was changed; every session was signed out",
+            user,
+        )))
     }
     .await;
     respond(&headers, result)

@@ -223,6 +223,15 @@ impl Auth {
         Ok(())
     }
 
+    /// Sets a new password; every token of the user is revoked, here at once.
+    pub async fn reset_password(&self, user_id: i64, password: &str) -> Result<(), StoreError> {
+        self.store()
+            .set_user_password(user_id, &password::hash(password))
+            .await?;
+        self.inner.verified.invalidate_all();
+        Ok(())
+    }
+
     /// Revokes every token of a grant, here at once.
     pub async fn revoke_family(&self, family: &str) -> Result<(), StoreError> {
         self.store().revoke_family(family).await?;

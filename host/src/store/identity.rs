@@ -811,6 +811,39 @@ impl Store {
         Ok(())
     }
 
+    /// The user with this email address.
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        sqlx::query(user_select!("u.email = $1"))
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(user_from)
+            .transpose()
+    }
+
+    /// Replaces a user's password hash and revokes every token they hold:
+    /// whoever knew the old password loses access.
+    pub async fn set_user_password(
+        &self,
+        user_id: i64,
+        password_hash: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE fusio_user SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(password_hash)
+            .bind(now())
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE fusio_token SET revoked = 1 WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Sets a user's status.
     pub async fn set_user_status(&self, user_id: i64, status: Status) -> Result<(), StoreError> {
         sqlx::query("UPDATE fusio_user SET status = $1, updated_at = $2 WHERE id = $3")
