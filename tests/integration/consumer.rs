@@ -377,3 +377,116 @@ async fn a_password_reset_sets_a_new_password_and_signs_every_session_out() {
     assert_eq!(login("first password").await.status, 400);
     assert_eq!(login("second password").await.status, 200);
 }
+
+async fn put_json(
+    app: &TestApp,
+    uri: &str,
+    body: serde_json::Value,
+    token: &str,
+) -> crate::support::app::TestResponse {
+    let request = http::Request::put(uri)
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"));
+    app.send(
+        request
+            .body(axum::body::Body::from(body.to_string()))
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_developer_reads_and_updates_the_account_and_changes_the_password() {
+    let app = TestApp::start(Backend::Sqlite, PROJECT).await;
+    let email = "frank@example.org";
+    post_json(
+        &app,
+        "/consumer/register",
+        serde_json::json!({ "name": "frank", "email": email, "password": "first password" }),
+        None,
+    )
+    .await;
+    let activation = logged_token(email, "Activate your account");
+    post_json(
+        &app,
+        "/consumer/activate",
+        serde_json::json!({ "token": activation }),
+        None,
+    )
+    .await;
+    let login = post_json(
+        &app,
+        "/consumer/login",
+        serde_json::json!({ "username": "frank", "password": "first password" }),
+        None,
+    )
+    .await;
+    let session = login.json()["access_token"].as_str().unwrap().to_owned();
+
+    let account = app.get_bearer("/consumer/account", &session).await;
+    assert_eq!(account.status, 200, "{}", account.text());
+    assert_eq!(account.json()["name"], "frank");
+    assert_eq!(account.json()["email"], email);
+
+    let invalid = put_json(
+        &app,
+        "/consumer/account",
+        serde_json::json!({ "email": "nope" }),
+        &session,
+    )
+    .await;
+    invalid.assert_problem(400);
+    let updated = put_json(
+        &app,
+        "/consumer/account",
+        serde_json::json!({ "email": "admin-less@example.org" }),
+        &session,
+    )
+    .await;
+    assert_eq!(updated.status, 200, "{}", updated.text());
+    assert_eq!(
+        app.get_bearer("/consumer/account", &session).await.json()["email"],
+        "admin-less@example.org"
+    );
+    let role_change = put_json(
+        &app,
+        "/consumer/account",
+        serde_json::json!({ "email": email, "role": "Administrator" }),
+        &session,
+    )
+    .await;
+    role_change.assert_problem(400);
+
+    let wrong = put_json(
+        &app,
+        "/consumer/account/change_password",
+        serde_json::json!({ "oldPassword": "guess", "newPassword": "second password" }),
+        &session,
+    )
+    .await;
+    assert!(
+        wrong.assert_problem(400)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("oldPassword")
+    );
+    let changed = put_json(
+        &app,
+        "/consumer/account/change_password",
+        serde_json::json!({ "oldPassword": "first password", "newPassword": "second password" }),
+        &session,
+    )
+    .await;
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    app.get_bearer("/consumer/account", &session)
+        .await
+        .assert_problem(401);
+    let again = post_json(
+        &app,
+        "/consumer/login",
+        serde_json::json!({ "username": "frank", "password": "second password" }),
+        None,
+    )
+    .await;
+    assert_eq!(again.status, 200);
+}

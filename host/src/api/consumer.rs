@@ -26,6 +26,28 @@ pub const PORTAL_CLIENT_ID: &str = "developer";
 /// How long an activation link works.
 const ACTIVATION_LIFETIME: i64 = 24 * 3600;
 
+/// The scope `consumer.account`.
+#[derive(Debug)]
+pub struct AccountScope;
+impl RequiredScope for AccountScope {
+    const SCOPE: &'static str = "consumer.account";
+}
+
+/// `PUT /consumer/account`: what a developer may change of their account.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountUpdate {
+    email: String,
+}
+
+/// `PUT /consumer/account/change_password`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PasswordChange {
+    old_password: String,
+    new_password: String,
+}
+
 /// The scope `consumer.app`.
 #[derive(Debug)]
 pub struct AppsScope;
@@ -42,6 +64,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(request_password_reset))
         .routes(routes!(confirm_password_reset))
         .routes(routes!(list_apps, create_app))
+        .routes(routes!(get_account, update_account))
+        .routes(routes!(change_password))
 }
 
 /// `POST /consumer/register`.
@@ -422,6 +446,103 @@ async fn create_app(
         written.client_id = Some(credentials.client_id);
         written.client_secret = credentials.client_secret;
         Ok((StatusCode::CREATED, Json(written)))
+    }
+    .await;
+    respond(&headers, result)
+}
+
+#[utoipa::path(get, path = "/consumer/account",
+    responses((status = 200, body = super::backend::UserView), (status = 401), (status = 403)),
+    security(("bearer" = ["consumer.account"])))]
+async fn get_account(
+    auth: Authorized<AccountScope>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let user = state
+            .store
+            .user_by_id(caller_id(&auth)?)
+            .await
+            .map_err(|e| store_problem(&headers, e))?
+            .ok_or_else(|| bad_request("the account no longer exists"))?;
+        Ok(Json(super::backend::UserView::from(user)))
+    }
+    .await;
+    respond(&headers, result)
+}
+
+#[utoipa::path(put, path = "/consumer/account", request_body = AccountUpdate,
+    responses((status = 200, body = Written), (status = 400), (status = 409)),
+    security(("bearer" = ["consumer.account"])))]
+async fn update_account(
+    auth: Authorized<AccountScope>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let user = caller_id(&auth)?;
+        let form: AccountUpdate = json(&body)?;
+        if form.email.parse::<lettre::Address>().is_err() {
+            return Err(bad_request("`email` is not an email address"));
+        }
+        state
+            .store
+            .set_user_email(user, &form.email)
+            .await
+            .map_err(|e| store_problem(&headers, e))?;
+        Ok(Json(Written::new("the account was updated", user)))
+    }
+    .await;
+    respond(&headers, result)
+}
+
+#[utoipa::path(put, path = "/consumer/account/change_password", request_body = PasswordChange,
+    responses((status = 200, body = Written), (status = 400), (status = 429)),
+    security(("bearer" = ["consumer.account"])))]
+async fn change_password(
+    auth: Authorized<AccountScope>,
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let user_id = caller_id(&auth)?;
+        let form: PasswordChange = json(&body)?;
+        if form.new_password.chars().count() < accounts::MIN_PASSWORD {
+            return Err(bad_request(AccountError::WeakPassword.to_string()));
+        }
+        let user = state
+            .store
+            .user_by_id(user_id)
+            .await
+            .map_err(|e| store_problem(&headers, e))?
+            .ok_or_else(|| bad_request("the account no longer exists"))?;
+        match state
+            .auth
+            .login(&user.name, &form.old_password, address)
+            .await
+            .map_err(|e| store_problem(&headers, e))?
+        {
+            crate::auth::Login::Active(_) => {}
+            crate::auth::Login::Throttled(throttled) => {
+                return Err(
+                    Problem::new(StatusCode::TOO_MANY_REQUESTS).detail(throttled.to_string())
+                );
+            }
+            _ => return Err(bad_request("`oldPassword` is wrong")),
+        }
+        state
+            .auth
+            .reset_password(user_id, &form.new_password)
+            .await
+            .map_err(|e| store_problem(&headers, e))?;
+        Ok(Json(Written::new(
+            "the password was changed; every session was signed out",
+            user_id,
+        )))
     }
     .await;
     respond(&headers, result)

@@ -844,6 +844,19 @@ impl Store {
         Ok(())
     }
 
+    /// Sets a user's email address; [`StoreError::Conflict`] when another
+    /// account has it.
+    pub async fn set_user_email(&self, user_id: i64, email: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE fusio_user SET email = $1, updated_at = $2 WHERE id = $3")
+            .bind(email)
+            .bind(now())
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(|err| conflict_or(err, || "an account with that email".to_owned()))?;
+        Ok(())
+    }
+
     /// Sets a user's status.
     pub async fn set_user_status(&self, user_id: i64, status: Status) -> Result<(), StoreError> {
         sqlx::query("UPDATE fusio_user SET status = $1, updated_at = $2 WHERE id = $3")
