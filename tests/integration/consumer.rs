@@ -490,3 +490,111 @@ async fn a_developer_reads_and_updates_the_account_and_changes_the_password() {
     .await;
     assert_eq!(again.status, 200);
 }
+
+async fn delete(app: &TestApp, uri: &str, token: &str) -> crate::support::app::TestResponse {
+    let request = http::Request::delete(uri).header("authorization", format!("Bearer {token}"));
+    app.send(request.body(axum::body::Body::empty()).unwrap())
+        .await
+}
+
+#[tokio::test]
+async fn a_developer_rotates_and_deletes_apps_and_revokes_grants() {
+    let app = TestApp::start(Backend::Sqlite, PROJECT).await;
+    app.state
+        .store
+        .ensure_role("Consumer", &["echo.read"])
+        .await
+        .unwrap();
+    let email = "gina@example.org";
+    post_json(
+        &app,
+        "/consumer/register",
+        serde_json::json!({ "name": "gina", "email": email, "password": "gina password" }),
+        None,
+    )
+    .await;
+    let activation = logged_token(email, "Activate your account");
+    post_json(
+        &app,
+        "/consumer/activate",
+        serde_json::json!({ "token": activation }),
+        None,
+    )
+    .await;
+    let session = post_json(
+        &app,
+        "/consumer/login",
+        serde_json::json!({ "username": "gina", "password": "gina password" }),
+        None,
+    )
+    .await
+    .json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let created = post_json(
+        &app,
+        "/consumer/app",
+        serde_json::json!({ "name": "Gina's app", "scopes": ["echo.read"] }),
+        Some(&session),
+    )
+    .await
+    .json();
+    let (id, client_id) = (
+        created["id"].as_str().unwrap().to_owned(),
+        created["clientId"].as_str().unwrap().to_owned(),
+    );
+    let old_secret = created["clientSecret"].as_str().unwrap().to_owned();
+    let app_token = app.client_credentials(&client_id, &old_secret).await;
+
+    let rotated = post_json(
+        &app,
+        &format!("/consumer/app/{id}/secret"),
+        serde_json::json!({}),
+        Some(&session),
+    )
+    .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.text());
+    let new_secret = rotated.json()["clientSecret"].as_str().unwrap().to_owned();
+    let with_old = app
+        .post_form(
+            "/authorization/token",
+            &[("grant_type", "client_credentials")],
+            Some((&client_id, &old_secret)),
+        )
+        .await;
+    assert_eq!(with_old.status, 401, "{}", with_old.text());
+    app.client_credentials(&client_id, &new_secret).await;
+
+    // Someone else's app is not the developer's to delete.
+    let portal = app
+        .state
+        .store
+        .app_by_client_id("developer")
+        .await
+        .unwrap()
+        .unwrap();
+    delete(&app, &format!("/consumer/app/{}", portal.id), &session)
+        .await
+        .assert_problem(404);
+
+    let deleted = delete(&app, &format!("/consumer/app/{id}"), &session).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.text());
+    app.get_bearer("/private", &app_token)
+        .await
+        .assert_problem(401);
+    assert_eq!(
+        app.get_bearer("/consumer/app", &session).await.json()["totalResults"],
+        0
+    );
+
+    // The portal itself is an app the developer authorized by logging in.
+    let grants = app.get_bearer("/consumer/grant", &session).await.json();
+    assert_eq!(grants["totalResults"], 1, "{grants}");
+    assert_eq!(grants["entry"][0]["clientId"], "developer");
+    let revoked = delete(&app, &format!("/consumer/grant/{}", portal.id), &session).await;
+    assert_eq!(revoked.status, 200, "{}", revoked.text());
+    app.get_bearer("/consumer/grant", &session)
+        .await
+        .assert_problem(401);
+}

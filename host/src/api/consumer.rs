@@ -48,6 +48,13 @@ pub struct PasswordChange {
     new_password: String,
 }
 
+/// The scope `consumer.grant`.
+#[derive(Debug)]
+pub struct GrantsScope;
+impl RequiredScope for GrantsScope {
+    const SCOPE: &'static str = "consumer.grant";
+}
+
 /// The scope `consumer.app`.
 #[derive(Debug)]
 pub struct AppsScope;
@@ -65,6 +72,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(confirm_password_reset))
         .routes(routes!(list_apps, create_app))
         .routes(routes!(get_account, update_account))
+        .routes(routes!(delete_app))
+        .routes(routes!(rotate_secret))
+        .routes(routes!(list_grants))
+        .routes(routes!(revoke_grant))
         .routes(routes!(change_password))
 }
 
@@ -441,7 +452,7 @@ async fn create_app(
         })?;
         let mut written = Written::new(
             "the app was created; its secret is shown only now",
-            &credentials.client_id,
+            credentials.id,
         );
         written.client_id = Some(credentials.client_id);
         written.client_secret = credentials.client_secret;
@@ -542,6 +553,141 @@ async fn change_password(
         Ok(Json(Written::new(
             "the password was changed; every session was signed out",
             user_id,
+        )))
+    }
+    .await;
+    respond(&headers, result)
+}
+
+/// The caller's own app `id`, or 404 (another's app is not told apart
+/// from a missing one).
+async fn own_app(
+    state: &AppState,
+    headers: &HeaderMap,
+    owner: i64,
+    id: &str,
+) -> Result<crate::store::identity::App, Problem> {
+    let missing = || Problem::new(StatusCode::NOT_FOUND).detail(format!("you have no app `{id}`"));
+    let id: i64 = id.parse().map_err(|_| missing())?;
+    state
+        .store
+        .app_by_id(id)
+        .await
+        .map_err(|e| store_problem(headers, e))?
+        .filter(|app| app.user_id == owner)
+        .ok_or_else(missing)
+}
+
+#[utoipa::path(delete, path = "/consumer/app/{id}", params(("id" = String, Path)),
+    responses((status = 200, body = Written), (status = 404)),
+    security(("bearer" = ["consumer.app"])))]
+async fn delete_app(
+    auth: Authorized<AppsScope>,
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let app = own_app(&state, &headers, caller_id(&auth)?, &id).await?;
+        state
+            .auth
+            .delete_app(app.id)
+            .await
+            .map_err(|e| store_problem(&headers, e))?;
+        Ok(Json(Written::new(
+            "the app and its tokens were deleted",
+            app.id,
+        )))
+    }
+    .await;
+    respond(&headers, result)
+}
+
+#[utoipa::path(post, path = "/consumer/app/{id}/secret", params(("id" = String, Path)),
+    responses((status = 200, body = Written), (status = 404)),
+    security(("bearer" = ["consumer.app"])))]
+async fn rotate_secret(
+    auth: Authorized<AppsScope>,
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let app = own_app(&state, &headers, caller_id(&auth)?, &id).await?;
+        if app.secret_hash.is_none() {
+            return Err(bad_request("a public client has no secret"));
+        }
+        let secret = secret::generate();
+        state
+            .store
+            .set_app_secret(app.id, &secret::hash(&secret))
+            .await
+            .map_err(|e| store_problem(&headers, e))?;
+        let mut written = Written::new("the secret was replaced; it is shown only now", app.id);
+        written.client_id = Some(app.client_id);
+        written.client_secret = Some(secret);
+        Ok(Json(written))
+    }
+    .await;
+    respond(&headers, result)
+}
+
+#[utoipa::path(get, path = "/consumer/grant",
+    responses((status = 200, body = Collection<AppView>), (status = 401), (status = 403)),
+    security(("bearer" = ["consumer.grant"])))]
+async fn list_grants(
+    auth: Authorized<GrantsScope>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let apps = state
+            .store
+            .grants_of(caller_id(&auth)?)
+            .await
+            .map_err(|e| store_problem(&headers, e))?;
+        let count = i64::try_from(apps.len()).unwrap_or(i64::MAX);
+        let page = Page {
+            search: None,
+            start: 0,
+            count,
+        };
+        Ok(Json(Collection::new(
+            page,
+            count,
+            apps.into_iter().map(AppView::from).collect(),
+        )))
+    }
+    .await;
+    respond(&headers, result)
+}
+
+#[utoipa::path(delete, path = "/consumer/grant/{app}", params(("app" = i64, Path)),
+    responses((status = 200, body = Written), (status = 404)),
+    security(("bearer" = ["consumer.grant"])))]
+async fn revoke_grant(
+    auth: Authorized<GrantsScope>,
+    State(state): State<AppState>,
+    axum::extract::Path(app): axum::extract::Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let missing = || {
+            Problem::new(StatusCode::NOT_FOUND)
+                .detail(format!("you have not authorized an app `{app}`"))
+        };
+        let app_id: i64 = app.parse().map_err(|_| missing())?;
+        let revoked = state
+            .auth
+            .revoke_grant(caller_id(&auth)?, app_id)
+            .await
+            .map_err(|e| store_problem(&headers, e))?;
+        if revoked == 0 {
+            return Err(missing());
+        }
+        Ok(Json(Written::new(
+            format!("{revoked} tokens were revoked"),
+            app_id,
         )))
     }
     .await;

@@ -72,6 +72,8 @@ pub struct AppRequest<'a> {
 /// A created app's credentials; the secret is shown now and never again.
 #[derive(Debug, Clone)]
 pub struct Credentials {
+    /// The app's store id.
+    pub id: i64,
     /// The client id.
     pub client_id: String,
     /// The client secret; `None` for a public client.
@@ -86,7 +88,7 @@ pub async fn add_app(store: &Store, request: &AppRequest<'_>) -> Result<Credenti
         .ok_or_else(|| StoreError::Missing(format!("user `{}`", request.owner)))?;
     let client_id = uuid::Uuid::new_v4().to_string();
     let client_secret = (!request.public).then(secret::generate);
-    store
+    let id = store
         .create_app(&NewApp {
             user_id: owner.id,
             name: request.name,
@@ -97,6 +99,7 @@ pub async fn add_app(store: &Store, request: &AppRequest<'_>) -> Result<Credenti
         })
         .await?;
     Ok(Credentials {
+        id,
         client_id,
         client_secret,
     })

@@ -232,6 +232,20 @@ impl Auth {
         Ok(())
     }
 
+    /// Revokes every token `app_id` holds for `user_id`, here at once.
+    pub async fn revoke_grant(&self, user_id: i64, app_id: i64) -> Result<u64, StoreError> {
+        let revoked = self.store().revoke_grant(user_id, app_id).await?;
+        self.inner.verified.invalidate_all();
+        Ok(revoked)
+    }
+
+    /// Deletes an app and with it every token it holds, here at once.
+    pub async fn delete_app(&self, app_id: i64) -> Result<(), StoreError> {
+        self.store().delete_app(app_id).await?;
+        self.inner.verified.invalidate_all();
+        Ok(())
+    }
+
     /// Revokes every token of a grant, here at once.
     pub async fn revoke_family(&self, family: &str) -> Result<(), StoreError> {
         self.store().revoke_family(family).await?;

@@ -857,6 +857,51 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes an app; its tokens and codes go with it.
+    pub async fn delete_app(&self, app_id: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM fusio_app WHERE id = $1")
+            .bind(app_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Replaces an app's secret hash.
+    pub async fn set_app_secret(&self, app_id: i64, secret_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE fusio_app SET secret_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(secret_hash)
+            .bind(now())
+            .bind(app_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The apps of other users that hold live tokens for `user_id`: the
+    /// apps the user has authorized.
+    pub async fn grants_of(&self, user_id: i64) -> Result<Vec<App>, StoreError> {
+        let rows = sqlx::query(app_select!(
+            "user_id <> $1 AND id IN (SELECT app_id FROM fusio_token WHERE user_id = $1 AND revoked = 0) ORDER BY id"
+        ))
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        self.apps_from(rows).await
+    }
+
+    /// Revokes every token that `app_id` holds for `user_id`; answers how
+    /// many there were.
+    pub async fn revoke_grant(&self, user_id: i64, app_id: i64) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE fusio_token SET revoked = 1 WHERE user_id = $1 AND app_id = $2 AND revoked = 0",
+        )
+        .bind(user_id)
+        .bind(app_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
     /// Sets a user's status.
     pub async fn set_user_status(&self, user_id: i64, status: Status) -> Result<(), StoreError> {
         sqlx::query("UPDATE fusio_user SET status = $1, updated_at = $2 WHERE id = $3")
