@@ -395,33 +395,42 @@ async fn put_json(
     .await
 }
 
-#[tokio::test]
-async fn a_developer_reads_and_updates_the_account_and_changes_the_password() {
-    let app = TestApp::start(Backend::Sqlite, PROJECT).await;
-    let email = "frank@example.org";
-    post_json(
-        &app,
+/// Registers, activates (through the logged mail) and logs in the
+/// developer `name` (email `name@example.org`); answers the portal token.
+async fn developer(app: &TestApp, name: &str, password: &str) -> String {
+    let email = format!("{name}@example.org");
+    let registered = post_json(
+        app,
         "/consumer/register",
-        serde_json::json!({ "name": "frank", "email": email, "password": "first password" }),
+        serde_json::json!({ "name": name, "email": email, "password": password }),
         None,
     )
     .await;
-    let activation = logged_token(email, "Activate your account");
+    assert_eq!(registered.status, 201, "{}", registered.text());
+    let activation = logged_token(&email, "Activate your account");
     post_json(
-        &app,
+        app,
         "/consumer/activate",
         serde_json::json!({ "token": activation }),
         None,
     )
     .await;
     let login = post_json(
-        &app,
+        app,
         "/consumer/login",
-        serde_json::json!({ "username": "frank", "password": "first password" }),
+        serde_json::json!({ "username": name, "password": password }),
         None,
     )
     .await;
-    let session = login.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(login.status, 200, "{}", login.text());
+    login.json()["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_developer_reads_and_updates_the_account_and_changes_the_password() {
+    let app = TestApp::start(Backend::Sqlite, PROJECT).await;
+    let email = "frank@example.org";
+    let session = developer(&app, "frank", "first password").await;
 
     let account = app.get_bearer("/consumer/account", &session).await;
     assert_eq!(account.status, 200, "{}", account.text());
@@ -505,33 +514,7 @@ async fn a_developer_rotates_and_deletes_apps_and_revokes_grants() {
         .ensure_role("Consumer", &["echo.read"])
         .await
         .unwrap();
-    let email = "gina@example.org";
-    post_json(
-        &app,
-        "/consumer/register",
-        serde_json::json!({ "name": "gina", "email": email, "password": "gina password" }),
-        None,
-    )
-    .await;
-    let activation = logged_token(email, "Activate your account");
-    post_json(
-        &app,
-        "/consumer/activate",
-        serde_json::json!({ "token": activation }),
-        None,
-    )
-    .await;
-    let session = post_json(
-        &app,
-        "/consumer/login",
-        serde_json::json!({ "username": "gina", "password": "gina password" }),
-        None,
-    )
-    .await
-    .json()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let session = developer(&app, "gina", "gina password").await;
     let created = post_json(
         &app,
         "/consumer/app",
