@@ -470,6 +470,15 @@ async fn bad_token_requests_get_rfc_6749_errors() {
         )
         .await;
     assert_oauth_error(&bad_scope, 400, "invalid_scope");
+
+    // None of it issued anything.
+    let page = fusio::store::identity::Page {
+        search: None,
+        start: 0,
+        count: 1,
+    };
+    let (issued, _) = app.state.store.list_tokens(page).await.unwrap();
+    assert_eq!(issued, 0, "a refused token request records no token");
 }
 
 #[tokio::test]

@@ -105,7 +105,7 @@ async fn every_backend_route_needs_a_token_with_a_backend_scope() {
             walked += 1;
         }
     }
-    assert!(walked >= 7, "only {walked} operations were walked");
+    assert!(walked >= 8, "only {walked} operations were walked");
 }
 
 #[tokio::test]
@@ -183,6 +183,16 @@ async fn the_admin_lists_looks_up_and_revokes() {
     assert_eq!(apps.status, 200, "{}", apps.text());
     assert_eq!(apps.json()["clientId"], "fusio");
     assert_eq!(apps.json()["public"], true);
+
+    let roles = call(&app, &Method::GET, "/backend/role", Some(&admin))
+        .await
+        .json();
+    assert_eq!(roles["entry"][0]["name"], "Administrator");
+    assert_eq!(
+        roles["entry"][0]["scopes"],
+        serde_json::json!(["authorization", "backend", "consumer"])
+    );
+    assert_eq!(roles["entry"][1]["name"], "Consumer");
 
     let tokens = call(&app, &Method::GET, "/backend/token", Some(&admin))
         .await

@@ -30,6 +30,7 @@ scope!(UserScope, "backend.user");
 scope!(AppScope, "backend.app");
 scope!(ScopeScope, "backend.scope");
 scope!(TokenScope, "backend.token");
+scope!(RoleScope, "backend.role");
 
 /// Every `/backend` route, with its OpenAPI description.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -40,6 +41,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_app))
         .routes(routes!(list_scopes))
         .routes(routes!(list_tokens))
+        .routes(routes!(list_roles))
         .routes(routes!(revoke_token))
 }
 
@@ -122,6 +124,47 @@ impl From<Scope> for ScopeView {
             system: scope.system,
         }
     }
+}
+
+/// A role and the scopes its users get by default.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleView {
+    name: String,
+    scopes: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/backend/role",
+    responses((status = 200, body = Collection<RoleView>), (status = 401), (status = 403)),
+    security(("bearer" = ["backend.role"])))]
+async fn list_roles(
+    _: Authorized<RoleScope>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let roles = state
+            .store
+            .list_roles()
+            .await
+            .map_err(|e| store_problem(&headers, e))?;
+        let count = i64::try_from(roles.len()).unwrap_or(i64::MAX);
+        let entry = roles
+            .into_iter()
+            .map(|(name, scopes)| RoleView { name, scopes })
+            .collect();
+        Ok(Json(Collection::new(
+            Page {
+                search: None,
+                start: 0,
+                count,
+            },
+            count,
+            entry,
+        )))
+    }
+    .await;
+    respond(&headers, result)
 }
 
 /// An issued token (never the token or its refresh token).

@@ -721,6 +721,27 @@ impl Store {
         Ok((total, scopes))
     }
 
+    /// Every role with its default scopes, by name.
+    pub async fn list_roles(&self) -> Result<Vec<(String, Vec<String>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT r.name, s.name FROM fusio_role r LEFT JOIN fusio_role_scope rs ON rs.role_id = r.id \
+             LEFT JOIN fusio_scope s ON s.id = rs.scope_id ORDER BY r.name, s.name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut roles: Vec<(String, Vec<String>)> = Vec::new();
+        for row in rows {
+            let (role, scope): (String, Option<String>) = (row.try_get(0)?, row.try_get(1)?);
+            if roles.last().is_none_or(|(name, _)| *name != role) {
+                roles.push((role, Vec::new()));
+            }
+            if let (Some(scope), Some((_, scopes))) = (scope, roles.last_mut()) {
+                scopes.push(scope);
+            }
+        }
+        Ok(roles)
+    }
+
     /// A page of tokens, newest first; and how many there are.
     pub async fn list_tokens(&self, page: Page<'_>) -> Result<(i64, Vec<TokenRecord>), StoreError> {
         let total: i64 = sqlx::query("SELECT COUNT(*) FROM fusio_token")
