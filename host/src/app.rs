@@ -31,6 +31,8 @@ pub struct AppState {
     pub mailer: crate::mail::Mailer,
     /// Whether `/consumer/register` is open.
     pub registration: bool,
+    /// External identity providers for `/consumer/provider/{name}`.
+    pub providers: Arc<crate::auth::social::Providers>,
 }
 
 /// The whole HTTP surface. Layers, outermost first: request id (set, then

@@ -133,6 +133,9 @@ pub struct ServeArgs {
         default_value = "Fusio <noreply@localhost>"
     )]
     pub mail_from: String,
+    /// A YAML file listing identity providers (GitHub, Google, Facebook, OpenID Connect) for developer login.
+    #[arg(long, env = "FUSIO_PROVIDERS")]
+    pub providers: Option<PathBuf>,
     /// Close `/consumer/register`: developers cannot sign up themselves.
     #[arg(long, env = "FUSIO_NO_REGISTRATION")]
     pub no_registration: bool,

@@ -39,6 +39,16 @@ fn main() -> ExitCode {
     }
 }
 
+/// The identity providers of a `--providers` YAML file.
+fn read_providers(
+    path: &std::path::Path,
+) -> anyhow::Result<Vec<fusio::auth::social::ProviderSettings>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_saphyr::from_str(&text)
+        .with_context(|| format!("{} is not a valid providers file", path.display()))
+}
+
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Version => {
@@ -49,9 +59,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Adduser(args) => add_user(&args).await,
         Command::Addapp(args) => add_app(&args).await,
         Command::Serve(args) => {
-            let state = boot(&boot_options(&args))
-                .await
-                .context("fusio could not start")?;
+            let mut options = boot_options(&args);
+            if let Some(path) = &args.providers {
+                options.providers = read_providers(path)?;
+            }
+            let state = boot(&options).await.context("fusio could not start")?;
             serve(state, args.listen)
                 .await
                 .with_context(|| format!("cannot serve on {}", args.listen))

@@ -2,6 +2,7 @@
 //! is deployed, optionally deploy a project file, then listen.
 
 use crate::app::{AppState, router};
+use crate::auth::social::{ProviderSettings, Providers, SocialError};
 use crate::auth::{self, Auth, AuthError, AuthSettings};
 use crate::mail::{MailError, MailSettings, Mailer};
 use crate::project::{self, BuildOptions, ProjectError};
@@ -34,6 +35,8 @@ pub struct BootOptions {
     pub mail: MailSettings,
     /// Whether developers may register through `/consumer/register`.
     pub registration: bool,
+    /// External identity providers developers may log in with.
+    pub providers: Vec<ProviderSettings>,
 }
 
 impl BootOptions {
@@ -49,6 +52,7 @@ impl BootOptions {
             admin_password: None,
             mail: MailSettings::default(),
             registration: true,
+            providers: Vec::new(),
         }
     }
 }
@@ -74,12 +78,16 @@ pub enum BootError {
     /// Mail is misconfigured.
     #[error(transparent)]
     Mail(#[from] MailError),
+    /// An identity provider is misconfigured.
+    #[error(transparent)]
+    Social(#[from] SocialError),
 }
 
 /// Opens and migrates the store, creates the runtime, loads the deployed
 /// revision and deploys `options.deploy` when given.
 pub async fn boot(options: &BootOptions) -> Result<AppState, BootError> {
     let mailer = Mailer::new(&options.mail)?;
+    let providers = Arc::new(Providers::new(&options.providers, &options.auth.issuer)?);
     let store = Store::open(options.database_url.as_deref(), &options.data_dir).await?;
     store.migrate().await?;
     let auth = Auth::new(store.clone(), options.auth.clone()).await?;
@@ -116,6 +124,7 @@ pub async fn boot(options: &BootOptions) -> Result<AppState, BootError> {
         auth,
         mailer,
         registration: options.registration,
+        providers,
     })
 }
 

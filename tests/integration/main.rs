@@ -10,4 +10,5 @@ mod consumer;
 mod gateway;
 mod project;
 mod runtime;
+mod social;
 mod store;

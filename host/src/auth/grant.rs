@@ -102,6 +102,18 @@ pub fn no_store(headers: &mut HeaderMap) {
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
 }
 
+/// The token endpoint's answer: the token, never cached, or the error.
+pub fn token_answer(result: Result<TokenResponse, OAuthError>) -> Response {
+    match result {
+        Ok(token) => {
+            let mut response = axum::Json(token).into_response();
+            no_store(response.headers_mut());
+            response
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
 /// A successful token response (RFC 6749 5.1).
 #[derive(Debug, serde::Serialize)]
 pub struct TokenResponse {
@@ -425,15 +437,7 @@ impl Auth {
         address: Option<std::net::IpAddr>,
     ) -> Response {
         let result = async {
-            let app = self
-                .store()
-                .app_by_client_id(client_id)
-                .await?
-                .filter(|app| app.status == Status::Active && app.secret_hash.is_none())
-                .ok_or_else(|| OAuthError::InvalidClient {
-                    reason: format!("the first-party client `{client_id}` is missing"),
-                    basic: false,
-                })?;
+            let app = self.first_party_app(client_id).await?;
             let form = Form(HashMap::from([
                 ("username".to_owned(), username.to_owned()),
                 ("password".to_owned(), password.to_owned()),
@@ -441,14 +445,33 @@ impl Auth {
             self.password(&app, &form, address).await
         }
         .await;
-        match result {
-            Ok(token) => {
-                let mut response = axum::Json(token).into_response();
-                no_store(response.headers_mut());
-                response
-            }
-            Err(err) => err.into_response(),
+        token_answer(result)
+    }
+
+    /// The active public client `client_id` that Fusio's own apps use.
+    async fn first_party_app(&self, client_id: &str) -> Result<App, OAuthError> {
+        self.store()
+            .app_by_client_id(client_id)
+            .await?
+            .filter(|app| app.status == Status::Active && app.secret_hash.is_none())
+            .ok_or_else(|| OAuthError::InvalidClient {
+                reason: format!("the first-party client `{client_id}` is missing"),
+                basic: false,
+            })
+    }
+
+    /// A token for `user_id` through the first-party public client
+    /// `client_id`, after the user proved who they are elsewhere (an
+    /// identity provider). Answers like the token endpoint.
+    pub async fn first_party_token(&self, client_id: &str, user_id: i64) -> Response {
+        let result = async {
+            let app = self.first_party_app(client_id).await?;
+            let user_id = self.active_user(user_id).await?;
+            let scope = self.scope_for(&app, user_id, None).await?;
+            self.issue(&app, user_id, scope, None, true).await
         }
+        .await;
+        token_answer(result)
     }
 
     async fn active_user(&self, user_id: i64) -> Result<i64, OAuthError> {

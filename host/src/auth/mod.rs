@@ -14,6 +14,7 @@ pub mod keys;
 pub mod password;
 pub mod scopes;
 pub mod secret;
+pub mod social;
 pub mod throttle;
 
 pub use bootstrap::{Bootstrap, bootstrap, ensure_roles};

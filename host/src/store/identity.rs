@@ -923,6 +923,44 @@ impl Store {
         .rows_affected())
     }
 
+    /// The user linked to `remote_id` at `provider`.
+    pub async fn user_by_identity(
+        &self,
+        provider: &str,
+        remote_id: &str,
+    ) -> Result<Option<User>, StoreError> {
+        sqlx::query(user_select!(
+            "u.id = (SELECT user_id FROM fusio_user_identity WHERE provider = $1 AND remote_id = $2)"
+        ))
+        .bind(provider)
+        .bind(remote_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(user_from)
+        .transpose()
+    }
+
+    /// Links `remote_id` at `provider` to a user.
+    pub async fn link_identity(
+        &self,
+        user_id: i64,
+        provider: &str,
+        remote_id: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO fusio_user_identity (user_id, provider, remote_id, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(user_id)
+        .bind(provider)
+        .bind(remote_id)
+        .bind(now())
+        .execute(&self.pool)
+        .await
+        .map_err(|err| conflict_or(err, || format!("the {provider} account {remote_id}")))?;
+        Ok(())
+    }
+
     /// Sets a user's status.
     pub async fn set_user_status(&self, user_id: i64, status: Status) -> Result<(), StoreError> {
         sqlx::query("UPDATE fusio_user SET status = $1, updated_at = $2 WHERE id = $3")
