@@ -29,6 +29,8 @@ pub enum Command {
     Adduser(AddUserArgs),
     /// Create an app for a user and print its client id and secret (shown once).
     Addapp(AddAppArgs),
+    /// Log in to a Fusio server and keep the token for later commands (password from FUSIO_PASSWORD or stdin).
+    Login(LoginArgs),
     /// Print the version and exit.
     Version,
 }
@@ -42,6 +44,20 @@ pub struct StoreArgs {
     /// System-store URL (`postgres://…` or `sqlite://…`); defaults to `fusio.db` in the data directory.
     #[arg(long = "database", env = "FUSIO_DATABASE_URL")]
     pub database_url: Option<String>,
+}
+
+/// Options of `fusio login`.
+#[derive(Debug, Clone, Args)]
+pub struct LoginArgs {
+    /// The server.
+    #[arg(long, env = "FUSIO_URL", default_value = "http://localhost:8080")]
+    pub url: String,
+    /// The user name.
+    #[arg(long, default_value = "admin")]
+    pub user: String,
+    /// Where the token is kept (default: `fusio/credentials.json` in the user's config directory).
+    #[arg(long, env = "FUSIO_CREDENTIALS")]
+    pub credentials: Option<PathBuf>,
 }
 
 /// Options of `fusio adduser`.

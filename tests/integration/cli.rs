@@ -306,3 +306,58 @@ async fn adduser_and_addapp_make_credentials_that_get_a_token() {
     let token = app.client_credentials(&client_id, &client_secret).await;
     assert_eq!(app.get_bearer("/private", &token).await.status, 200);
 }
+
+#[tokio::test]
+async fn login_keeps_a_working_token_only_its_owner_can_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, address) = serve(&["--admin-password", "the admin password"], dir.path());
+    let credentials = dir.path().join("config/fusio/credentials.json");
+    let login = |password: &str| {
+        fusio()
+            .args([
+                "login",
+                "--url",
+                &format!("http://{address}"),
+                "--credentials",
+            ])
+            .arg(&credentials)
+            .env("FUSIO_PASSWORD", password)
+            .stdin(Stdio::null())
+            .output()
+            .expect("fusio runs")
+    };
+
+    let refused = login("wrong");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("refused the login"));
+    assert!(!credentials.exists(), "a refused login writes nothing");
+
+    let done = login("the admin password");
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&credentials)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&credentials).unwrap()).unwrap();
+    let me = reqwest::Client::new()
+        .get(format!("http://{address}/authorization/whoami"))
+        .bearer_auth(saved["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    assert_eq!(
+        me.json::<serde_json::Value>().await.unwrap()["name"],
+        "admin"
+    );
+}
