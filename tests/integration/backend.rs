@@ -212,3 +212,124 @@ async fn the_admin_lists_looks_up_and_revokes() {
         .await
         .assert_problem(401);
 }
+
+async fn send_json(
+    app: &TestApp,
+    method: Method,
+    uri: &str,
+    body: serde_json::Value,
+    token: &str,
+) -> crate::support::app::TestResponse {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"));
+    app.send(
+        request
+            .body(axum::body::Body::from(body.to_string()))
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_admin_creates_disables_and_deletes_users() {
+    let app = start().await;
+    let admin = token(&app, "fusio", "admin", "admin password").await;
+    let new_user = |name: &str, password: &str, role: &str| serde_json::json!({ "name": name, "email": format!("{name}@example.org"), "password": password, "role": role });
+
+    let created = send_json(
+        &app,
+        Method::POST,
+        "/backend/user",
+        new_user("eve", "eve's password", "Consumer"),
+        &admin,
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    send_json(
+        &app,
+        Method::POST,
+        "/backend/user",
+        new_user("eve", "eve's password", "Consumer"),
+        &admin,
+    )
+    .await
+    .assert_problem(409);
+    send_json(
+        &app,
+        Method::POST,
+        "/backend/user",
+        new_user("weak", "short", "Consumer"),
+        &admin,
+    )
+    .await
+    .assert_problem(400);
+    let unknown_role = send_json(
+        &app,
+        Method::POST,
+        "/backend/user",
+        new_user("zed", "zed's password", "Wizard"),
+        &admin,
+    )
+    .await;
+    assert!(
+        unknown_role.assert_problem(400)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Wizard")
+    );
+    assert!(app.state.store.user_by_name("zed").await.unwrap().is_none());
+
+    let eve = token(&app, "developer", "eve", "eve's password").await;
+    let bad_role = send_json(
+        &app,
+        Method::PUT,
+        "/backend/user/~eve",
+        serde_json::json!({ "role": "Wizard" }),
+        &admin,
+    )
+    .await;
+    bad_role.assert_problem(400);
+    let disabled = send_json(
+        &app,
+        Method::PUT,
+        "/backend/user/~eve",
+        serde_json::json!({ "status": "disabled" }),
+        &admin,
+    )
+    .await;
+    assert_eq!(disabled.status, 200, "{}", disabled.text());
+    call(&app, &Method::GET, "/authorization/whoami", Some(&eve))
+        .await
+        .assert_problem(401);
+    let refused = app
+        .post_form(
+            "/authorization/token",
+            &[
+                ("grant_type", "password"),
+                ("client_id", "developer"),
+                ("username", "eve"),
+                ("password", "eve's password"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    assert_eq!(
+        call(&app, &Method::GET, "/backend/user/~eve", Some(&admin))
+            .await
+            .json()["status"],
+        "disabled"
+    );
+
+    call(&app, &Method::DELETE, "/backend/user/~admin", Some(&admin))
+        .await
+        .assert_problem(409);
+    let deleted = call(&app, &Method::DELETE, "/backend/user/~eve", Some(&admin)).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.text());
+    call(&app, &Method::GET, "/backend/user/~eve", Some(&admin))
+        .await
+        .assert_problem(404);
+}

@@ -2,15 +2,15 @@
 //! users, apps, scopes and tokens — to read, and tokens to revoke; each
 //! needs its `backend.*` scope.
 
+use super::answer::{json, respond, store_problem};
 use super::{Authorized, Collection, CollectionQuery, RequiredScope};
 use crate::app::AppState;
-use crate::gateway::request_id;
 use crate::problem::Problem;
 use crate::store::StoreError;
 use crate::store::identity::{App, Page, Scope, Status, TokenRecord, User};
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use http::{HeaderMap, StatusCode};
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -35,8 +35,8 @@ scope!(RoleScope, "backend.role");
 /// Every `/backend` route, with its OpenAPI description.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_users))
-        .routes(routes!(get_user))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user, update_user, delete_user))
         .routes(routes!(list_apps))
         .routes(routes!(get_app))
         .routes(routes!(list_scopes))
@@ -200,19 +200,6 @@ pub struct Message {
     id: String,
 }
 
-/// Turns a handler's outcome into a response; problems carry the request id.
-fn respond<T: IntoResponse>(headers: &HeaderMap, result: Result<T, Problem>) -> Response {
-    match result {
-        Ok(body) => body.into_response(),
-        Err(problem) => problem.request_id(request_id(headers)).into_response(),
-    }
-}
-
-fn store_problem(headers: &HeaderMap, err: StoreError) -> Problem {
-    tracing::error!(request_id = request_id(headers), error = %err, "backend: the store failed");
-    Problem::new(StatusCode::INTERNAL_SERVER_ERROR).detail("the system store failed")
-}
-
 /// A listing: checks the page, fetches it and wraps it in the envelope.
 async fn listing<'q, T, V, Fut>(
     headers: &HeaderMap,
@@ -277,14 +264,164 @@ async fn get_user(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    let result = user_by_reference(&state, &headers, &id)
+        .await
+        .map(|user| Json(UserView::from(user)));
+    respond(&headers, result)
+}
+
+/// `POST /backend/user`.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserBody {
+    name: String,
+    email: Option<String>,
+    password: String,
+    role: String,
+    #[serde(default)]
+    scopes: Vec<String>,
+}
+
+/// `PUT /backend/user/{id}`: what an administrator may change.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserUpdate {
+    #[schema(value_type = Option<String>)]
+    status: Option<Status>,
+    role: Option<String>,
+}
+
+async fn user_by_reference(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<User, Problem> {
+    match reference(id)? {
+        Reference::Id(n) => state.store.user_by_id(n).await,
+        Reference::Name(name) => state.store.user_by_name(name).await,
+    }
+    .map_err(|e| store_problem(headers, e))?
+    .ok_or_else(|| not_found("user", id))
+}
+
+#[utoipa::path(post, path = "/backend/user", request_body = NewUserBody,
+    responses((status = 201, body = Message), (status = 400), (status = 409)),
+    security(("bearer" = ["backend.user"])))]
+async fn create_user(
+    _: Authorized<UserScope>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     let result = async {
-        let user = match reference(&id)? {
-            Reference::Id(n) => state.store.user_by_id(n).await,
-            Reference::Name(name) => state.store.user_by_name(name).await,
+        let form: NewUserBody = json(&body)?;
+        let id = crate::auth::accounts::add_user(
+            &state.store,
+            &crate::auth::accounts::Account {
+                name: &form.name,
+                email: form.email.as_deref(),
+                password: &form.password,
+                role: &form.role,
+                scopes: &form.scopes,
+            },
+        )
+        .await
+        .map_err(|err| match err {
+            crate::auth::accounts::AccountError::Store(e) => store_problem(&headers, e),
+            other => Problem::new(StatusCode::BAD_REQUEST).detail(other.to_string()),
+        })?;
+        Ok((
+            StatusCode::CREATED,
+            Json(Message {
+                success: true,
+                message: "the user was created".into(),
+                id: id.to_string(),
+            }),
+        ))
+    }
+    .await;
+    respond(&headers, result)
+}
+
+#[utoipa::path(put, path = "/backend/user/{id}", params(("id" = String, Path, description = "id or ~name")),
+    request_body = UserUpdate,
+    responses((status = 200, body = Message), (status = 400), (status = 404)),
+    security(("bearer" = ["backend.user"])))]
+async fn update_user(
+    _: Authorized<UserScope>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let result = async {
+        let form: UserUpdate = json(&body)?;
+        let user = user_by_reference(&state, &headers, &id).await?;
+        if let Some(role) = &form.role {
+            state
+                .store
+                .set_user_role(user.id, role)
+                .await
+                .map_err(|e| store_problem(&headers, e))?;
         }
-        .map_err(|e| store_problem(&headers, e))?
-        .ok_or_else(|| not_found("user", &id))?;
-        Ok(Json(UserView::from(user)))
+        if let Some(status) = form.status {
+            state
+                .auth
+                .set_user_status(user.id, status)
+                .await
+                .map_err(|e| store_problem(&headers, e))?;
+        }
+        Ok(Json(Message {
+            success: true,
+            message: "the user was updated".into(),
+            id: user.id.to_string(),
+        }))
+    }
+    .await;
+    respond(&headers, result)
+}
+
+#[utoipa::path(delete, path = "/backend/user/{id}", params(("id" = String, Path, description = "id or ~name")),
+    responses((status = 200, body = Message), (status = 404), (status = 409)),
+    security(("bearer" = ["backend.user"])))]
+async fn delete_user(
+    auth: Authorized<UserScope>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let user = user_by_reference(&state, &headers, &id).await?;
+        if auth.caller.claims.sub == user.id.to_string() {
+            return Err(
+                Problem::new(StatusCode::CONFLICT).detail("you cannot delete your own account")
+            );
+        }
+        let owns_first_party = state
+            .store
+            .apps_of(user.id)
+            .await
+            .map_err(|e| store_problem(&headers, e))?
+            .iter()
+            .any(|app| {
+                app.secret_hash.is_none()
+                    && ["fusio", "developer"].contains(&app.client_id.as_str())
+            });
+        if owns_first_party {
+            return Err(Problem::new(StatusCode::CONFLICT).detail(
+                "this user owns Fusio's own apps (`fusio`, `developer`) and cannot be deleted",
+            ));
+        }
+        state
+            .auth
+            .delete_user(user.id)
+            .await
+            .map_err(|e| store_problem(&headers, e))?;
+        Ok(Json(Message {
+            success: true,
+            message: "the user, their apps and their tokens were deleted".into(),
+            id: user.id.to_string(),
+        }))
     }
     .await;
     respond(&headers, result)

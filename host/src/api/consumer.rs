@@ -2,6 +2,7 @@
 //! mail, login, and the caller's own apps, limited to the scopes the caller
 //! holds.
 
+use super::answer::{json, respond, store_problem};
 use super::backend::AppView;
 use super::{Authorized, Collection, RequiredScope};
 use crate::app::AppState;
@@ -9,14 +10,13 @@ use crate::auth::accounts::{self, AccountError, AppRequest};
 use crate::auth::{scopes, secret, throttle::ClientAddress, unix_now};
 use crate::gateway::request_id;
 use crate::problem::Problem;
-use crate::store::StoreError;
 use crate::store::identity::{NewUser, Page, Status};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use http::{HeaderMap, StatusCode};
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -160,31 +160,6 @@ impl Written {
 
 fn bad_request(detail: impl Into<String>) -> Problem {
     Problem::new(StatusCode::BAD_REQUEST).detail(detail)
-}
-
-/// A JSON body, or a 400 naming what is wrong and where.
-fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
-    serde_json::from_slice(body).map_err(|err| bad_request(format!("the body is not valid: {err}")))
-}
-
-fn respond<T: IntoResponse>(headers: &HeaderMap, result: Result<T, Problem>) -> Response {
-    match result {
-        Ok(body) => body.into_response(),
-        Err(problem) => problem.request_id(request_id(headers)).into_response(),
-    }
-}
-
-fn store_problem(headers: &HeaderMap, err: StoreError) -> Problem {
-    match err {
-        StoreError::Conflict(what) => {
-            Problem::new(StatusCode::CONFLICT).detail(format!("{what} already exists"))
-        }
-        StoreError::Missing(what) => bad_request(format!("{what} does not exist")),
-        err => {
-            tracing::error!(request_id = request_id(headers), error = %err, "consumer: the store failed");
-            Problem::new(StatusCode::INTERNAL_SERVER_ERROR).detail("the system store failed")
-        }
-    }
 }
 
 fn valid_name(name: &str) -> bool {

@@ -3,6 +3,7 @@
 //! problem+json), each guarded by its backend scope, documented with utoipa
 //! so code and OpenAPI cannot drift.
 
+mod answer;
 pub mod backend;
 mod collection;
 pub mod consumer;

@@ -233,6 +233,28 @@ impl Auth {
         Ok(())
     }
 
+    /// Switches a user on or off; a user who is no longer active loses every
+    /// token, here at once.
+    pub async fn set_user_status(
+        &self,
+        user_id: i64,
+        status: crate::store::identity::Status,
+    ) -> Result<(), StoreError> {
+        self.store().set_user_status(user_id, status).await?;
+        if status != crate::store::identity::Status::Active {
+            self.store().revoke_user_tokens(user_id).await?;
+            self.inner.verified.invalidate_all();
+        }
+        Ok(())
+    }
+
+    /// Deletes a user with their apps and tokens, here at once.
+    pub async fn delete_user(&self, user_id: i64) -> Result<(), StoreError> {
+        self.store().delete_user(user_id).await?;
+        self.inner.verified.invalidate_all();
+        Ok(())
+    }
+
     /// Revokes every token `app_id` holds for `user_id`, here at once.
     pub async fn revoke_grant(&self, user_id: i64, app_id: i64) -> Result<u64, StoreError> {
         let revoked = self.store().revoke_grant(user_id, app_id).await?;

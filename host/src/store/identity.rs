@@ -961,6 +961,33 @@ impl Store {
         Ok(())
     }
 
+    /// Moves a user to another role; [`StoreError::Missing`] for an unknown
+    /// role.
+    pub async fn set_user_role(&self, user_id: i64, role: &str) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE fusio_user SET role_id = (SELECT id FROM fusio_role WHERE name = $1), updated_at = $2 \
+             WHERE id = $3 AND EXISTS (SELECT 1 FROM fusio_role WHERE name = $1)",
+        )
+        .bind(role)
+        .bind(now())
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Missing(format!("role `{role}`")));
+        }
+        Ok(())
+    }
+
+    /// Revokes every token a user holds.
+    pub async fn revoke_user_tokens(&self, user_id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE fusio_token SET revoked = 1 WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Sets a user's status.
     pub async fn set_user_status(&self, user_id: i64, status: Status) -> Result<(), StoreError> {
         sqlx::query("UPDATE fusio_user SET status = $1, updated_at = $2 WHERE id = $3")
