@@ -333,3 +333,82 @@ async fn the_admin_creates_disables_and_deletes_users() {
         .await
         .assert_problem(404);
 }
+
+#[tokio::test]
+async fn the_admin_creates_and_deletes_apps_but_not_fusios_own() {
+    let app = start().await;
+    let admin = token(&app, "fusio", "admin", "admin password").await;
+    let created = send_json(
+        &app,
+        Method::POST,
+        "/backend/app",
+        serde_json::json!({ "user": "admin", "name": "Reporting", "scopes": ["backend.audit"] }),
+        &admin,
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let (client_id, secret) = (
+        created.json()["clientId"].as_str().unwrap().to_owned(),
+        created.json()["clientSecret"].as_str().unwrap().to_owned(),
+    );
+    let reporting = app.client_credentials(&client_id, &secret).await;
+    call(
+        &app,
+        &Method::GET,
+        "/authorization/whoami",
+        Some(&reporting),
+    )
+    .await;
+
+    let unknown_owner = send_json(
+        &app,
+        Method::POST,
+        "/backend/app",
+        serde_json::json!({ "user": "nobody", "name": "Orphan", "scopes": ["backend"] }),
+        &admin,
+    )
+    .await;
+    assert!(
+        unknown_owner.assert_problem(400)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("nobody")
+    );
+    let listed = call(
+        &app,
+        &Method::GET,
+        "/backend/app?search=Orphan",
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(
+        listed.json()["totalResults"],
+        0,
+        "a refused app is not half created"
+    );
+
+    call(
+        &app,
+        &Method::DELETE,
+        "/backend/app/~Fusio%20backend",
+        Some(&admin),
+    )
+    .await
+    .assert_problem(409);
+    let deleted = call(
+        &app,
+        &Method::DELETE,
+        "/backend/app/~Reporting",
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.text());
+    call(
+        &app,
+        &Method::GET,
+        "/authorization/whoami",
+        Some(&reporting),
+    )
+    .await
+    .assert_problem(401);
+}

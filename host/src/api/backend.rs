@@ -37,8 +37,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_users, create_user))
         .routes(routes!(get_user, update_user, delete_user))
-        .routes(routes!(list_apps))
-        .routes(routes!(get_app))
+        .routes(routes!(list_apps, create_app))
+        .routes(routes!(get_app, delete_app))
         .routes(routes!(list_scopes))
         .routes(routes!(list_tokens))
         .routes(routes!(list_roles))
@@ -200,6 +200,17 @@ pub struct Message {
     id: String,
 }
 
+impl Message {
+    /// A successful write of the entity `id`.
+    fn new(message: &str, id: String) -> Self {
+        Self {
+            success: true,
+            message: message.to_owned(),
+            id,
+        }
+    }
+}
+
 /// A listing: checks the page, fetches it and wraps it in the envelope.
 async fn listing<'q, T, V, Fut>(
     headers: &HeaderMap,
@@ -332,11 +343,7 @@ async fn create_user(
         })?;
         Ok((
             StatusCode::CREATED,
-            Json(Message {
-                success: true,
-                message: "the user was created".into(),
-                id: id.to_string(),
-            }),
+            Json(Message::new("the user was created", id.to_string())),
         ))
     }
     .await;
@@ -371,11 +378,10 @@ async fn update_user(
                 .await
                 .map_err(|e| store_problem(&headers, e))?;
         }
-        Ok(Json(Message {
-            success: true,
-            message: "the user was updated".into(),
-            id: user.id.to_string(),
-        }))
+        Ok(Json(Message::new(
+            "the user was updated",
+            user.id.to_string(),
+        )))
     }
     .await;
     respond(&headers, result)
@@ -403,10 +409,7 @@ async fn delete_user(
             .await
             .map_err(|e| store_problem(&headers, e))?
             .iter()
-            .any(|app| {
-                app.secret_hash.is_none()
-                    && ["fusio", "developer"].contains(&app.client_id.as_str())
-            });
+            .any(|app| FIRST_PARTY.contains(&app.client_id.as_str()));
         if owns_first_party {
             return Err(Problem::new(StatusCode::CONFLICT).detail(
                 "this user owns Fusio's own apps (`fusio`, `developer`) and cannot be deleted",
@@ -417,11 +420,10 @@ async fn delete_user(
             .delete_user(user.id)
             .await
             .map_err(|e| store_problem(&headers, e))?;
-        Ok(Json(Message {
-            success: true,
-            message: "the user, their apps and their tokens were deleted".into(),
-            id: user.id.to_string(),
-        }))
+        Ok(Json(Message::new(
+            "the user, their apps and their tokens were deleted",
+            user.id.to_string(),
+        )))
     }
     .await;
     respond(&headers, result)
@@ -448,32 +450,144 @@ async fn get_app(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let result = async {
-        let app = match reference(&id)? {
-            Reference::Id(n) => state.store.app_by_id(n).await,
-            Reference::Name(name) => {
-                let page = Page {
-                    search: Some(name),
-                    start: 0,
-                    count: MAX_NAME_MATCHES,
-                };
-                state
-                    .store
-                    .list_apps(page)
-                    .await
-                    .map(|(_, apps)| apps.into_iter().find(|app| app.name == name))
-            }
-        }
-        .map_err(|e| store_problem(&headers, e))?
-        .ok_or_else(|| not_found("app", &id))?;
-        Ok(Json(AppView::from(app)))
-    }
-    .await;
+    let result = app_by_reference(&state, &headers, &id)
+        .await
+        .map(|app| Json(AppView::from(app)));
     respond(&headers, result)
 }
 
 /// Apps whose name contains a looked-up name, searched for the exact one.
 const MAX_NAME_MATCHES: i64 = 1024;
+
+async fn app_by_reference(state: &AppState, headers: &HeaderMap, id: &str) -> Result<App, Problem> {
+    match reference(id)? {
+        Reference::Id(n) => state.store.app_by_id(n).await,
+        Reference::Name(name) => {
+            let page = Page {
+                search: Some(name),
+                start: 0,
+                count: MAX_NAME_MATCHES,
+            };
+            state
+                .store
+                .list_apps(page)
+                .await
+                .map(|(_, apps)| apps.into_iter().find(|app| app.name == name))
+        }
+    }
+    .map_err(|e| store_problem(headers, e))?
+    .ok_or_else(|| not_found("app", id))
+}
+
+/// `POST /backend/app`.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NewAppBody {
+    /// The owner's login name.
+    user: String,
+    name: String,
+    scopes: Vec<String>,
+    #[serde(default)]
+    redirect_uris: Vec<String>,
+    /// A public client (no secret).
+    #[serde(default)]
+    public: bool,
+}
+
+/// A created app's credentials; the secret is shown only here.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AppCreated {
+    success: bool,
+    message: String,
+    id: String,
+    client_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
+}
+
+#[utoipa::path(post, path = "/backend/app", request_body = NewAppBody,
+    responses((status = 201, body = AppCreated), (status = 400), (status = 409)),
+    security(("bearer" = ["backend.app"])))]
+async fn create_app(
+    _: Authorized<AppScope>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let result = async {
+        let form: NewAppBody = json(&body)?;
+        if form.name.trim().is_empty() || form.name.len() > 64 {
+            return Err(
+                Problem::new(StatusCode::BAD_REQUEST).detail("`name` must have 1 to 64 characters")
+            );
+        }
+        let credentials = crate::auth::accounts::add_app(
+            &state.store,
+            &crate::auth::accounts::AppRequest {
+                owner: &form.user,
+                name: &form.name,
+                scopes: &form.scopes,
+                redirect_uris: &form.redirect_uris,
+                public: form.public,
+            },
+        )
+        .await
+        .map_err(|err| match err {
+            crate::auth::accounts::AccountError::Store(e) => store_problem(&headers, e),
+            other => Problem::new(StatusCode::BAD_REQUEST).detail(other.to_string()),
+        })?;
+        Ok((
+            StatusCode::CREATED,
+            Json(AppCreated {
+                success: true,
+                message: "the app was created; its secret is shown only now".into(),
+                id: credentials.id.to_string(),
+                client_id: credentials.client_id,
+                client_secret: credentials.client_secret,
+            }),
+        ))
+    }
+    .await;
+    respond(&headers, result)
+}
+
+#[utoipa::path(delete, path = "/backend/app/{id}", params(("id" = String, Path, description = "id or ~name")),
+    responses((status = 200, body = Message), (status = 404), (status = 409)),
+    security(("bearer" = ["backend.app"])))]
+async fn delete_app(
+    _: Authorized<AppScope>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let app = app_by_reference(&state, &headers, &id).await?;
+        if FIRST_PARTY.contains(&app.client_id.as_str()) {
+            return Err(Problem::new(StatusCode::CONFLICT).detail(format!(
+                "`{}` is one of Fusio's own apps and cannot be deleted",
+                app.client_id
+            )));
+        }
+        state
+            .auth
+            .delete_app(app.id)
+            .await
+            .map_err(|e| store_problem(&headers, e))?;
+        Ok(Json(Message::new(
+            "the app and its tokens were deleted",
+            app.id.to_string(),
+        )))
+    }
+    .await;
+    respond(&headers, result)
+}
+
+/// The client ids of Fusio's own apps, which the backend and portal need.
+const FIRST_PARTY: [&str; 2] = [
+    crate::auth::bootstrap::BACKEND_CLIENT_ID,
+    super::consumer::PORTAL_CLIENT_ID,
+];
 
 #[utoipa::path(get, path = "/backend/scope", params(CollectionQuery),
     responses((status = 200, body = Collection<ScopeView>), (status = 401), (status = 403)),
@@ -520,11 +634,7 @@ async fn revoke_token(
             .revoke_token(&jti)
             .await
             .map_err(|e| store_problem(&headers, e))?;
-        Ok(Json(Message {
-            success: true,
-            message: "the token was revoked".into(),
-            id: jti.clone(),
-        }))
+        Ok(Json(Message::new("the token was revoked", jti.clone())))
     }
     .await;
     respond(&headers, result)
