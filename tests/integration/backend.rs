@@ -77,7 +77,17 @@ async fn every_backend_route_needs_a_token_with_a_backend_scope() {
     let spec = fusio::api::backend::openapi();
     let mut walked = 0;
     for (path, item) in &spec.paths.paths {
-        let uri = path.replace("{id}", "1").replace("{jti}", "x");
+        let uri: Vec<&str> = path
+            .split('/')
+            .map(|segment| {
+                if segment.starts_with('{') {
+                    "1"
+                } else {
+                    segment
+                }
+            })
+            .collect();
+        let uri = uri.join("/");
         let operations = [
             (Method::GET, item.get.is_some()),
             (Method::POST, item.post.is_some()),
@@ -128,12 +138,7 @@ async fn the_admin_lists_looks_up_and_revokes() {
         .await
         .assert_problem(404);
     let bad = call(&app, &Method::GET, "/backend/user/abc", Some(&admin)).await;
-    assert!(
-        bad.assert_problem(400)["detail"]
-            .as_str()
-            .unwrap()
-            .contains("~name")
-    );
+    bad.assert_problem_saying(400, "~name");
 
     let scopes = call(
         &app,
@@ -166,12 +171,7 @@ async fn the_admin_lists_looks_up_and_revokes() {
         Some(&admin),
     )
     .await;
-    assert!(
-        invalid.assert_problem(400)["detail"]
-            .as_str()
-            .unwrap()
-            .contains("`count`")
-    );
+    invalid.assert_problem_saying(400, "`count`");
 
     let apps = call(
         &app,
@@ -274,12 +274,7 @@ async fn the_admin_creates_disables_and_deletes_users() {
         &admin,
     )
     .await;
-    assert!(
-        unknown_role.assert_problem(400)["detail"]
-            .as_str()
-            .unwrap()
-            .contains("Wizard")
-    );
+    unknown_role.assert_problem_saying(400, "Wizard");
     assert!(app.state.store.user_by_name("zed").await.unwrap().is_none());
 
     let eve = token(&app, "developer", "eve", "eve's password").await;
@@ -368,12 +363,7 @@ async fn the_admin_creates_and_deletes_apps_but_not_fusios_own() {
         &admin,
     )
     .await;
-    assert!(
-        unknown_owner.assert_problem(400)["detail"]
-            .as_str()
-            .unwrap()
-            .contains("nobody")
-    );
+    unknown_owner.assert_problem_saying(400, "nobody");
     let listed = call(
         &app,
         &Method::GET,
@@ -411,4 +401,89 @@ async fn the_admin_creates_and_deletes_apps_but_not_fusios_own() {
     )
     .await
     .assert_problem(401);
+}
+
+#[tokio::test]
+async fn the_admin_creates_scopes_and_deletes_unused_ones() {
+    let app = start().await;
+    let admin = token(&app, "fusio", "admin", "admin password").await;
+    let scope = |name: &str| serde_json::json!({ "name": name, "description": "reports" });
+
+    let created = send_json(
+        &app,
+        Method::POST,
+        "/backend/scope",
+        scope("reports.read"),
+        &admin,
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    send_json(
+        &app,
+        Method::POST,
+        "/backend/scope",
+        scope("reports.read"),
+        &admin,
+    )
+    .await
+    .assert_problem(409);
+    send_json(
+        &app,
+        Method::POST,
+        "/backend/scope",
+        scope("backend.x"),
+        &admin,
+    )
+    .await
+    .assert_problem(400);
+    send_json(
+        &app,
+        Method::POST,
+        "/backend/scope",
+        scope("two words"),
+        &admin,
+    )
+    .await
+    .assert_problem(400);
+
+    let in_use = call(
+        &app,
+        &Method::DELETE,
+        "/backend/scope/~echo.read",
+        Some(&admin),
+    )
+    .await;
+    in_use.assert_problem_saying(409, "route methods");
+    call(
+        &app,
+        &Method::DELETE,
+        "/backend/scope/~backend",
+        Some(&admin),
+    )
+    .await
+    .assert_problem(409);
+    call(
+        &app,
+        &Method::DELETE,
+        "/backend/scope/~nothing",
+        Some(&admin),
+    )
+    .await
+    .assert_problem(404);
+    let deleted = call(
+        &app,
+        &Method::DELETE,
+        "/backend/scope/~reports.read",
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.text());
+    let left = call(
+        &app,
+        &Method::GET,
+        "/backend/scope?search=reports",
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(left.json()["totalResults"], 0);
 }

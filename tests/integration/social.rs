@@ -165,12 +165,7 @@ async fn an_oauth2_provider_creates_the_developer_once_and_logs_them_in_again() 
     let forged = app
         .get("/consumer/provider/github/callback?code=code-9&state=made-up")
         .await;
-    assert!(
-        forged.assert_problem(400)["detail"]
-            .as_str()
-            .unwrap()
-            .contains("state")
-    );
+    forged.assert_problem_saying(400, "state");
 }
 
 #[tokio::test]

@@ -39,7 +39,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_user, update_user, delete_user))
         .routes(routes!(list_apps, create_app))
         .routes(routes!(get_app, delete_app))
-        .routes(routes!(list_scopes))
+        .routes(routes!(list_scopes, create_scope))
+        .routes(routes!(delete_scope))
         .routes(routes!(list_tokens))
         .routes(routes!(list_roles))
         .routes(routes!(revoke_token))
@@ -599,6 +600,81 @@ async fn list_scopes(
     headers: HeaderMap,
 ) -> Response {
     listing::<_, ScopeView, _>(&headers, &query, |page| state.store.list_scopes(page)).await
+}
+
+/// `POST /backend/scope`.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewScopeBody {
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+#[utoipa::path(post, path = "/backend/scope", request_body = NewScopeBody,
+    responses((status = 201, body = Message), (status = 400), (status = 409)),
+    security(("bearer" = ["backend.scope"])))]
+async fn create_scope(
+    _: Authorized<ScopeScope>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let result = async {
+        let form: NewScopeBody = json(&body)?;
+        if !crate::auth::scopes::is_valid_name(&form.name) {
+            return Err(Problem::new(StatusCode::BAD_REQUEST)
+                .detail(format!("`{}` is not a valid scope name", form.name)));
+        }
+        if crate::auth::scopes::is_system(&form.name) {
+            return Err(Problem::new(StatusCode::BAD_REQUEST)
+                .detail(format!("`{}` lies below a system scope", form.name)));
+        }
+        let id = state
+            .store
+            .create_scope(&form.name, &form.description)
+            .await
+            .map_err(|e| store_problem(&headers, e))?;
+        Ok((
+            StatusCode::CREATED,
+            Json(Message::new("the scope was created", id.to_string())),
+        ))
+    }
+    .await;
+    respond(&headers, result)
+}
+
+#[utoipa::path(delete, path = "/backend/scope/{name}", params(("name" = String, Path, description = "~name")),
+    responses((status = 200, body = Message), (status = 404), (status = 409)),
+    security(("bearer" = ["backend.scope"])))]
+async fn delete_scope(
+    _: Authorized<ScopeScope>,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let key = name.strip_prefix('~').unwrap_or(&name);
+        let (scope, granted_on) = state
+            .store
+            .scope_by_name(key)
+            .await
+            .map_err(|e| store_problem(&headers, e))?
+            .ok_or_else(|| not_found("scope", &name))?;
+        if scope.system {
+            return Err(Problem::new(StatusCode::CONFLICT).detail("a system scope cannot be deleted"));
+        }
+        if granted_on > 0 {
+            return Err(Problem::new(StatusCode::CONFLICT).detail(format!(
+                "the scope is granted on {granted_on} route methods; remove it from the project first"
+            )));
+        }
+        state.store.delete_scope(scope.id).await.map_err(|e| store_problem(&headers, e))?;
+        state.auth.forget_verified();
+        Ok(Json(Message::new("the scope was deleted", scope.id.to_string())))
+    }
+    .await;
+    respond(&headers, result)
 }
 
 #[utoipa::path(get, path = "/backend/token", params(CollectionQuery),

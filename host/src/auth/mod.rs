@@ -255,6 +255,12 @@ impl Auth {
         Ok(())
     }
 
+    /// Forgets every checked token, so that the next request of each is
+    /// checked again (after grants changed).
+    pub fn forget_verified(&self) {
+        self.inner.verified.invalidate_all();
+    }
+
     /// Revokes every token `app_id` holds for `user_id`, here at once.
     pub async fn revoke_grant(&self, user_id: i64, app_id: i64) -> Result<u64, StoreError> {
         let revoked = self.store().revoke_grant(user_id, app_id).await?;

@@ -988,6 +988,53 @@ impl Store {
         Ok(())
     }
 
+    /// Creates a scope; [`StoreError::Conflict`] when the name is taken.
+    pub async fn create_scope(&self, name: &str, description: &str) -> Result<i64, StoreError> {
+        Ok(sqlx::query(
+            "INSERT INTO fusio_scope (name, description, system, created_at) VALUES ($1, $2, 0, $3) RETURNING id",
+        )
+        .bind(name)
+        .bind(description)
+        .bind(now())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|err| conflict_or(err, || format!("a scope named `{name}`")))?
+        .try_get(0)?)
+    }
+
+    /// The scope called `name`, and on how many route methods it is granted.
+    pub async fn scope_by_name(&self, name: &str) -> Result<Option<(Scope, i64)>, StoreError> {
+        let Some(row) = sqlx::query(
+            "SELECT s.id, s.name, s.description, s.system, \
+             (SELECT COUNT(*) FROM fusio_scope_route g WHERE g.scope_id = s.id) \
+             FROM fusio_scope s WHERE s.name = $1",
+        )
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some((
+            Scope {
+                id: row.try_get(0)?,
+                name: row.try_get(1)?,
+                description: row.try_get(2)?,
+                system: row.try_get::<i64, _>(3)? != 0,
+            },
+            row.try_get(4)?,
+        )))
+    }
+
+    /// Deletes a scope; apps, roles and users lose it.
+    pub async fn delete_scope(&self, scope_id: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM fusio_scope WHERE id = $1")
+            .bind(scope_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Sets a user's status.
     pub async fn set_user_status(&self, user_id: i64, status: Status) -> Result<(), StoreError> {
         sqlx::query("UPDATE fusio_user SET status = $1, updated_at = $2 WHERE id = $3")

@@ -59,6 +59,17 @@ impl TestResponse {
             .to_owned()
     }
 
+    /// Asserts a problem (see [`Self::assert_problem`]) whose detail says
+    /// `text`.
+    pub fn assert_problem_saying(&self, status: u16, text: &str) {
+        let problem = self.assert_problem(status);
+        let detail = problem["detail"].as_str().unwrap_or_default();
+        assert!(
+            detail.contains(text),
+            "the detail `{detail}` does not say `{text}`"
+        );
+    }
+
     /// Asserts a problem+json error with `status` that carries the request id.
     pub fn assert_problem(&self, status: u16) -> serde_json::Value {
         assert_eq!(
