@@ -377,6 +377,90 @@ async fn the_admin_creates_and_deletes_apps_but_not_fusios_own() {
         "a refused app is not half created"
     );
 
+    // Narrowing its scopes ends the tokens it holds; an unknown scope changes nothing.
+    let unknown = send_json(
+        &app,
+        Method::PUT,
+        "/backend/app/~Reporting",
+        serde_json::json!({ "scopes": ["nope"] }),
+        &admin,
+    )
+    .await;
+    unknown.assert_problem_saying(400, "nope");
+    assert_eq!(
+        call(
+            &app,
+            &Method::GET,
+            "/authorization/whoami",
+            Some(&reporting)
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(
+        call(&app, &Method::GET, "/backend/app/~Reporting", Some(&admin))
+            .await
+            .json()["scopes"],
+        serde_json::json!(["backend.audit"])
+    );
+    let narrowed = send_json(
+        &app,
+        Method::PUT,
+        "/backend/app/~Reporting",
+        serde_json::json!({ "scopes": ["backend.token"] }),
+        &admin,
+    )
+    .await;
+    assert_eq!(narrowed.status, 200, "{}", narrowed.text());
+    call(
+        &app,
+        &Method::GET,
+        "/authorization/whoami",
+        Some(&reporting),
+    )
+    .await
+    .assert_problem(401);
+    let reporting = app.client_credentials(&client_id, &secret).await;
+    let disabled = send_json(
+        &app,
+        Method::PUT,
+        "/backend/app/~Reporting",
+        serde_json::json!({ "status": "disabled" }),
+        &admin,
+    )
+    .await;
+    assert_eq!(disabled.status, 200, "{}", disabled.text());
+    call(
+        &app,
+        &Method::GET,
+        "/authorization/whoami",
+        Some(&reporting),
+    )
+    .await
+    .assert_problem(401);
+    let refused = app
+        .post_form(
+            "/authorization/token",
+            &[("grant_type", "client_credentials")],
+            Some((&client_id, &secret)),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        401,
+        "a disabled app gets no token: {}",
+        refused.text()
+    );
+    send_json(
+        &app,
+        Method::PUT,
+        "/backend/app/~Reporting",
+        serde_json::json!({ "status": "active" }),
+        &admin,
+    )
+    .await;
+    let reporting = app.client_credentials(&client_id, &secret).await;
     call(
         &app,
         &Method::DELETE,

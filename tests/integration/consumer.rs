@@ -524,6 +524,28 @@ async fn a_developer_rotates_and_deletes_apps_and_revokes_grants() {
     assert_eq!(with_old.status, 401, "{}", with_old.text());
     app.client_credentials(&client_id, &new_secret).await;
 
+    // Renaming keeps the tokens; scopes beyond the developer's are refused.
+    let renamed = put_json(
+        &app,
+        &format!("/consumer/app/{id}"),
+        serde_json::json!({ "name": "Gina's tool" }),
+        &session,
+    )
+    .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text());
+    let too_much = put_json(
+        &app,
+        &format!("/consumer/app/{id}"),
+        serde_json::json!({ "scopes": ["backend"] }),
+        &session,
+    )
+    .await;
+    too_much.assert_problem(403);
+    assert_eq!(
+        app.get_bearer("/consumer/app", &session).await.json()["entry"][0]["name"],
+        "Gina's tool"
+    );
+
     // Someone else's app is not the developer's to delete.
     let portal = app
         .state

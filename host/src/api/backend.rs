@@ -38,7 +38,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_users, create_user))
         .routes(routes!(get_user, update_user, delete_user))
         .routes(routes!(list_apps, create_app))
-        .routes(routes!(get_app, delete_app))
+        .routes(routes!(get_app, update_app, delete_app))
         .routes(routes!(list_scopes, create_scope))
         .routes(routes!(delete_scope))
         .routes(routes!(list_tokens))
@@ -548,6 +548,62 @@ async fn create_app(
                 client_secret: credentials.client_secret,
             }),
         ))
+    }
+    .await;
+    respond(&headers, result)
+}
+
+/// `PUT /backend/app/{id}`: what an administrator may change of an app.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AppUpdate {
+    name: Option<String>,
+    #[schema(value_type = Option<String>)]
+    status: Option<Status>,
+    scopes: Option<Vec<String>>,
+    redirect_uris: Option<Vec<String>>,
+}
+
+#[utoipa::path(put, path = "/backend/app/{id}", params(("id" = String, Path, description = "id or ~name")),
+    request_body = AppUpdate,
+    responses((status = 200, body = Message), (status = 400), (status = 404), (status = 409)),
+    security(("bearer" = ["backend.app"])))]
+async fn update_app(
+    _: Authorized<AppScope>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let result = async {
+        let app = app_by_reference(&state, &headers, &id).await?;
+        let form: AppUpdate = json(&body)?;
+        if form
+            .name
+            .as_ref()
+            .is_some_and(|n| n.trim().is_empty() || n.len() > 64)
+        {
+            return Err(
+                Problem::new(StatusCode::BAD_REQUEST).detail("`name` must have 1 to 64 characters")
+            );
+        }
+        state
+            .auth
+            .update_app(
+                app.id,
+                &crate::store::identity::AppChanges {
+                    name: form.name.as_deref(),
+                    status: form.status,
+                    redirect_uris: form.redirect_uris.as_deref(),
+                    scopes: form.scopes.as_deref(),
+                },
+            )
+            .await
+            .map_err(|e| store_problem(&headers, e))?;
+        Ok(Json(Message::new(
+            "the app was updated",
+            app.id.to_string(),
+        )))
     }
     .await;
     respond(&headers, result)

@@ -72,7 +72,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(confirm_password_reset))
         .routes(routes!(list_apps, create_app))
         .routes(routes!(get_account, update_account))
-        .routes(routes!(delete_app))
+        .routes(routes!(update_app, delete_app))
         .routes(routes!(rotate_secret))
         .routes(routes!(list_grants))
         .routes(routes!(provider_login))
@@ -553,6 +553,72 @@ async fn own_app(
         .map_err(|e| store_problem(headers, e))?
         .filter(|app| app.user_id == owner)
         .ok_or_else(missing)
+}
+
+/// `PUT /consumer/app/{id}`: what a developer may change of an app.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ConsumerAppUpdate {
+    name: Option<String>,
+    scopes: Option<Vec<String>>,
+    redirect_uris: Option<Vec<String>>,
+}
+
+#[utoipa::path(put, path = "/consumer/app/{id}", params(("id" = String, Path)), request_body = ConsumerAppUpdate,
+    responses((status = 200, body = Written), (status = 400), (status = 403), (status = 404)),
+    security(("bearer" = ["consumer.app"])))]
+async fn update_app(
+    auth: Authorized<AppsScope>,
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let owner = caller_id(&auth)?;
+        let app = own_app(&state, &headers, owner, &id).await?;
+        let form: ConsumerAppUpdate = json(&body)?;
+        if form
+            .name
+            .as_ref()
+            .is_some_and(|n| n.trim().is_empty() || n.len() > 64)
+        {
+            return Err(bad_request("`name` must have 1 to 64 characters"));
+        }
+        if let Some(scopes) = &form.scopes {
+            let held = state
+                .store
+                .user_scopes(owner)
+                .await
+                .map_err(|e| store_problem(&headers, e))?;
+            if scopes.is_empty() {
+                return Err(bad_request("`scopes` must name at least one scope"));
+            }
+            if let Some(scope) = scopes
+                .iter()
+                .find(|scope| !scopes::any_grants(held.iter().map(String::as_str), scope))
+            {
+                return Err(Problem::new(StatusCode::FORBIDDEN)
+                    .detail(format!("you cannot grant the scope `{scope}` to an app")));
+            }
+        }
+        state
+            .auth
+            .update_app(
+                app.id,
+                &crate::store::identity::AppChanges {
+                    name: form.name.as_deref(),
+                    status: None,
+                    redirect_uris: form.redirect_uris.as_deref(),
+                    scopes: form.scopes.as_deref(),
+                },
+            )
+            .await
+            .map_err(|e| store_problem(&headers, e))?;
+        Ok(Json(Written::new("the app was updated", app.id)))
+    }
+    .await;
+    respond(&headers, result)
 }
 
 #[utoipa::path(delete, path = "/consumer/app/{id}", params(("id" = String, Path)),

@@ -268,6 +268,24 @@ impl Auth {
         Ok(revoked)
     }
 
+    /// Changes an app. Switching it off or changing its scopes revokes the
+    /// tokens it holds (they were issued under the old terms), here at once.
+    pub async fn update_app(
+        &self,
+        app_id: i64,
+        changes: &crate::store::identity::AppChanges<'_>,
+    ) -> Result<(), StoreError> {
+        self.store().update_app(app_id, changes).await?;
+        let active = changes
+            .status
+            .is_none_or(|s| s == crate::store::identity::Status::Active);
+        if !active || changes.scopes.is_some() {
+            self.store().revoke_app_tokens(app_id).await?;
+            self.inner.verified.invalidate_all();
+        }
+        Ok(())
+    }
+
     /// Deletes an app and with it every token it holds, here at once.
     pub async fn delete_app(&self, app_id: i64) -> Result<(), StoreError> {
         self.store().delete_app(app_id).await?;

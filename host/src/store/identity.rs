@@ -71,6 +71,19 @@ pub struct NewUser<'a> {
     pub scopes: &'a [String],
 }
 
+/// Changes to an app; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct AppChanges<'a> {
+    /// A new display name.
+    pub name: Option<&'a str>,
+    /// A new status.
+    pub status: Option<Status>,
+    /// The new redirect URIs, replacing the old.
+    pub redirect_uris: Option<&'a [String]>,
+    /// The new scopes, replacing the old; each must exist.
+    pub scopes: Option<&'a [String]>,
+}
+
 /// An OAuth2 client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct App {
@@ -878,6 +891,59 @@ impl Store {
         Ok(())
     }
 
+    /// Applies `changes` to an app, all or nothing.
+    pub async fn update_app(
+        &self,
+        app_id: i64,
+        changes: &AppChanges<'_>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let now = now();
+        if let Some(name) = changes.name {
+            sqlx::query("UPDATE fusio_app SET name = $1, updated_at = $2 WHERE id = $3")
+                .bind(name)
+                .bind(&now)
+                .bind(app_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|err| conflict_or(err, || format!("an app named `{name}`")))?;
+        }
+        if let Some(status) = changes.status {
+            sqlx::query("UPDATE fusio_app SET status = $1, updated_at = $2 WHERE id = $3")
+                .bind(status.as_str())
+                .bind(&now)
+                .bind(app_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(uris) = changes.redirect_uris {
+            let uris =
+                serde_json::to_string(uris).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            sqlx::query("UPDATE fusio_app SET redirect_uris = $1, updated_at = $2 WHERE id = $3")
+                .bind(uris)
+                .bind(&now)
+                .bind(app_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(scopes) = changes.scopes {
+            sqlx::query("DELETE FROM fusio_app_scope WHERE app_id = $1")
+                .bind(app_id)
+                .execute(&mut *tx)
+                .await?;
+            for scope in scopes {
+                let scope_id = scope_id(&mut tx, scope).await?;
+                sqlx::query("INSERT INTO fusio_app_scope (app_id, scope_id) VALUES ($1, $2)")
+                    .bind(app_id)
+                    .bind(scope_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Deletes an app; its tokens and codes go with it.
     pub async fn delete_app(&self, app_id: i64) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM fusio_app WHERE id = $1")
@@ -976,6 +1042,15 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::Missing(format!("role `{role}`")));
         }
+        Ok(())
+    }
+
+    /// Revokes every token an app holds.
+    pub async fn revoke_app_tokens(&self, app_id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE fusio_token SET revoked = 1 WHERE app_id = $1")
+            .bind(app_id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
