@@ -40,3 +40,13 @@ pub fn respond<T: IntoResponse>(headers: &HeaderMap, result: Result<T, Problem>)
         Err(problem) => problem.request_id(request_id(headers)).into_response(),
     }
 }
+
+/// An app's display name: 1 to 64 characters, not only spaces.
+pub fn check_app_name(name: &str) -> Result<(), Problem> {
+    if name.trim().is_empty() || name.len() > 64 {
+        return Err(
+            Problem::new(StatusCode::BAD_REQUEST).detail("`name` must have 1 to 64 characters")
+        );
+    }
+    Ok(())
+}

@@ -2,7 +2,7 @@
 //! users, apps, scopes and tokens — to read, and tokens to revoke; each
 //! needs its `backend.*` scope.
 
-use super::answer::{json, respond, store_problem};
+use super::answer::{check_app_name, json, respond, store_problem};
 use super::{Authorized, Collection, CollectionQuery, RequiredScope};
 use crate::app::AppState;
 use crate::problem::Problem;
@@ -518,11 +518,7 @@ async fn create_app(
 ) -> Response {
     let result = async {
         let form: NewAppBody = json(&body)?;
-        if form.name.trim().is_empty() || form.name.len() > 64 {
-            return Err(
-                Problem::new(StatusCode::BAD_REQUEST).detail("`name` must have 1 to 64 characters")
-            );
-        }
+        check_app_name(&form.name)?;
         let credentials = crate::auth::accounts::add_app(
             &state.store,
             &crate::auth::accounts::AppRequest {
@@ -578,14 +574,8 @@ async fn update_app(
     let result = async {
         let app = app_by_reference(&state, &headers, &id).await?;
         let form: AppUpdate = json(&body)?;
-        if form
-            .name
-            .as_ref()
-            .is_some_and(|n| n.trim().is_empty() || n.len() > 64)
-        {
-            return Err(
-                Problem::new(StatusCode::BAD_REQUEST).detail("`name` must have 1 to 64 characters")
-            );
+        if let Some(name) = &form.name {
+            check_app_name(name)?;
         }
         state
             .auth

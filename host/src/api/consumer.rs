@@ -2,7 +2,7 @@
 //! mail, login, and the caller's own apps, limited to the scopes the caller
 //! holds.
 
-use super::answer::{json, respond, store_problem};
+use super::answer::{check_app_name, json, respond, store_problem};
 use super::backend::AppView;
 use super::{Authorized, Collection, RequiredScope};
 use crate::app::AppState;
@@ -387,9 +387,7 @@ async fn create_app(
     let result = async {
         let user_id = caller_id(&auth)?;
         let form: NewConsumerApp = json(&body)?;
-        if form.name.trim().is_empty() || form.name.len() > 64 {
-            return Err(bad_request("`name` must have 1 to 64 characters"));
-        }
+        check_app_name(&form.name)?;
         if form.scopes.is_empty() {
             return Err(bad_request("`scopes` must name at least one scope"));
         }
@@ -578,12 +576,8 @@ async fn update_app(
         let owner = caller_id(&auth)?;
         let app = own_app(&state, &headers, owner, &id).await?;
         let form: ConsumerAppUpdate = json(&body)?;
-        if form
-            .name
-            .as_ref()
-            .is_some_and(|n| n.trim().is_empty() || n.len() > 64)
-        {
-            return Err(bad_request("`name` must have 1 to 64 characters"));
+        if let Some(name) = &form.name {
+            check_app_name(name)?;
         }
         if let Some(scopes) = &form.scopes {
             let held = state
