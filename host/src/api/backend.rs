@@ -457,24 +457,10 @@ async fn get_app(
     respond(&headers, result)
 }
 
-/// Apps whose name contains a looked-up name, searched for the exact one.
-const MAX_NAME_MATCHES: i64 = 1024;
-
 async fn app_by_reference(state: &AppState, headers: &HeaderMap, id: &str) -> Result<App, Problem> {
     match reference(id)? {
         Reference::Id(n) => state.store.app_by_id(n).await,
-        Reference::Name(name) => {
-            let page = Page {
-                search: Some(name),
-                start: 0,
-                count: MAX_NAME_MATCHES,
-            };
-            state
-                .store
-                .list_apps(page)
-                .await
-                .map(|(_, apps)| apps.into_iter().find(|app| app.name == name))
-        }
+        Reference::Name(name) => state.store.app_by_name(name).await,
     }
     .map_err(|e| store_problem(headers, e))?
     .ok_or_else(|| not_found("app", id))

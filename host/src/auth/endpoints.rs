@@ -1,7 +1,7 @@
 //! The HTTP side of the authorization server: `/authorization/*` and the
 //! RFC 8414 metadata document.
 
-use super::grant::{Form, OAuthError, no_store};
+use super::grant::{Form, OAuthError, answer};
 use super::throttle::ClientAddress;
 use super::{Auth, Unauthenticated, secret};
 use crate::problem::Problem;
@@ -43,18 +43,6 @@ async fn token(
     }
     .await;
     answer(result.map(Json))
-}
-
-/// The answer of an OAuth2 endpoint: never cached, errors as RFC 6749 says.
-fn answer(result: Result<impl IntoResponse, OAuthError>) -> Response {
-    match result {
-        Ok(body) => {
-            let mut response = body.into_response();
-            no_store(response.headers_mut());
-            response
-        }
-        Err(err) => err.into_response(),
-    }
 }
 
 async fn jwks(State(auth): State<Auth>) -> Response {

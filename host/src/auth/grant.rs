@@ -102,11 +102,11 @@ pub fn no_store(headers: &mut HeaderMap) {
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
 }
 
-/// The token endpoint's answer: the token, never cached, or the error.
-pub fn token_answer(result: Result<TokenResponse, OAuthError>) -> Response {
+/// The answer of an OAuth2 endpoint: never cached, errors as RFC 6749 says.
+pub fn answer(result: Result<impl IntoResponse, OAuthError>) -> Response {
     match result {
-        Ok(token) => {
-            let mut response = axum::Json(token).into_response();
+        Ok(body) => {
+            let mut response = body.into_response();
             no_store(response.headers_mut());
             response
         }
@@ -445,7 +445,7 @@ impl Auth {
             self.password(&app, &form, address).await
         }
         .await;
-        token_answer(result)
+        answer(result.map(axum::Json))
     }
 
     /// The active public client `client_id` that Fusio's own apps use.
@@ -471,7 +471,7 @@ impl Auth {
             self.issue(&app, user_id, scope, None, true).await
         }
         .await;
-        token_answer(result)
+        answer(result.map(axum::Json))
     }
 
     async fn active_user(&self, user_id: i64) -> Result<i64, OAuthError> {

@@ -475,6 +475,15 @@ impl Store {
         self.app_from(row).await
     }
 
+    /// The app called `name`, with its scopes.
+    pub async fn app_by_name(&self, name: &str) -> Result<Option<App>, StoreError> {
+        let row = sqlx::query(app_select!("name = $1"))
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        self.app_from(row).await
+    }
+
     /// The app with store id `id`, with its scopes.
     pub async fn app_by_id(&self, id: i64) -> Result<Option<App>, StoreError> {
         let row = sqlx::query(app_select!("id = $1"))
