@@ -477,7 +477,7 @@ async fn bad_token_requests_get_rfc_6749_errors() {
         start: 0,
         count: 1,
     };
-    let (issued, _) = app.state.store.list_tokens(page).await.unwrap();
+    let (issued, _) = app.state.store.list_tokens(page, None).await.unwrap();
     assert_eq!(issued, 0, "a refused token request records no token");
 }
 

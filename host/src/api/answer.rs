@@ -16,13 +16,17 @@ pub fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
     })
 }
 
-/// A store error as the client's problem (409 taken, 400 unknown reference)
+/// A store error as the client's problem (409 taken, 412 stale, 400 unknown
+/// reference)
 /// or the server's (500, logged with the request id).
 pub fn store_problem(headers: &HeaderMap, err: StoreError) -> Problem {
     match err {
         StoreError::Conflict(what) => {
             Problem::new(StatusCode::CONFLICT).detail(format!("{what} already exists"))
         }
+        StoreError::Stale(what) => Problem::new(StatusCode::PRECONDITION_FAILED).detail(format!(
+            "the {what} changed since you read it (If-Match names an older ETag); read it again"
+        )),
         StoreError::Missing(what) => {
             Problem::new(StatusCode::BAD_REQUEST).detail(format!("{what} does not exist"))
         }
@@ -49,4 +53,43 @@ pub fn check_app_name(name: &str) -> Result<(), Problem> {
         );
     }
     Ok(())
+}
+
+/// The answer of a write (DESIGN.md 6): what happened to which entity, and
+/// an app's credentials when they are shown (only once).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Written {
+    success: bool,
+    message: String,
+    id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
+}
+
+impl Written {
+    /// A successful write of the entity `id`.
+    pub fn new(message: impl Into<String>, id: impl ToString) -> Self {
+        Self {
+            success: true,
+            message: message.into(),
+            id: id.to_string(),
+            client_id: None,
+            client_secret: None,
+        }
+    }
+
+    /// Shows an app's credentials; the secret only now.
+    pub fn credentials(mut self, client_id: String, client_secret: Option<String>) -> Self {
+        self.client_id = Some(client_id);
+        self.client_secret = client_secret;
+        self
+    }
+}
+
+/// A 400 naming what is wrong with the request.
+pub fn bad_request(detail: impl Into<String>) -> Problem {
+    Problem::new(StatusCode::BAD_REQUEST).detail(detail)
 }

@@ -2,8 +2,9 @@
 //! mail, login, and the caller's own apps, limited to the scopes the caller
 //! holds.
 
-use super::answer::{check_app_name, json, respond, store_problem};
+use super::answer::{Written, bad_request, check_app_name, json, respond, store_problem};
 use super::backend::AppView;
+use super::precondition::if_match;
 use super::{Authorized, Collection, RequiredScope};
 use crate::app::AppState;
 use crate::auth::accounts::{self, AccountError, AppRequest};
@@ -16,7 +17,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
 use http::{HeaderMap, StatusCode};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -131,35 +132,6 @@ pub struct NewConsumerApp {
     scopes: Vec<String>,
     #[serde(default)]
     redirect_uris: Vec<String>,
-}
-
-/// The answer of a write; `clientSecret` only when an app was created.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Written {
-    success: bool,
-    message: String,
-    id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    client_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    client_secret: Option<String>,
-}
-
-impl Written {
-    fn new(message: impl Into<String>, id: impl ToString) -> Self {
-        Self {
-            success: true,
-            message: message.into(),
-            id: id.to_string(),
-            client_id: None,
-            client_secret: None,
-        }
-    }
-}
-
-fn bad_request(detail: impl Into<String>) -> Problem {
-    Problem::new(StatusCode::BAD_REQUEST).detail(detail)
 }
 
 fn valid_name(name: &str) -> bool {
@@ -425,12 +397,11 @@ async fn create_app(
             AccountError::Store(e) => store_problem(&headers, e),
             other => bad_request(other.to_string()),
         })?;
-        let mut written = Written::new(
+        let written = Written::new(
             "the app was created; its secret is shown only now",
             credentials.id,
         );
-        written.client_id = Some(credentials.client_id);
-        written.client_secret = credentials.client_secret;
+        let written = written.credentials(credentials.client_id, credentials.client_secret);
         Ok((StatusCode::CREATED, Json(written)))
     }
     .await;
@@ -606,6 +577,7 @@ async fn update_app(
                     redirect_uris: form.redirect_uris.as_deref(),
                     scopes: form.scopes.as_deref(),
                 },
+                &if_match(&headers),
             )
             .await
             .map_err(|e| store_problem(&headers, e))?;
@@ -660,9 +632,8 @@ async fn rotate_secret(
             .set_app_secret(app.id, &secret::hash(&secret))
             .await
             .map_err(|e| store_problem(&headers, e))?;
-        let mut written = Written::new("the secret was replaced; it is shown only now", app.id);
-        written.client_id = Some(app.client_id);
-        written.client_secret = Some(secret);
+        let written = Written::new("the secret was replaced; it is shown only now", app.id)
+            .credentials(app.client_id, Some(secret));
         Ok(Json(written))
     }
     .await;

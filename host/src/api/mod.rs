@@ -8,6 +8,7 @@ pub mod backend;
 mod collection;
 pub mod consumer;
 mod guard;
+mod precondition;
 
 pub use collection::{Collection, CollectionQuery};
 pub use guard::{Authorized, RequiredScope};

@@ -233,19 +233,17 @@ impl Auth {
         Ok(())
     }
 
-    /// Switches a user on or off; a user who is no longer active loses every
-    /// token, here at once.
-    pub async fn set_user_status(
+    /// Changes a user; switching them off or changing their role or scopes
+    /// revokes their tokens, here at once. Answers the new revision.
+    pub async fn update_user(
         &self,
         user_id: i64,
-        status: crate::store::identity::Status,
-    ) -> Result<(), StoreError> {
-        self.store().set_user_status(user_id, status).await?;
-        if status != crate::store::identity::Status::Active {
-            self.store().revoke_user_tokens(user_id).await?;
-            self.inner.verified.invalidate_all();
-        }
-        Ok(())
+        changes: &crate::store::identity::UserChanges<'_>,
+        expected: &crate::store::revision::Expected,
+    ) -> Result<i64, StoreError> {
+        let revision = self.store().update_user(user_id, changes, expected).await?;
+        self.inner.verified.invalidate_all();
+        Ok(revision)
     }
 
     /// Deletes a user with their apps and tokens, here at once.
@@ -270,20 +268,29 @@ impl Auth {
 
     /// Changes an app. Switching it off or changing its scopes revokes the
     /// tokens it holds (they were issued under the old terms), here at once.
+    /// Answers the new revision.
     pub async fn update_app(
         &self,
         app_id: i64,
         changes: &crate::store::identity::AppChanges<'_>,
-    ) -> Result<(), StoreError> {
-        self.store().update_app(app_id, changes).await?;
-        let active = changes
-            .status
-            .is_none_or(|s| s == crate::store::identity::Status::Active);
-        if !active || changes.scopes.is_some() {
-            self.store().revoke_app_tokens(app_id).await?;
-            self.inner.verified.invalidate_all();
-        }
-        Ok(())
+        expected: &crate::store::revision::Expected,
+    ) -> Result<i64, StoreError> {
+        let revision = self.store().update_app(app_id, changes, expected).await?;
+        self.inner.verified.invalidate_all();
+        Ok(revision)
+    }
+
+    /// Changes a role; taking a scope away revokes its users' tokens, here
+    /// at once. Answers the new revision.
+    pub async fn update_role(
+        &self,
+        role_id: i64,
+        changes: &crate::store::identity::RoleChanges<'_>,
+        expected: &crate::store::revision::Expected,
+    ) -> Result<i64, StoreError> {
+        let revision = self.store().update_role(role_id, changes, expected).await?;
+        self.inner.verified.invalidate_all();
+        Ok(revision)
     }
 
     /// Deletes an app and with it every token it holds, here at once.

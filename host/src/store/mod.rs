@@ -7,6 +7,7 @@ pub use components::sha256_hex;
 mod deploy;
 pub mod identity;
 pub mod model;
+pub mod revision;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
@@ -50,6 +51,9 @@ pub enum StoreError {
     /// A write would duplicate something unique.
     #[error("{0} already exists")]
     Conflict(String),
+    /// An update based on a revision that is no longer current.
+    #[error("the {0} changed since it was read")]
+    Stale(String),
     /// A component that should be stored is not.
     #[error("the component {0} is not in the store")]
     MissingComponent(String),

@@ -2,6 +2,11 @@
 //! this module in clear: callers pass hashes (see `auth::secret`,
 //! `auth::password`).
 
+mod roles;
+mod scopes;
+pub use roles::{Role, RoleChanges};
+
+use super::revision::{Expected, Revised, bump};
 use super::{Store, StoreError, now};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -52,6 +57,8 @@ pub struct User {
     pub password_hash: Option<String>,
     /// The role's name.
     pub role: String,
+    /// Bumped by every change (the entity tag).
+    pub revision: i64,
 }
 
 /// What creating a user needs.
@@ -69,6 +76,17 @@ pub struct NewUser<'a> {
     pub role: &'a str,
     /// Scopes beyond the role's; each must exist.
     pub scopes: &'a [String],
+}
+
+/// Changes to a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges<'a> {
+    /// A new status.
+    pub status: Option<Status>,
+    /// The name of another existing role.
+    pub role: Option<&'a str>,
+    /// The user's own scopes beyond the role's, replacing the old.
+    pub scopes: Option<&'a [String]>,
 }
 
 /// Changes to an app; `None` leaves a field as it is.
@@ -103,6 +121,8 @@ pub struct App {
     pub redirect_uris: Vec<String>,
     /// The scopes the app may ask for.
     pub scopes: Vec<String>,
+    /// Bumped by every change (the entity tag).
+    pub revision: i64,
 }
 
 /// What creating an app needs.
@@ -203,6 +223,10 @@ pub struct Scope {
     pub description: String,
     /// Whether it guards the system API.
     pub system: bool,
+    /// Bumped by every change (the entity tag).
+    pub revision: i64,
+    /// On how many route methods it is granted.
+    pub granted_on: i64,
 }
 
 /// A key that signs access tokens.
@@ -222,7 +246,7 @@ pub struct SigningKey {
 macro_rules! user_select {
     ($condition:literal) => {
         concat!(
-            "SELECT u.id, u.name, u.email, u.status, u.password_hash, r.name ",
+            "SELECT u.id, u.name, u.email, u.status, u.password_hash, r.name, u.revision ",
             "FROM fusio_user u JOIN fusio_role r ON r.id = u.role_id WHERE ",
             $condition
         )
@@ -240,7 +264,7 @@ macro_rules! token_columns {
 macro_rules! app_select {
     ($condition:literal) => {
         concat!(
-            "SELECT id, user_id, status, name, client_id, secret_hash, redirect_uris FROM fusio_app WHERE ",
+            "SELECT id, user_id, status, name, client_id, secret_hash, redirect_uris, revision FROM fusio_app WHERE ",
             $condition
         )
     };
@@ -254,6 +278,7 @@ fn user_from(row: &AnyRow) -> Result<User, StoreError> {
         status: Status::parse(&row.try_get::<String, _>(3)?)?,
         password_hash: row.try_get(4)?,
         role: row.try_get(5)?,
+        revision: row.try_get(6)?,
     })
 }
 
@@ -319,48 +344,6 @@ pub(super) async fn ensure_scope_in(
 }
 
 impl Store {
-    /// Adds the scopes that are missing, with their descriptions; existing
-    /// ones are left as they are.
-    pub async fn ensure_scopes(
-        &self,
-        scopes: &[(&str, &str)],
-        system: bool,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        for (name, description) in scopes {
-            ensure_scope_in(&mut tx, name, description, system).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Adds the role unless it exists, and grants it `scopes` by default.
-    pub async fn ensure_role(&self, name: &str, scopes: &[&str]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO fusio_role (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
-            .bind(name)
-            .bind(now())
-            .execute(&mut *tx)
-            .await?;
-        let role_id: i64 = sqlx::query("SELECT id FROM fusio_role WHERE name = $1")
-            .bind(name)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-        for scope in scopes {
-            let scope_id = scope_id(&mut tx, scope).await?;
-            sqlx::query(
-                "INSERT INTO fusio_role_scope (role_id, scope_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            )
-            .bind(role_id)
-            .bind(scope_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// How many user accounts exist: 0 means a first start.
     pub async fn count_users(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query("SELECT COUNT(*) FROM fusio_user")
@@ -527,6 +510,7 @@ impl Store {
             redirect_uris: serde_json::from_str(&redirect_uris)
                 .map_err(|e| StoreError::Corrupt(format!("redirect uris: {e}")))?,
             scopes,
+            revision: row.try_get(7)?,
         }))
     }
 
@@ -711,70 +695,27 @@ impl Store {
         Ok((total, self.apps_from(rows).await?))
     }
 
-    /// A page of scopes whose name contains the search; and how many match.
-    pub async fn list_scopes(&self, page: Page<'_>) -> Result<(i64, Vec<Scope>), StoreError> {
-        let pattern = page.pattern();
+    /// A page of tokens, newest first, all or only `app`'s; and how many
+    /// there are.
+    pub async fn list_tokens(
+        &self,
+        page: Page<'_>,
+        app: Option<i64>,
+    ) -> Result<(i64, Vec<TokenRecord>), StoreError> {
+        // `$1` is -1 for every app: ids start at 1.
+        let app = app.unwrap_or(-1);
         let total: i64 =
-            sqlx::query("SELECT COUNT(*) FROM fusio_scope WHERE name LIKE $1 ESCAPE '\\'")
-                .bind(&pattern)
+            sqlx::query("SELECT COUNT(*) FROM fusio_token WHERE $1 = -1 OR app_id = $1")
+                .bind(app)
                 .fetch_one(&self.pool)
                 .await?
                 .try_get(0)?;
-        let rows = sqlx::query(
-            "SELECT id, name, description, system FROM fusio_scope WHERE name LIKE $1 ESCAPE '\\' \
-             ORDER BY name LIMIT $2 OFFSET $3",
-        )
-        .bind(&pattern)
-        .bind(page.count)
-        .bind(page.start)
-        .fetch_all(&self.pool)
-        .await?;
-        let scopes = rows
-            .iter()
-            .map(|row| {
-                Ok(Scope {
-                    id: row.try_get(0)?,
-                    name: row.try_get(1)?,
-                    description: row.try_get(2)?,
-                    system: row.try_get::<i64, _>(3)? != 0,
-                })
-            })
-            .collect::<Result<_, StoreError>>()?;
-        Ok((total, scopes))
-    }
-
-    /// Every role with its default scopes, by name.
-    pub async fn list_roles(&self) -> Result<Vec<(String, Vec<String>)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT r.name, s.name FROM fusio_role r LEFT JOIN fusio_role_scope rs ON rs.role_id = r.id \
-             LEFT JOIN fusio_scope s ON s.id = rs.scope_id ORDER BY r.name, s.name",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let mut roles: Vec<(String, Vec<String>)> = Vec::new();
-        for row in rows {
-            let (role, scope): (String, Option<String>) = (row.try_get(0)?, row.try_get(1)?);
-            if roles.last().is_none_or(|(name, _)| *name != role) {
-                roles.push((role, Vec::new()));
-            }
-            if let (Some(scope), Some((_, scopes))) = (scope, roles.last_mut()) {
-                scopes.push(scope);
-            }
-        }
-        Ok(roles)
-    }
-
-    /// A page of tokens, newest first; and how many there are.
-    pub async fn list_tokens(&self, page: Page<'_>) -> Result<(i64, Vec<TokenRecord>), StoreError> {
-        let total: i64 = sqlx::query("SELECT COUNT(*) FROM fusio_token")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
         let rows = sqlx::query(concat!(
             "SELECT ",
             token_columns!(),
-            " FROM fusio_token ORDER BY id DESC LIMIT $1 OFFSET $2"
+            " FROM fusio_token WHERE $1 = -1 OR app_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"
         ))
+        .bind(app)
         .bind(page.count)
         .bind(page.start)
         .fetch_all(&self.pool)
@@ -900,27 +841,30 @@ impl Store {
         Ok(())
     }
 
-    /// Applies `changes` to an app, all or nothing.
+    /// Applies `changes` to an app, all or nothing, and answers its new
+    /// revision. Switching the app off or changing its scopes revokes its
+    /// tokens in the same transaction (they were issued under the old
+    /// terms); the caller must forget cached token checks.
     pub async fn update_app(
         &self,
         app_id: i64,
         changes: &AppChanges<'_>,
-    ) -> Result<(), StoreError> {
+        expected: &Expected,
+    ) -> Result<i64, StoreError> {
         let mut tx = self.pool.begin().await?;
+        let revision = bump(&mut tx, Revised::App, app_id, expected).await?;
         let now = now();
         if let Some(name) = changes.name {
-            sqlx::query("UPDATE fusio_app SET name = $1, updated_at = $2 WHERE id = $3")
+            sqlx::query("UPDATE fusio_app SET name = $1 WHERE id = $2")
                 .bind(name)
-                .bind(&now)
                 .bind(app_id)
                 .execute(&mut *tx)
                 .await
                 .map_err(|err| conflict_or(err, || format!("an app named `{name}`")))?;
         }
         if let Some(status) = changes.status {
-            sqlx::query("UPDATE fusio_app SET status = $1, updated_at = $2 WHERE id = $3")
+            sqlx::query("UPDATE fusio_app SET status = $1 WHERE id = $2")
                 .bind(status.as_str())
-                .bind(&now)
                 .bind(app_id)
                 .execute(&mut *tx)
                 .await?;
@@ -928,9 +872,8 @@ impl Store {
         if let Some(uris) = changes.redirect_uris {
             let uris =
                 serde_json::to_string(uris).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            sqlx::query("UPDATE fusio_app SET redirect_uris = $1, updated_at = $2 WHERE id = $3")
+            sqlx::query("UPDATE fusio_app SET redirect_uris = $1 WHERE id = $2")
                 .bind(uris)
-                .bind(&now)
                 .bind(app_id)
                 .execute(&mut *tx)
                 .await?;
@@ -949,8 +892,90 @@ impl Store {
                     .await?;
             }
         }
+        if changes.status.is_some_and(|s| s != Status::Active) || changes.scopes.is_some() {
+            sqlx::query("UPDATE fusio_token SET revoked = 1 WHERE app_id = $1 AND revoked = 0")
+                .bind(app_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("UPDATE fusio_app SET updated_at = $1 WHERE id = $2")
+            .bind(&now)
+            .bind(app_id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(revision)
+    }
+
+    /// Applies `changes` to a user, all or nothing, and answers their new
+    /// revision. Switching the account off or changing its role or scopes
+    /// revokes its tokens in the same transaction; the caller must forget
+    /// cached token checks.
+    pub async fn update_user(
+        &self,
+        user_id: i64,
+        changes: &UserChanges<'_>,
+        expected: &Expected,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let revision = bump(&mut tx, Revised::User, user_id, expected).await?;
+        if let Some(status) = changes.status {
+            sqlx::query("UPDATE fusio_user SET status = $1 WHERE id = $2")
+                .bind(status.as_str())
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(role) = changes.role {
+            let moved = sqlx::query(
+                "UPDATE fusio_user SET role_id = (SELECT id FROM fusio_role WHERE name = $1) \
+                 WHERE id = $2 AND EXISTS (SELECT 1 FROM fusio_role WHERE name = $1)",
+            )
+            .bind(role)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+            if moved.rows_affected() == 0 {
+                return Err(StoreError::Missing(format!("role `{role}`")));
+            }
+        }
+        if let Some(scopes) = changes.scopes {
+            sqlx::query("DELETE FROM fusio_user_scope WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            grant_user_scopes_in(&mut tx, user_id, scopes).await?;
+        }
+        let restricted = changes.status.is_some_and(|s| s != Status::Active)
+            || changes.role.is_some()
+            || changes.scopes.is_some();
+        if restricted {
+            sqlx::query("UPDATE fusio_token SET revoked = 1 WHERE user_id = $1 AND revoked = 0")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("UPDATE fusio_user SET updated_at = $1 WHERE id = $2")
+            .bind(now())
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(revision)
+    }
+
+    /// The scopes a user holds beyond their role's, sorted.
+    pub async fn own_scopes(&self, user_id: i64) -> Result<Vec<String>, StoreError> {
+        sqlx::query(
+            "SELECT s.name FROM fusio_scope s JOIN fusio_user_scope us ON us.scope_id = s.id \
+             WHERE us.user_id = $1 ORDER BY s.name",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| Ok(row.try_get(0)?))
+        .collect()
     }
 
     /// Deletes an app; its tokens and codes go with it.
@@ -1033,89 +1058,6 @@ impl Store {
         .execute(&self.pool)
         .await
         .map_err(|err| conflict_or(err, || format!("the {provider} account {remote_id}")))?;
-        Ok(())
-    }
-
-    /// Moves a user to another role; [`StoreError::Missing`] for an unknown
-    /// role.
-    pub async fn set_user_role(&self, user_id: i64, role: &str) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE fusio_user SET role_id = (SELECT id FROM fusio_role WHERE name = $1), updated_at = $2 \
-             WHERE id = $3 AND EXISTS (SELECT 1 FROM fusio_role WHERE name = $1)",
-        )
-        .bind(role)
-        .bind(now())
-        .bind(user_id)
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::Missing(format!("role `{role}`")));
-        }
-        Ok(())
-    }
-
-    /// Revokes every token an app holds.
-    pub async fn revoke_app_tokens(&self, app_id: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE fusio_token SET revoked = 1 WHERE app_id = $1")
-            .bind(app_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Revokes every token a user holds.
-    pub async fn revoke_user_tokens(&self, user_id: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE fusio_token SET revoked = 1 WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Creates a scope; [`StoreError::Conflict`] when the name is taken.
-    pub async fn create_scope(&self, name: &str, description: &str) -> Result<i64, StoreError> {
-        Ok(sqlx::query(
-            "INSERT INTO fusio_scope (name, description, system, created_at) VALUES ($1, $2, 0, $3) RETURNING id",
-        )
-        .bind(name)
-        .bind(description)
-        .bind(now())
-        .fetch_one(&self.pool)
-        .await
-        .map_err(|err| conflict_or(err, || format!("a scope named `{name}`")))?
-        .try_get(0)?)
-    }
-
-    /// The scope called `name`, and on how many route methods it is granted.
-    pub async fn scope_by_name(&self, name: &str) -> Result<Option<(Scope, i64)>, StoreError> {
-        let Some(row) = sqlx::query(
-            "SELECT s.id, s.name, s.description, s.system, \
-             (SELECT COUNT(*) FROM fusio_scope_route g WHERE g.scope_id = s.id) \
-             FROM fusio_scope s WHERE s.name = $1",
-        )
-        .bind(name)
-        .fetch_optional(&self.pool)
-        .await?
-        else {
-            return Ok(None);
-        };
-        Ok(Some((
-            Scope {
-                id: row.try_get(0)?,
-                name: row.try_get(1)?,
-                description: row.try_get(2)?,
-                system: row.try_get::<i64, _>(3)? != 0,
-            },
-            row.try_get(4)?,
-        )))
-    }
-
-    /// Deletes a scope; apps, roles and users lose it.
-    pub async fn delete_scope(&self, scope_id: i64) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM fusio_scope WHERE id = $1")
-            .bind(scope_id)
-            .execute(&self.pool)
-            .await?;
         Ok(())
     }
 

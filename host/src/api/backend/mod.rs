@@ -1,0 +1,146 @@
+//! `/backend`: the administration API. The identity resources — users,
+//! apps, scopes, roles and tokens — each in its own module and each needing
+//! its `backend.*` scope. Single entities answer with an `ETag`, and updates
+//! honour `If-Match` (see `precondition`).
+
+mod apps;
+mod roles;
+mod scopes;
+mod tokens;
+mod users;
+
+pub use apps::AppView;
+pub use users::UserView;
+
+use super::RequiredScope;
+pub(crate) use super::answer::bad_request;
+use super::answer::{Written, respond, store_problem};
+use super::precondition::etag;
+use super::{Collection, CollectionQuery};
+use crate::app::AppState;
+use crate::problem::Problem;
+use crate::store::StoreError;
+use crate::store::identity::Page;
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, StatusCode};
+use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+macro_rules! scope {
+    ($name:ident, $scope:literal) => {
+        #[doc = concat!("The scope `", $scope, "`.")]
+        #[derive(Debug)]
+        pub struct $name;
+        impl RequiredScope for $name {
+            const SCOPE: &'static str = $scope;
+        }
+    };
+}
+scope!(UserScope, "backend.user");
+scope!(AppScope, "backend.app");
+scope!(ScopeScope, "backend.scope");
+scope!(TokenScope, "backend.token");
+scope!(RoleScope, "backend.role");
+
+/// Every `/backend` route, with its OpenAPI description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get, users::update, users::delete))
+        .routes(routes!(apps::list, apps::create))
+        .routes(routes!(apps::get, apps::update, apps::delete))
+        .routes(routes!(apps::tokens))
+        .routes(routes!(scopes::list, scopes::create))
+        .routes(routes!(scopes::get, scopes::update, scopes::delete))
+        .routes(routes!(roles::list, roles::create))
+        .routes(routes!(roles::get, roles::update, roles::delete))
+        .routes(routes!(tokens::list))
+        .routes(routes!(tokens::revoke))
+}
+
+/// The OpenAPI document of `/backend`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
+}
+
+/// A created entity: 201 with its message.
+fn created(message: &str, id: i64) -> Response {
+    (StatusCode::CREATED, Json(Written::new(message, id))).into_response()
+}
+
+/// An updated entity: its message and its new `ETag`.
+fn updated(message: &str, id: i64, revision: i64) -> Response {
+    (etag(revision), Json(Written::new(message, id))).into_response()
+}
+
+/// A single entity: its view and its `ETag`.
+fn entity<V: Serialize>(revision: i64, view: V) -> Response {
+    (etag(revision), Json(view)).into_response()
+}
+
+/// A listing: checks the page, fetches it and wraps it in the envelope.
+async fn listing<'q, T, V, Fut>(
+    headers: &HeaderMap,
+    query: &'q CollectionQuery,
+    fetch: impl FnOnce(Page<'q>) -> Fut,
+) -> Response
+where
+    Fut: Future<Output = Result<(i64, Vec<T>), StoreError>>,
+    V: From<T> + Serialize,
+{
+    let result = async {
+        let page = query.page()?;
+        let (total, rows) = fetch(page).await.map_err(|e| store_problem(headers, e))?;
+        Ok(Json(Collection::new(
+            page,
+            total,
+            rows.into_iter().map(V::from).collect::<Vec<V>>(),
+        )))
+    }
+    .await;
+    respond(headers, result)
+}
+
+/// An entity reference: a store id, or `~name`.
+#[derive(Debug, Clone, Copy)]
+enum Reference<'a> {
+    Id(i64),
+    Name(&'a str),
+}
+
+/// Finds the `what` that `text` (an id or `~name`) refers to: 400 for a
+/// reference that is neither, 404 when there is none.
+async fn lookup<'a, T, F>(
+    headers: &HeaderMap,
+    what: &str,
+    text: &'a str,
+    fetch: impl FnOnce(Reference<'a>) -> F,
+) -> Result<T, Problem>
+where
+    F: Future<Output = Result<Option<T>, StoreError>>,
+{
+    let reference = match text.strip_prefix('~') {
+        Some(name) if !name.is_empty() => Reference::Name(name),
+        _ => text.parse().map(Reference::Id).map_err(|_| {
+            Problem::new(StatusCode::BAD_REQUEST)
+                .detail(format!("`{text}` is neither an id nor a ~name"))
+        })?,
+    };
+    fetch(reference)
+        .await
+        .map_err(|e| store_problem(headers, e))?
+        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND).detail(format!("no {what} `{text}`")))
+}
+
+/// A 409 naming why the entity cannot be changed that way.
+fn conflict(detail: impl Into<String>) -> Problem {
+    Problem::new(StatusCode::CONFLICT).detail(detail)
+}
+
+/// The client ids of Fusio's own apps, which the backend and portal need.
+const FIRST_PARTY: [&str; 2] = [
+    crate::auth::bootstrap::BACKEND_CLIENT_ID,
+    super::consumer::PORTAL_CLIENT_ID,
+];

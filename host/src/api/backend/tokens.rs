@@ -1,0 +1,79 @@
+//! `/backend/token`: every issued token, to see and to revoke.
+
+use super::{TokenScope, listing};
+use crate::api::answer::{Written, respond, store_problem};
+use crate::api::{Authorized, Collection, CollectionQuery};
+use crate::app::AppState;
+use crate::problem::Problem;
+use crate::store::identity::TokenRecord;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use http::{HeaderMap, StatusCode};
+use serde::Serialize;
+
+/// An issued token (never the token or its refresh token).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenView {
+    jti: String,
+    app_id: i64,
+    user_id: Option<i64>,
+    scope: String,
+    expires_at: i64,
+    revoked: bool,
+}
+
+impl From<TokenRecord> for TokenView {
+    fn from(token: TokenRecord) -> Self {
+        Self {
+            jti: token.jti,
+            app_id: token.app_id,
+            user_id: token.user_id,
+            scope: token.scope,
+            expires_at: token.expires_at,
+            revoked: token.revoked,
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/backend/token", params(CollectionQuery),
+    responses((status = 200, body = Collection<TokenView>), (status = 401), (status = 403)),
+    security(("bearer" = ["backend.token"])))]
+pub(super) async fn list(
+    _: Authorized<TokenScope>,
+    State(state): State<AppState>,
+    Query(query): Query<CollectionQuery>,
+    headers: HeaderMap,
+) -> Response {
+    listing::<_, TokenView, _>(&headers, &query, |page| state.store.list_tokens(page, None)).await
+}
+
+#[utoipa::path(delete, path = "/backend/token/{jti}", params(("jti" = String, Path)),
+    responses((status = 200, body = Written), (status = 404)),
+    security(("bearer" = ["backend.token"])))]
+pub(super) async fn revoke(
+    _: Authorized<TokenScope>,
+    State(state): State<AppState>,
+    Path(jti): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        state
+            .store
+            .token_by_jti(&jti)
+            .await
+            .map_err(|e| store_problem(&headers, e))?
+            .ok_or_else(|| {
+                Problem::new(StatusCode::NOT_FOUND).detail(format!("no token `{jti}`"))
+            })?;
+        state
+            .auth
+            .revoke_token(&jti)
+            .await
+            .map_err(|e| store_problem(&headers, e))?;
+        Ok(Json(Written::new("the token was revoked", &jti)))
+    }
+    .await;
+    respond(&headers, result)
+}
