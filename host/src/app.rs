@@ -37,15 +37,23 @@ pub struct AppState {
 
 /// The whole HTTP surface. Layers, outermost first: request id (set, then
 /// echoed on the response); then the system routes (`/system`,
-/// `/authorization`), and the gateway for every other path.
+/// `/authorization`, `/backend`, `/consumer`, whose plain-text rejections
+/// become problems), and the gateway for every other path.
 pub fn router(state: AppState) -> Router {
     let (backend, _) = crate::api::backend::routes().split_for_parts();
     let (consumer, _) = crate::api::consumer::routes().split_for_parts();
-    Router::new()
+    // Errors of the system API are problems even before a handler runs; the
+    // gateway's answers are the actions' own and stay as they are.
+    let system = Router::new()
         .merge(auth::endpoints::router().with_state(state.auth.clone()))
         .merge(backend)
         .merge(consumer)
         .route("/system/health", get(health))
+        .layer(axum::middleware::from_fn(
+            crate::api::rejections::as_problems,
+        ));
+    Router::new()
+        .merge(system)
         .fallback(gateway::handle)
         .with_state(state)
         .layer(

@@ -9,6 +9,7 @@ mod collection;
 pub mod consumer;
 mod guard;
 mod precondition;
+pub mod rejections;
 
 pub use collection::{Collection, CollectionQuery};
 pub use guard::{Authorized, RequiredScope};

@@ -490,12 +490,7 @@ impl Auth {
         asked: Option<&str>,
     ) -> Result<String, OAuthError> {
         let user_scopes = self.store().user_scopes(user_id).await?;
-        let allowed: Vec<&str> = app
-            .scopes
-            .iter()
-            .map(String::as_str)
-            .filter(|scope| scopes::any_grants(user_scopes.iter().map(String::as_str), scope))
-            .collect();
+        let allowed = scopes::intersect(&app.scopes, &user_scopes);
         let granted: Vec<&str> = match asked {
             None => allowed,
             Some(asked) => {

@@ -46,6 +46,38 @@ pub fn any_grants<'a>(held: impl IntoIterator<Item = &'a str>, required: &str) -
     held.into_iter().any(|scope| grants(scope, required))
 }
 
+/// What holding both `a` and `b` allows: for each pair where one grants
+/// the other, the narrower one (an app allowed `backend` used by a user
+/// who holds `backend.user` gets `backend.user`), without entries another
+/// entry already grants.
+pub fn intersect<'a>(a: &'a [String], b: &'a [String]) -> Vec<&'a str> {
+    let mut meet: Vec<&str> = Vec::new();
+    for x in a {
+        for y in b {
+            let narrower = if grants(x, y) {
+                y
+            } else if grants(y, x) {
+                x
+            } else {
+                continue;
+            };
+            if !meet.contains(&narrower.as_str()) {
+                meet.push(narrower);
+            }
+        }
+    }
+    let broadest: Vec<&str> = meet
+        .iter()
+        .copied()
+        .filter(|scope| {
+            !meet
+                .iter()
+                .any(|other| other != scope && grants(other, scope))
+        })
+        .collect();
+    broadest
+}
+
 /// Whether `name` is a system scope or lies below one.
 pub fn is_system(name: &str) -> bool {
     SYSTEM_ROOTS.iter().any(|root| grants(root, name))
@@ -64,6 +96,25 @@ pub fn is_valid_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn intersects_along_the_tree() {
+        let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let app = owned(&["backend", "consumer", "echo.read"]);
+        let user = owned(&[
+            "backend.user",
+            "backend.token",
+            "consumer",
+            "consumer.app",
+            "other",
+        ]);
+        assert_eq!(
+            intersect(&app, &user),
+            ["backend.user", "backend.token", "consumer"]
+        );
+        assert!(intersect(&app, &owned(&["echo"])).contains(&"echo.read"));
+        assert!(intersect(&app, &owned(&["nothing"])).is_empty());
+    }
 
     #[test]
     fn a_scope_grants_itself_and_what_lies_below() {
