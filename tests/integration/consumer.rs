@@ -150,6 +150,44 @@ async fn register_activate_login_create_an_app_and_call_a_protected_route() {
     )
     .await;
     assert_eq!(login.status, 200, "{}", login.text());
+    let first_token = login.json()["access_token"].as_str().unwrap().to_owned();
+    let refresh_token = login.json()["refresh_token"].as_str().unwrap().to_owned();
+
+    // The session is refreshed with PUT /consumer/login; a refresh token
+    // works once.
+    let put_json = |body: serde_json::Value| {
+        let request = http::Request::put("/consumer/login")
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body.to_string()))
+            .unwrap();
+        app.send(request)
+    };
+    let refreshed = put_json(serde_json::json!({ "refreshToken": refresh_token })).await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.text());
+    assert_eq!(refreshed.header("cache-control"), Some("no-store"));
+    let portal_token = refreshed.json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(portal_token, first_token);
+    assert!(refreshed.json()["refresh_token"].is_string());
+    let replayed = put_json(serde_json::json!({ "refreshToken": refresh_token })).await;
+    assert_eq!(replayed.status, 400, "{}", replayed.text());
+    assert_eq!(replayed.json()["error"], "invalid_grant");
+    // The replay ended the whole session, the refreshed token too.
+    assert_eq!(
+        app.get_bearer("/consumer/account", &portal_token)
+            .await
+            .status,
+        401
+    );
+    let login = post_json(
+        &app,
+        "/consumer/login",
+        serde_json::json!({ "username": "ada", "password": "a long password" }),
+        None,
+    )
+    .await;
     let portal_token = login.json()["access_token"].as_str().unwrap().to_owned();
 
     let too_much = post_json(

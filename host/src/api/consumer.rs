@@ -68,7 +68,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(register))
         .routes(routes!(activate))
-        .routes(routes!(login))
+        .routes(routes!(login, refresh))
         .routes(routes!(request_password_reset))
         .routes(routes!(confirm_password_reset))
         .routes(routes!(list_apps, create_app))
@@ -122,6 +122,13 @@ const RESET_LIFETIME: i64 = 3600;
 pub struct Login {
     username: String,
     password: String,
+}
+
+/// `PUT /consumer/login`: a new token for a refresh token.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Refresh {
+    refresh_token: String,
 }
 
 /// `POST /consumer/app`.
@@ -313,6 +320,21 @@ async fn login(
     state
         .auth
         .first_party_login(PORTAL_CLIENT_ID, &form.username, &form.password, address)
+        .await
+}
+
+#[utoipa::path(put, path = "/consumer/login", request_body = Refresh,
+    responses((status = 200, description = "an OAuth2 token response"), (status = 400)))]
+async fn refresh(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let form: Refresh = match json(&body) {
+        Ok(form) => form,
+        Err(problem) => return respond::<Response>(&headers, Err(problem)),
+    };
+    // The refresh grant through the portal's client: a refresh token works
+    // once, and a replayed one ends the session.
+    state
+        .auth
+        .first_party_refresh(PORTAL_CLIENT_ID, &form.refresh_token)
         .await
 }
 

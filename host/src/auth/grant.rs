@@ -448,6 +448,22 @@ impl Auth {
         answer(result.map(axum::Json))
     }
 
+    /// The refresh grant through the first-party public client `client_id`
+    /// (rotation and replay detection included). Answers like the token
+    /// endpoint.
+    pub async fn first_party_refresh(&self, client_id: &str, refresh_token: &str) -> Response {
+        let result = async {
+            let app = self.first_party_app(client_id).await?;
+            let form = Form(HashMap::from([(
+                "refresh_token".to_owned(),
+                refresh_token.to_owned(),
+            )]));
+            self.refresh(&app, &form).await
+        }
+        .await;
+        answer(result.map(axum::Json))
+    }
+
     /// The active public client `client_id` that Fusio's own apps use.
     async fn first_party_app(&self, client_id: &str) -> Result<App, OAuthError> {
         self.store()
