@@ -27,6 +27,8 @@ pub struct AppState {
     pub live: Arc<LiveSnapshot>,
     /// The authorization server and token checker.
     pub auth: Auth,
+    /// Validates, stores and swaps in projects.
+    pub deployer: crate::project::Deployer,
     /// Sends activation and reset mail.
     pub mailer: crate::mail::Mailer,
     /// Whether `/consumer/register` is open.

@@ -19,6 +19,17 @@ pub struct Problem {
     detail: Option<String>,
     #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
     request_id: Option<String>,
+    /// What few problems have, boxed so the common problem stays small.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    extra: Option<Box<Extra>>,
+}
+
+/// Extension members and response headers of a problem.
+#[derive(Debug, Clone, Default, Serialize)]
+struct Extra {
+    /// RFC 9457 extension members, e.g. `problems` listing refused entries.
+    #[serde(flatten)]
+    extensions: serde_json::Map<String, serde_json::Value>,
     #[serde(skip)]
     headers: Vec<(HeaderName, HeaderValue)>,
 }
@@ -32,7 +43,7 @@ impl Problem {
             status: status.as_u16(),
             detail: None,
             request_id: None,
-            headers: Vec::new(),
+            extra: None,
         }
     }
 
@@ -54,9 +65,22 @@ impl Problem {
         self
     }
 
+    /// Adds an extension member (RFC 9457 3.2) with machine-readable
+    /// details, e.g. the list of refused entries of a deploy.
+    pub fn extension(mut self, name: &str, value: serde_json::Value) -> Self {
+        self.extra
+            .get_or_insert_default()
+            .extensions
+            .insert(name.to_owned(), value);
+        self
+    }
+
     /// Adds a response header (e.g. `Retry-After`, `Allow`).
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.push((name, value));
+        self.extra
+            .get_or_insert_default()
+            .headers
+            .push((name, value));
         self
     }
 
@@ -72,7 +96,7 @@ impl IntoResponse for Problem {
         let mut response = (self.status(), body).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-        for (name, value) in self.headers {
+        for (name, value) in self.extra.map(|extra| extra.headers).unwrap_or_default() {
             headers.append(name, value);
         }
         response

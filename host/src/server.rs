@@ -5,7 +5,7 @@ use crate::app::{AppState, router};
 use crate::auth::social::{ProviderSettings, Providers, SocialError};
 use crate::auth::{self, Auth, AuthError, AuthSettings};
 use crate::mail::{MailError, MailSettings, Mailer};
-use crate::project::{self, BuildOptions, ProjectError};
+use crate::project::{self, BuildOptions, Deployer, ProjectError};
 use crate::runtime::{EngineSettings, Runtime, RuntimeError};
 use crate::snapshot::{self, LiveSnapshot, SnapshotError};
 use crate::store::{Store, StoreError};
@@ -112,15 +112,20 @@ pub async fn boot(options: &BootOptions) -> Result<AppState, BootError> {
     if stored.revision > 0 {
         live.swap(snapshot::from_store(&runtime, &store, &stored).await?);
     }
+    let deployer = Deployer::new(store.clone(), runtime.clone(), live.clone());
     if let Some(file) = &options.deploy {
-        let prepared = project::prepare(file, &runtime, &options.build).await?;
-        let revision = project::apply(prepared, &store, &live).await?;
-        tracing::info!(file = %file.display(), revision, "project deployed");
+        let outcome = project::deploy_file(&deployer, file, &options.build, "cli").await?;
+        if outcome.changed {
+            tracing::info!(file = %file.display(), revision = outcome.revision, "project deployed");
+        } else {
+            tracing::info!(file = %file.display(), revision = outcome.revision, "project unchanged");
+        }
     }
     Ok(AppState {
         runtime,
         store,
         live,
+        deployer,
         auth,
         mailer,
         registration: options.registration,
@@ -133,6 +138,7 @@ pub async fn serve(state: AppState, listen: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!(address = %listener.local_addr()?, "listening");
     let store = state.store.clone();
+    let follower = crate::sync::follow(state.store.clone(), state.deployer.clone());
     // The peer address feeds login throttling (`auth::throttle`).
     axum::serve(
         listener,
@@ -140,6 +146,7 @@ pub async fn serve(state: AppState, listen: SocketAddr) -> std::io::Result<()> {
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
+    follower.abort();
     store.close().await;
     Ok(())
 }

@@ -176,6 +176,53 @@ pub async fn load_action(
     .await
 }
 
+/// Where component bytes come from when the precompile cache lacks them.
+#[derive(Debug, Clone, Copy)]
+pub enum Components<'a> {
+    /// Bytes at hand, by sha256 (a deploy from a local file).
+    Local(&'a HashMap<String, Arc<[u8]>>),
+    /// The system store (a remote deploy, a rollback, a start).
+    Stored(&'a Store),
+}
+
+/// Loads every action of `specs`, each from the precompile cache or, on a
+/// miss, from `components`; answers each action's outcome. A component
+/// that is nowhere is that action's error; only a failing store is an
+/// error of the whole.
+pub async fn load_actions(
+    runtime: &Runtime,
+    specs: &[ActionSpec],
+    components: Components<'_>,
+) -> Result<Vec<(ActionSpec, Result<LoadedAction, LoadError>)>, StoreError> {
+    let mut loaded = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let cached = off_workers(runtime, spec.clone(), |runtime, spec| {
+            runtime.load_cached(spec)
+        })
+        .await;
+        let outcome = match cached {
+            Ok(Some(action)) => Ok(action),
+            Err(err) => Err(err),
+            Ok(None) => {
+                let bytes: Option<Arc<[u8]>> = match components {
+                    Components::Local(map) => map.get(&spec.sha256).cloned(),
+                    Components::Stored(store) => match store.component(&spec.sha256).await {
+                        Ok(bytes) => Some(bytes.into()),
+                        Err(StoreError::MissingComponent(_)) => None,
+                        Err(err) => return Err(err),
+                    },
+                };
+                match bytes {
+                    Some(bytes) => load_action(runtime, spec.clone(), bytes).await,
+                    None => Err(LoadError::Missing),
+                }
+            }
+        };
+        loaded.push((spec.clone(), outcome));
+    }
+    Ok(loaded)
+}
+
 /// Builds the snapshot of what the store holds, loading every action from
 /// the precompile cache or, on a miss, from the stored component.
 pub async fn from_store(
@@ -184,26 +231,14 @@ pub async fn from_store(
     stored: &StoredProject,
 ) -> Result<Snapshot, SnapshotError> {
     let mut actions = HashMap::new();
-    for spec in &stored.project.actions {
-        let load_error = |source| SnapshotError::Load {
+    for (spec, outcome) in
+        load_actions(runtime, &stored.project.actions, Components::Stored(store)).await?
+    {
+        let loaded = outcome.map_err(|source| SnapshotError::Load {
             action: spec.name.clone(),
             source,
-        };
-        let cached = off_workers(runtime, spec.clone(), |runtime, spec| {
-            runtime.load_cached(spec)
-        })
-        .await
-        .map_err(load_error)?;
-        let loaded = match cached {
-            Some(loaded) => loaded,
-            None => {
-                let bytes: Arc<[u8]> = store.component(&spec.sha256).await?.into();
-                load_action(runtime, spec.clone(), bytes)
-                    .await
-                    .map_err(load_error)?
-            }
-        };
-        actions.insert(spec.name.clone(), Arc::new(loaded));
+        })?;
+        actions.insert(spec.name, Arc::new(loaded));
     }
     assemble(stored.revision, &stored.project, &actions)
 }
@@ -220,10 +255,23 @@ impl LiveSnapshot {
         self.current.load_full()
     }
 
-    /// Makes `snapshot` the one new requests see.
-    pub fn swap(&self, snapshot: Snapshot) {
+    /// Makes `snapshot` the one new requests see, unless a newer revision
+    /// is served already (two swaps racing never go back in time). Answers
+    /// whether it was swapped in.
+    pub fn swap(&self, snapshot: Snapshot) -> bool {
         let revision = snapshot.revision;
-        self.current.store(Arc::new(snapshot));
-        tracing::info!(revision, "serving a new revision");
+        let next = Arc::new(snapshot);
+        let previous = self.current.rcu(|current| {
+            if current.revision < revision {
+                next.clone()
+            } else {
+                current.clone()
+            }
+        });
+        let swapped = previous.revision < revision;
+        if swapped {
+            tracing::info!(revision, "serving a new revision");
+        }
+        swapped
     }
 }

@@ -66,7 +66,9 @@ async fn every_invalid_file_is_refused_and_changes_nothing(backend: Backend) {
         std::fs::write(&file, &text).unwrap();
         let expected = expectations(&text);
         assert!(!expected.is_empty(), "{name} has no `# expect:` line");
-        match project::prepare(&file, &app.state.runtime, &BuildOptions::default()).await {
+        match project::deploy_file(&app.state.deployer, &file, &BuildOptions::default(), "test")
+            .await
+        {
             Ok(_) => failures.push(format!("{name}: accepted")),
             Err(err) => {
                 let message = err.to_string();

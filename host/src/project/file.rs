@@ -113,10 +113,17 @@ pub struct LimitsFile {
     pub timeout: Option<Duration>,
 }
 
-/// Parses `text` with duplicate keys refused.
-pub fn parse(text: &str) -> Result<ProjectFile, serde_saphyr::Error> {
+/// Parses `text` with duplicate keys refused and `!include` of files below
+/// `base` (the project's directory) allowed.
+pub fn parse(text: &str, base: &std::path::Path) -> Result<ProjectFile, serde_saphyr::Error> {
     let options = serde_saphyr::options! {
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+    };
+    let options = match options.clone().with_filesystem_root(base) {
+        Ok(with_includes) => with_includes,
+        // An unreadable directory: parse without includes; an `!include`
+        // is then refused as an unknown tag.
+        Err(_) => options,
     };
     serde_saphyr::from_str_with_options(text, options)
 }

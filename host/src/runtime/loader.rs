@@ -12,11 +12,13 @@ use std::time::Duration;
 use wasmtime::component::Component;
 
 /// The resource limits of one action's instances.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Limits {
     /// Linear memory cap per instance, in bytes; growing past it traps.
     pub memory: u64,
-    /// Wall-clock time one request may take.
+    /// Wall-clock time one request may take, e.g. `10s`.
+    #[serde(with = "humantime_serde")]
     pub timeout: Duration,
 }
 
@@ -31,7 +33,8 @@ impl Default for Limits {
 }
 
 /// Everything needed to load an action except its bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ActionSpec {
     /// The action's unique name, as routes refer to it.
     pub name: String,
@@ -95,6 +98,10 @@ pub enum LoadError {
     /// The component does not export the `fusio:action/handler` interface.
     #[error("it does not export `fusio:action/handler@0.1.0` with `handle`: {0}")]
     Exports(String),
+    /// The component's bytes are neither at hand nor in the store (upload
+    /// it first).
+    #[error("the component is not on the server; upload it first")]
+    Missing,
     /// The action asks for more memory than this server allows.
     #[error("its memory limit {asked} is above this server's maximum {max}")]
     MemoryAboveMaximum {

@@ -1,9 +1,9 @@
 //! Writing a whole project in one transaction, and reading the current one.
 //! A deploy either lands completely with a new revision or not at all.
 
-use super::identity::ensure_scope_in;
+use super::identity::{Page, ensure_scope_in};
 use super::model::{MethodRecord, Project, RouteRecord, StoredProject};
-use super::{Store, StoreError, components, now};
+use super::{Backend, Store, StoreError, audit, components, now};
 use crate::runtime::{ActionSpec, Limits};
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -17,18 +17,77 @@ fn to_u64(value: i64, what: &str) -> Result<u64, StoreError> {
     u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("{what} is negative: {value}")))
 }
 
+/// The PostgreSQL channel on which a new revision is announced (its id as
+/// the payload), so every node serves it within a moment.
+pub const REVISION_CHANNEL: &str = "fusio_revision";
+
+/// One deploy as the store records it.
+#[derive(Debug)]
+pub struct Deployment<'a> {
+    /// The whole project that will be served.
+    pub project: &'a Project,
+    /// Component bytes to store with it (those not uploaded before).
+    pub components: &'a [&'a [u8]],
+    /// Where it came from: `file:…`, `api`, `rollback:N`.
+    pub source: &'a str,
+    /// Who deployed it (the audit log's actor).
+    pub author: &'a str,
+    /// The revision the deployer planned against: when another deploy landed
+    /// since, this one is refused with [`StoreError::Stale`].
+    pub expected: Option<i64>,
+    /// What changed, for the audit log.
+    pub detail: &'a serde_json::Value,
+}
+
+/// A revision as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionInfo {
+    /// The revision number.
+    pub id: i64,
+    /// Where it came from.
+    pub source: String,
+    /// Who deployed it (unknown for revisions from before authors were kept).
+    pub author: Option<String>,
+    /// When, RFC 3339.
+    pub created_at: String,
+    /// Whether its project is kept (revisions from before were not).
+    pub restorable: bool,
+}
+
 impl Store {
-    /// Replaces the deployed project with `project` and stores the component
-    /// bytes it refers to; returns the new revision. `source` says where the
-    /// deploy came from (a file, the API).
-    pub async fn deploy(
-        &self,
-        project: &Project,
-        components: &[&[u8]],
-        source: &str,
-    ) -> Result<i64, StoreError> {
+    /// Replaces the deployed project, stores the component bytes it brings,
+    /// keeps the project with the new revision, records the deploy in the
+    /// audit log and (on PostgreSQL) announces it — all in one transaction.
+    /// Answers the new revision.
+    pub async fn deploy(&self, deployment: &Deployment<'_>) -> Result<i64, StoreError> {
+        let Deployment {
+            project,
+            components,
+            source,
+            author,
+            expected,
+            detail,
+        } = deployment;
         let mut tx = self.pool.begin().await?;
-        for bytes in components {
+        if let Some(expected) = expected {
+            // Writing the revision table first serializes concurrent deploys
+            // (the write lock on SQLite; on PostgreSQL the lock below).
+            if self.backend == Backend::Postgres {
+                sqlx::query("LOCK TABLE fusio_revision IN EXCLUSIVE MODE")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let current: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM fusio_revision")
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+            if current != *expected {
+                return Err(StoreError::Stale(format!(
+                    "project (revision {current} is served, the plan was made against {expected})"
+                )));
+            }
+        }
+        for bytes in components.iter() {
             components::insert(&mut tx, bytes).await?;
         }
         for query in [
@@ -89,20 +148,130 @@ impl Store {
                 }
             }
         }
+        let content =
+            serde_json::to_string(project).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let row = sqlx::query(
-            "INSERT INTO fusio_revision (source, created_at) VALUES ($1, $2) RETURNING id",
+            "INSERT INTO fusio_revision (source, created_at, content, author) VALUES ($1, $2, $3, $4) RETURNING id",
         )
-        .bind(source)
+        .bind(*source)
         .bind(&now)
+        .bind(content)
+        .bind(*author)
         .fetch_one(&mut *tx)
         .await?;
         let revision: i64 = row.try_get(0)?;
+        let action = if source.starts_with("rollback:") {
+            "rollback"
+        } else {
+            "deploy"
+        };
+        audit::record_in(
+            &mut tx,
+            author,
+            action,
+            &format!("revision:{revision}"),
+            detail,
+        )
+        .await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(REVISION_CHANNEL)
+                .bind(revision.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(revision)
     }
 
+    /// On PostgreSQL, a connection that hears every new revision (its id);
+    /// `None` on SQLite, where nodes share a file and poll.
+    pub async fn revision_listener(
+        &self,
+    ) -> Result<Option<sqlx::postgres::PgListener>, StoreError> {
+        if self.backend != Backend::Postgres {
+            return Ok(None);
+        }
+        let mut listener = sqlx::postgres::PgListener::connect(&self.url)
+            .await
+            .map_err(StoreError::Connect)?;
+        listener.listen(REVISION_CHANNEL).await?;
+        Ok(Some(listener))
+    }
+
+    /// The newest revision number (0 before any deploy).
+    pub async fn latest_revision(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query("SELECT COALESCE(MAX(id), 0) FROM fusio_revision")
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?,
+        )
+    }
+
+    /// The project revision `id` deployed, when it was kept.
+    pub async fn revision_project(&self, id: i64) -> Result<Option<StoredProject>, StoreError> {
+        let Some(row) = sqlx::query("SELECT content FROM fusio_revision WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some(content) = row.try_get::<Option<String>, _>(0)? else {
+            return Ok(None);
+        };
+        let project = serde_json::from_str(&content)
+            .map_err(|e| StoreError::Corrupt(format!("revision {id}: {e}")))?;
+        Ok(Some(StoredProject {
+            revision: id,
+            project,
+        }))
+    }
+
+    /// A page of revisions, newest first; and how many there are.
+    pub async fn list_revisions(
+        &self,
+        page: Page<'_>,
+    ) -> Result<(i64, Vec<RevisionInfo>), StoreError> {
+        let total = self.latest_revision_count().await?;
+        let rows = sqlx::query(
+            "SELECT id, source, author, created_at, CASE WHEN content IS NULL THEN 0 ELSE 1 END FROM fusio_revision \
+             ORDER BY id DESC LIMIT $1 OFFSET $2",
+        )
+        .bind(page.count)
+        .bind(page.start)
+        .fetch_all(&self.pool)
+        .await?;
+        let revisions = rows
+            .iter()
+            .map(|row| {
+                Ok(RevisionInfo {
+                    id: row.try_get(0)?,
+                    source: row.try_get(1)?,
+                    author: row.try_get(2)?,
+                    created_at: row.try_get(3)?,
+                    restorable: row.try_get::<i64, _>(4)? != 0,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok((total, revisions))
+    }
+
+    async fn latest_revision_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query("SELECT COUNT(*) FROM fusio_revision")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?)
+    }
+
     /// The deployed project and its revision (0 and empty before any deploy).
     pub async fn current(&self) -> Result<StoredProject, StoreError> {
+        let latest = self.latest_revision().await?;
+        if let Some(stored) = self.revision_project(latest).await? {
+            return Ok(stored);
+        }
+        // Revisions from before projects were kept: read the tables.
         let mut conn = self.pool.acquire().await?;
         let revision: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM fusio_revision")
             .fetch_one(&mut *conn)

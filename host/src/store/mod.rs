@@ -2,9 +2,10 @@
 //! with migrations compiled into the binary. Queries use `$n` placeholders,
 //! which both backends accept through sqlx's `Any` driver.
 
+pub mod audit;
 mod components;
 pub use components::sha256_hex;
-mod deploy;
+pub mod deploy;
 pub mod identity;
 pub mod model;
 pub mod revision;
@@ -13,6 +14,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Connection, Executor};
 use std::path::Path;
+use std::sync::Arc;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
@@ -72,6 +74,8 @@ pub enum StoreError {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Kept for the PostgreSQL listener (never logged: it may hold a password).
+    url: Arc<str>,
 }
 
 impl Store {
@@ -120,7 +124,11 @@ impl Store {
             })
             .connect_lazy(url)
             .map_err(StoreError::Connect)?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            url: Arc::from(url),
+        })
     }
 
     /// Applies every pending migration of this backend.

@@ -1,10 +1,13 @@
 //! The deployed project as the store keeps it: plain records that validation
 //! produces, the store writes in one transaction, and the snapshot loads.
+//! The same records, as JSON, are what `fusio deploy` sends and what every
+//! revision keeps for a rollback.
 
 use crate::runtime::ActionSpec;
 
 /// A whole deployable project: every action and every route.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Project {
     /// Actions, each with its component's sha256.
     pub actions: Vec<ActionSpec>,
@@ -13,7 +16,8 @@ pub struct Project {
 }
 
 /// One route: a path, its version and its methods.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RouteRecord {
     /// The path in Fusio's syntax, e.g. `/todo/:id`.
     pub path: String,
@@ -24,15 +28,18 @@ pub struct RouteRecord {
 }
 
 /// One method of a route.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MethodRecord {
     /// Upper-case HTTP method.
     pub method: String,
     /// The name of the action that answers it.
     pub action: String,
     /// Whether anonymous callers may use it.
+    #[serde(default)]
     pub public: bool,
     /// The scopes granted on it: a token must hold one of them.
+    #[serde(default)]
     pub scopes: Vec<String>,
 }
 

@@ -4,6 +4,7 @@
 //! honour `If-Match` (see `precondition`).
 
 mod apps;
+mod deploy;
 mod roles;
 mod scopes;
 mod tokens;
@@ -43,6 +44,8 @@ scope!(AppScope, "backend.app");
 scope!(ScopeScope, "backend.scope");
 scope!(TokenScope, "backend.token");
 scope!(RoleScope, "backend.role");
+scope!(DeployScope, "backend.deploy");
+scope!(AuditScope, "backend.audit");
 
 /// Every `/backend` route, with its OpenAPI description.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -58,6 +61,17 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(roles::get, roles::update, roles::delete))
         .routes(routes!(tokens::list))
         .routes(routes!(tokens::revoke))
+        .routes(routes!(deploy::missing))
+        .routes(routes!(deploy::deploy))
+        .routes(routes!(deploy::revisions))
+        .routes(routes!(deploy::revision))
+        .routes(routes!(deploy::rollback))
+        .routes(routes!(deploy::audit))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(deploy::upload))
+                .layer(deploy::upload_limit()),
+        )
 }
 
 /// The OpenAPI document of `/backend`.

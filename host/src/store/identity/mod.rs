@@ -201,7 +201,7 @@ pub struct Page<'a> {
 
 impl Page<'_> {
     /// The `LIKE` pattern for the search, with `%`, `_` and `\` escaped.
-    fn pattern(&self) -> String {
+    pub(crate) fn pattern(&self) -> String {
         let escaped = self
             .search
             .unwrap_or_default()

@@ -1,0 +1,213 @@
+//! The file side of a deploy: read `fusio.yml` (with `!include`s and
+//! variables), build or read every component, and produce the project
+//! records with each entry's line and column. Nothing here needs the
+//! server: `fusio deploy` compiles on the developer's machine or in CI and
+//! sends the result; `fusio serve --deploy` compiles and validates locally.
+
+use super::build::{BuildOptions, build_package};
+use super::substitute::Variables;
+use super::{EntryProblem, ProjectError, at, file};
+use crate::runtime::{ActionSpec, Limits};
+use crate::store::model::{MethodRecord, Project, RouteRecord};
+use crate::store::sha256_hex;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A compiled project: the records, the component bytes they refer to, and
+/// where each entry was written.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    /// The project file.
+    pub file: PathBuf,
+    /// The records to validate and deploy.
+    pub project: Project,
+    /// Component bytes by sha256.
+    pub components: HashMap<String, Arc<[u8]>>,
+    /// Line and column of each entry (`action.NAME`, `routes."PATH"`,
+    /// `routes."PATH".methods.METHOD`), to locate problems the server finds.
+    pub locations: HashMap<String, (u64, u64)>,
+}
+
+impl Compiled {
+    /// Attaches this file's locations to problems that name entries.
+    pub fn locate(&self, problems: Vec<EntryProblem>) -> ProjectError {
+        ProjectError::Invalid {
+            file: self.file.clone(),
+            problems: problems
+                .into_iter()
+                .map(|mut problem| {
+                    if problem.location.is_none() {
+                        problem.location = self.locations.get(&problem.entry).copied();
+                    }
+                    problem
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The entry name of an action.
+pub fn action_entry(name: &str) -> String {
+    format!("action.{name}")
+}
+
+/// The entry name of a route.
+pub fn route_entry(path: &str) -> String {
+    format!("routes.{path:?}")
+}
+
+/// The entry name of a route's method.
+pub fn method_entry(path: &str, method: &str) -> String {
+    format!("routes.{path:?}.methods.{method}")
+}
+
+/// Reads, builds and hashes the project in `file`.
+pub async fn compile(file: &Path, build: &BuildOptions) -> Result<Compiled, ProjectError> {
+    let text = std::fs::read_to_string(file).map_err(|source| ProjectError::Read {
+        file: file.to_owned(),
+        source,
+    })?;
+    let base = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let parsed = file::parse(&text, base).map_err(|err| ProjectError::Parse {
+        file: file.to_owned(),
+        message: err.to_string(),
+    })?;
+    let env = |name: &str| std::env::var(name).ok();
+    let src = std::path::absolute(base).unwrap_or_else(|_| base.to_owned());
+    let vars = Variables {
+        src: &src,
+        env: &env,
+    };
+    let mut problems = Vec::new();
+    let mut compiled = Compiled {
+        file: file.to_owned(),
+        project: Project::default(),
+        components: HashMap::new(),
+        locations: HashMap::new(),
+    };
+    let mut built: HashMap<PathBuf, Arc<[u8]>> = HashMap::new();
+
+    for (key, entry) in &parsed.action.0 {
+        let name = &key.value;
+        let location = at(key.referenced);
+        let entry_name = action_entry(name);
+        if let Some(location) = location {
+            compiled.locations.insert(entry_name.clone(), location);
+        }
+        let mut refuse = |reason: String| {
+            problems.push(EntryProblem {
+                location,
+                entry: entry_name.clone(),
+                reason,
+            })
+        };
+        let component = match vars.apply(&entry.component) {
+            Ok(component) => component,
+            Err(reason) => {
+                refuse(format!("component: {reason}"));
+                continue;
+            }
+        };
+        let mut config = std::collections::BTreeMap::new();
+        let mut config_ok = true;
+        for (k, v) in &entry.config {
+            match vars.apply_json(v) {
+                Ok(v) => {
+                    config.insert(k.clone(), file::config_text(&v));
+                }
+                Err(reason) => {
+                    refuse(format!("config.{k}: {reason}"));
+                    config_ok = false;
+                }
+            }
+        }
+        let bytes = match component_bytes(&base.join(&component), build, &mut built).await {
+            Ok(bytes) => bytes,
+            Err(reason) => {
+                refuse(format!("component `{component}`: {reason}"));
+                continue;
+            }
+        };
+        if !config_ok {
+            continue;
+        }
+        let defaults = Limits::default();
+        let sha256 = sha256_hex(&bytes);
+        compiled.components.insert(sha256.clone(), bytes);
+        compiled.project.actions.push(ActionSpec {
+            name: name.clone(),
+            sha256,
+            config,
+            limits: Limits {
+                memory: entry.limits.memory.map_or(defaults.memory, |m| m.as_u64()),
+                timeout: entry.limits.timeout.unwrap_or(defaults.timeout),
+            },
+        });
+    }
+
+    for (key, route) in &parsed.routes.0 {
+        let path = &key.value;
+        if let Some(location) = at(key.referenced) {
+            compiled.locations.insert(route_entry(path), location);
+        }
+        let mut record = RouteRecord {
+            path: path.clone(),
+            version: route.version,
+            methods: Vec::new(),
+        };
+        for (key, entry) in &route.methods.0 {
+            if let Some(location) = at(key.referenced) {
+                compiled
+                    .locations
+                    .insert(method_entry(path, &key.value), location);
+            }
+            record.methods.push(MethodRecord {
+                method: key.value.clone(),
+                action: entry.action.clone(),
+                public: entry.public,
+                scopes: entry.scopes.clone(),
+            });
+        }
+        compiled.project.routes.push(record);
+    }
+    if !problems.is_empty() {
+        return Err(ProjectError::Invalid {
+            file: file.to_owned(),
+            problems,
+        });
+    }
+    Ok(compiled)
+}
+
+/// The component of an action: a `.wasm` file as it is, or a Rust package
+/// directory built for `wasm32-wasip2` (once per package).
+async fn component_bytes(
+    source: &Path,
+    build: &BuildOptions,
+    built: &mut HashMap<PathBuf, Arc<[u8]>>,
+) -> Result<Arc<[u8]>, String> {
+    if let Some(bytes) = built.get(source) {
+        return Ok(bytes.clone());
+    }
+    let wasm = if source.is_dir() {
+        if !source.join("Cargo.toml").is_file() {
+            return Err("the directory has no Cargo.toml".into());
+        }
+        build_package(source, build)
+            .await
+            .map_err(|e| e.to_string())?
+    } else if source.is_file() {
+        source.to_owned()
+    } else {
+        return Err("no such file or package directory".into());
+    };
+    let bytes: Arc<[u8]> = std::fs::read(&wasm)
+        .map_err(|e| format!("cannot read {}: {e}", wasm.display()))?
+        .into();
+    built.insert(source.to_owned(), bytes.clone());
+    Ok(bytes)
+}

@@ -1,0 +1,179 @@
+//! The server side of a deploy: every check a project must pass before it is
+//! stored — names, limits, methods, scopes, references, route paths and
+//! conflicts, and every component loaded (compiled or from the precompile
+//! cache, linked, its world checked). Problems name the entry, so the file
+//! side can add the line and column.
+
+use super::EntryProblem;
+use super::compile::{action_entry, method_entry, route_entry};
+use crate::auth;
+use crate::routes::RoutePath;
+use crate::runtime::{LoadedAction, Runtime};
+use crate::snapshot::{self, Components, SnapshotError};
+use crate::store::StoreError;
+use crate::store::model::Project;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A project that passed validation: ready to store and serve.
+#[derive(Debug)]
+pub struct Validated {
+    /// The records to store.
+    pub project: Project,
+    /// Every action, loaded.
+    pub actions: HashMap<String, Arc<LoadedAction>>,
+}
+
+/// Why a project was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ValidateError {
+    /// Entries are invalid; every one found is listed.
+    #[error("{} entries are refused", .0.len())]
+    Invalid(Vec<EntryProblem>),
+    /// The store could not deliver what validation needs.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn valid_action_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+}
+
+fn problem(entry: String, reason: impl Into<String>) -> EntryProblem {
+    EntryProblem {
+        location: None,
+        entry,
+        reason: reason.into(),
+    }
+}
+
+/// Checks `project` completely and loads its actions from `components`.
+pub async fn validate(
+    project: Project,
+    components: Components<'_>,
+    runtime: &Runtime,
+) -> Result<Validated, ValidateError> {
+    let mut problems = Vec::new();
+    let mut names = std::collections::HashSet::new();
+    let mut loadable = Vec::new();
+    for spec in &project.actions {
+        let entry = action_entry(&spec.name);
+        if !valid_action_name(&spec.name) {
+            problems.push(problem(
+                entry,
+                "an action name uses letters, digits, `-`, `_` and `.`",
+            ));
+        } else if !names.insert(spec.name.as_str()) {
+            problems.push(problem(entry, "the action is defined twice"));
+        } else if spec.limits.timeout.is_zero() || spec.limits.memory == 0 {
+            problems.push(problem(entry, "limits must be greater than zero"));
+        } else {
+            loadable.push(spec.clone());
+        }
+    }
+    let mut actions = HashMap::new();
+    for (spec, loaded) in snapshot::load_actions(runtime, &loadable, components).await? {
+        match loaded {
+            Ok(loaded) => {
+                actions.insert(spec.name.clone(), Arc::new(loaded));
+            }
+            Err(reason) => problems.push(problem(
+                action_entry(&spec.name),
+                format!("component {}: {reason}", short(&spec.sha256)),
+            )),
+        }
+    }
+
+    let mut paths = std::collections::HashSet::new();
+    for route in &project.routes {
+        if let Err(err) = RoutePath::parse(&route.path) {
+            problems.push(problem(route_entry(&route.path), err.to_string()));
+            continue;
+        }
+        if !paths.insert(route.path.as_str()) {
+            problems.push(problem(
+                route_entry(&route.path),
+                "the route is defined twice",
+            ));
+        }
+        let mut methods = std::collections::HashSet::new();
+        for method in &route.methods {
+            let entry = method_entry(&route.path, &method.method);
+            if snapshot::parse_method(&method.method).is_none() {
+                problems.push(problem(
+                    entry,
+                    format!(
+                        "`{}` is not an HTTP method (write it in upper case, e.g. GET)",
+                        method.method
+                    ),
+                ));
+                continue;
+            }
+            if !methods.insert(method.method.as_str()) {
+                problems.push(problem(entry, "the method is defined twice"));
+                continue;
+            }
+            if !names.contains(method.action.as_str()) {
+                problems.push(problem(
+                    entry,
+                    format!(
+                        "the action `{}` is not defined under `action:`",
+                        method.action
+                    ),
+                ));
+                continue;
+            }
+            if let Err(reason) = check_scopes(method.public, &method.scopes) {
+                problems.push(problem(entry, reason));
+            }
+        }
+    }
+
+    if problems.is_empty()
+        && let Err(err) = snapshot::assemble(0, &project, &actions)
+    {
+        let entry = match &err {
+            SnapshotError::Conflict(conflict) => route_entry(&conflict.path),
+            _ => "project".to_owned(),
+        };
+        problems.push(problem(entry, err.to_string()));
+    }
+    if !problems.is_empty() {
+        return Err(ValidateError::Invalid(problems));
+    }
+    Ok(Validated { project, actions })
+}
+
+/// The first characters of a sha256, enough to recognise a component.
+fn short(sha256: &str) -> &str {
+    sha256.get(..12).unwrap_or(sha256)
+}
+
+/// A method's scopes: a protected method names at least one, a public one
+/// none; each is a valid name outside the system scopes.
+fn check_scopes(public: bool, scopes: &[String]) -> Result<(), String> {
+    if public && !scopes.is_empty() {
+        return Err("a public method takes no scopes: anyone may call it".into());
+    }
+    if !public && scopes.is_empty() {
+        return Err(
+            "a method that is not public must name the scopes that may call it (`scopes: [...]`)"
+                .into(),
+        );
+    }
+    for scope in scopes {
+        if !auth::scopes::is_valid_name(scope) {
+            return Err(format!("`{scope}` is not a valid scope name"));
+        }
+        if auth::scopes::is_system(scope) {
+            return Err(format!(
+                "`{scope}` is a system scope; a project cannot grant it"
+            ));
+        }
+    }
+    Ok(())
+}
