@@ -31,6 +31,10 @@ pub enum Command {
     Addapp(AddAppArgs),
     /// Log in to a Fusio server and keep the token for later commands (password from FUSIO_PASSWORD or stdin).
     Login(LoginArgs),
+    /// Build the project in fusio.yml and deploy it to a server: upload, validate, print the plan, apply.
+    Deploy(DeployArgs),
+    /// Serve again what an earlier revision served (default: the one before the current).
+    Rollback(RollbackArgs),
     /// Print the version and exit.
     Version,
 }
@@ -58,6 +62,47 @@ pub struct LoginArgs {
     /// Where the token is kept (default: `fusio/credentials.json` in the user's config directory).
     #[arg(long, env = "FUSIO_CREDENTIALS")]
     pub credentials: Option<PathBuf>,
+}
+
+/// How a command reaches a server.
+#[derive(Debug, Clone, Args)]
+pub struct RemoteArgs {
+    /// The server.
+    #[arg(long, env = "FUSIO_URL", default_value = "http://localhost:8080")]
+    pub url: String,
+    /// The saved login of `fusio login` (FUSIO_CLIENT_ID and FUSIO_CLIENT_SECRET, when set, are used instead).
+    #[arg(long, env = "FUSIO_CREDENTIALS")]
+    pub credentials: Option<PathBuf>,
+}
+
+/// Options of `fusio deploy`.
+#[derive(Debug, Clone, Args)]
+pub struct DeployArgs {
+    /// The project file.
+    #[arg(default_value = "fusio.yml")]
+    pub file: PathBuf,
+    /// The server and the login.
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// Validate and print the plan, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Cargo target directory for building action packages (cargo's default when unset).
+    #[arg(long, env = "FUSIO_BUILD_TARGET_DIR")]
+    pub build_target_dir: Option<PathBuf>,
+}
+
+/// Options of `fusio rollback`.
+#[derive(Debug, Clone, Args)]
+pub struct RollbackArgs {
+    /// The revision whose project to serve again (default: the newest kept one before the current).
+    pub revision: Option<i64>,
+    /// The server and the login.
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// Print the plan, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Options of `fusio adduser`.

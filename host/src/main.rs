@@ -5,7 +5,11 @@ use anyhow::Context;
 use clap::Parser;
 use fusio::auth::AuthSettings;
 use fusio::auth::accounts;
-use fusio::cli::{AddAppArgs, AddUserArgs, Cli, Command, LoginArgs, ServeArgs, StoreArgs};
+use fusio::cli::{
+    AddAppArgs, AddUserArgs, Cli, Command, DeployArgs, LoginArgs, RemoteArgs, RollbackArgs,
+    ServeArgs, StoreArgs,
+};
+use fusio::client;
 use fusio::project::BuildOptions;
 use fusio::server::{BootOptions, boot, serve};
 use fusio::store::Store;
@@ -59,6 +63,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Adduser(args) => add_user(&args).await,
         Command::Addapp(args) => add_app(&args).await,
         Command::Login(args) => login(&args).await,
+        Command::Deploy(args) => deploy(&args).await,
+        Command::Rollback(args) => rollback(&args).await,
         Command::Serve(args) => {
             let mut options = boot_options(&args);
             if let Some(path) = &args.providers {
@@ -112,70 +118,43 @@ fn password_from(var: &str) -> anyhow::Result<String> {
 /// is kept (owner-only file) for later commands such as `fusio deploy`.
 async fn login(args: &LoginArgs) -> anyhow::Result<()> {
     let password = password_from("FUSIO_PASSWORD")?;
-    let url = args.url.trim_end_matches('/');
-    let response = reqwest::Client::new()
-        .post(format!("{url}/authorization/token"))
-        .form(&[
-            ("grant_type", "password"),
-            ("client_id", fusio::auth::bootstrap::BACKEND_CLIENT_ID),
-            ("username", args.user.as_str()),
-            ("password", password.as_str()),
-        ])
-        .send()
-        .await
-        .with_context(|| format!("cannot reach {url}"))?;
-    let status = response.status();
-    let body: serde_json::Value = response
-        .json()
-        .await
-        .with_context(|| format!("{url} did not answer like a Fusio server"))?;
-    if !status.is_success() {
-        anyhow::bail!(
-            "{url} refused the login: {}",
-            body["error_description"]
-                .as_str()
-                .unwrap_or("no reason given")
-        );
-    }
     let path = match &args.credentials {
         Some(path) => path.clone(),
-        None => std::env::var_os("XDG_CONFIG_HOME")
-            .map(std::path::PathBuf::from)
-            .or_else(|| {
-                std::env::var_os("HOME").map(|home| std::path::PathBuf::from(home).join(".config"))
-            })
-            .context("no HOME: give --credentials")?
-            .join("fusio/credentials.json"),
+        None => client::credentials::default_path()?,
     };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    let saved = serde_json::json!({
-        "url": url,
-        "user": args.user,
-        "access_token": body["access_token"],
-        "refresh_token": body["refresh_token"],
-        "expires_in": body["expires_in"],
-        "scope": body["scope"],
-    });
-    write_private(&path, &serde_json::to_vec_pretty(&saved)?)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    let saved = client::login(&args.url, &args.user, &password, &path).await?;
     println!(
-        "logged in to {url} as {}; the token is in {}",
+        "logged in to {} as {}; the token is in {}",
+        saved.url,
         args.user,
         path.display()
     );
     Ok(())
 }
 
-/// Writes a file only its owner may read.
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(bytes)
+async fn connect(remote: &RemoteArgs) -> anyhow::Result<client::Client> {
+    let login = client::Login::from_env(remote.credentials.clone())?;
+    Ok(client::Client::connect(&remote.url, &login).await?)
+}
+
+/// `fusio deploy`: exit code 0 when the project is served (or unchanged,
+/// or valid in a dry run), 2 otherwise.
+async fn deploy(args: &DeployArgs) -> anyhow::Result<()> {
+    let client = connect(&args.remote).await?;
+    let build = BuildOptions {
+        target_dir: args.build_target_dir.clone(),
+    };
+    let deployed = client::deploy::deploy(&client, &args.file, &build, args.dry_run).await?;
+    println!("{}", deployed.message);
+    Ok(())
+}
+
+/// `fusio rollback`.
+async fn rollback(args: &RollbackArgs) -> anyhow::Result<()> {
+    let client = connect(&args.remote).await?;
+    let deployed = client::deploy::rollback(&client, args.revision, args.dry_run).await?;
+    println!("{}", deployed.message);
+    Ok(())
 }
 
 async fn add_user(args: &AddUserArgs) -> anyhow::Result<()> {

@@ -7,6 +7,7 @@ mod auth;
 mod backend;
 mod cli;
 mod consumer;
+mod deploy;
 mod gateway;
 mod project;
 mod runtime;

@@ -18,7 +18,7 @@ action:
 "#;
 
 /// Copies the components the corpus refers to next to its files.
-fn corpus_dir(dir: &Path) -> std::path::PathBuf {
+pub(crate) fn corpus_dir(dir: &Path) -> std::path::PathBuf {
     let corpus = dir.join("corpus");
     std::fs::create_dir_all(&corpus).unwrap();
     std::fs::copy(guest("echo"), corpus.join("echo.wasm")).unwrap();
@@ -42,7 +42,7 @@ fn has_location(message: &str, name: &str) -> bool {
     })
 }
 
-fn expectations(text: &str) -> Vec<&str> {
+pub(crate) fn expectations(text: &str) -> Vec<&str> {
     text.lines()
         .filter_map(|l| l.strip_prefix("# expect: "))
         .collect()

@@ -317,7 +317,7 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Seconds since the Unix epoch.
-pub(crate) fn unix_now() -> i64 {
+pub fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))

@@ -1,0 +1,256 @@
+//! `fusio deploy` and `fusio rollback` against a served Fusio: components
+//! uploaded once, the plan, idempotence, conditional apply, rollback, the
+//! audit log, refused projects that change nothing, and hot swaps under load.
+
+use crate::support::app::write_project;
+use crate::support::{Backend, TestApp, on_both_stores};
+use fusio::client::deploy::{DeployCommandError, deploy, rollback};
+use fusio::client::{Client, ClientError, Login};
+use fusio::project::{BuildOptions, ProjectError};
+use std::path::{Path, PathBuf};
+
+const ECHO: &str = r#"
+routes:
+  /echo:
+    methods:
+      GET: { action: echo, public: true }
+action:
+  echo:
+    component: "{guest:echo}"
+    config:
+      generation: "0"
+"#;
+
+async fn start(backend: Backend) -> TestApp {
+    TestApp::start_with(backend, ECHO, |options| {
+        options.admin_password = Some("admin password".into());
+    })
+    .await
+}
+
+/// Serves `app`, logs in as admin and answers a client for the server.
+async fn connect(app: &TestApp) -> Client {
+    let url = app.serve().await;
+    let credentials = app.dir.path().join("credentials.json");
+    fusio::client::login(&url, "admin", "admin password", &credentials)
+        .await
+        .expect("admin logs in");
+    Client::connect(&url, &Login::Saved(credentials))
+        .await
+        .expect("the saved login works")
+}
+
+/// Writes `yaml` as `NAME.yml` in its own directory below the app's.
+fn project(app: &TestApp, name: &str, yaml: &str) -> PathBuf {
+    let dir = app.dir.path().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = write_project(&dir, yaml);
+    let named = dir.join(format!("{name}.yml"));
+    std::fs::rename(file, &named).unwrap();
+    named
+}
+
+/// The `generation` config value the echo guest answers (its config is a
+/// list of pairs).
+pub(crate) fn generation(answer: &serde_json::Value) -> String {
+    answer["config"]
+        .as_array()
+        .and_then(|pairs| pairs.iter().find(|pair| pair[0] == "generation"))
+        .and_then(|pair| pair[1].as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn build() -> BuildOptions {
+    BuildOptions {
+        target_dir: Some(crate::support::guests::build_target_dir("examples")),
+    }
+}
+
+async fn deploys_plan_apply_and_change_nothing_twice(backend: Backend) {
+    let app = start(backend).await;
+    let client = connect(&app).await;
+    let first = app.state.live.current().revision;
+    let file = project(
+        &app,
+        "v2",
+        r#"
+routes:
+  /echo:
+    methods:
+      GET: { action: echo, public: true }
+  /private:
+    methods:
+      GET: { action: echo, scopes: [echo.read] }
+action:
+  echo:
+    component: "{guest:echo}"
+    config:
+      generation: "2"
+"#,
+    );
+
+    // A dry run plans and changes nothing.
+    let dry = deploy(&client, &file, &build(), true).await.unwrap();
+    assert!(dry.changed);
+    assert_eq!(dry.revision, first);
+    assert_eq!(dry.plan.routes.created, ["/private"]);
+    assert_eq!(dry.plan.actions.changed, ["echo"]);
+    assert_eq!(app.state.live.current().revision, first);
+    assert_eq!(generation(&app.get("/echo").await.json()), "0");
+
+    let applied = deploy(&client, &file, &build(), false).await.unwrap();
+    assert!(applied.changed);
+    assert_eq!(applied.revision, first + 1);
+    assert_eq!(app.state.live.current().revision, first + 1);
+    assert_eq!(generation(&app.get("/echo").await.json()), "2");
+    app.get("/private").await.assert_problem(401);
+
+    // The same file again: nothing to do, no new revision.
+    let again = deploy(&client, &file, &build(), false).await.unwrap();
+    assert!(!again.changed);
+    assert_eq!(again.revision, first + 1);
+    assert!(
+        again.message.contains("nothing changed"),
+        "{}",
+        again.message
+    );
+    assert_eq!(app.state.store.latest_revision().await.unwrap(), first + 1);
+
+    // The audit log names who deployed what.
+    let (_, audit) = app
+        .state
+        .store
+        .list_audit(fusio::store::identity::Page {
+            search: None,
+            start: 0,
+            count: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit[0].action, "deploy");
+    assert_eq!(audit[0].actor, "admin via fusio");
+    assert_eq!(audit[0].entity, format!("revision:{}", first + 1));
+    assert_eq!(audit[0].detail["routes"]["created"][0], "/private");
+
+    // A plan made against an older revision is refused with 412.
+    let compiled = fusio::project::compile(&file, &build()).await.unwrap();
+    let mut changed = compiled.project.clone();
+    changed.routes.pop();
+    match client.deploy(&changed, false, Some(first)).await {
+        Err(ClientError::Refused { status: 412, .. }) => {}
+        other => panic!("expected 412, got {other:?}"),
+    }
+    assert_eq!(app.state.live.current().revision, first + 1);
+}
+
+async fn a_rollback_serves_the_earlier_routes_and_components(backend: Backend) {
+    let app = start(backend).await;
+    let client = connect(&app).await;
+    let first = app.state.live.current().revision;
+    let v2 = project(
+        &app,
+        "v2",
+        r#"
+routes:
+  /count:
+    methods:
+      GET: { action: counter, public: true }
+action:
+  counter:
+    component: "{guest:counter}"
+"#,
+    );
+    deploy(&client, &v2, &build(), false).await.unwrap();
+    assert_eq!(app.get("/echo").await.status, 404);
+    assert_eq!(app.get("/count").await.status, 200);
+
+    // Back to the revision before: its routes and its component again.
+    let back = rollback(&client, None, false).await.unwrap();
+    assert_eq!(back.revision, first + 2);
+    assert_eq!(back.plan.routes.created, ["/echo"]);
+    assert_eq!(back.plan.routes.removed, ["/count"]);
+    assert_eq!(generation(&app.get("/echo").await.json()), "0");
+    assert_eq!(app.get("/count").await.status, 404);
+    let stored = app.state.store.current().await.unwrap();
+    assert_eq!(stored.revision, first + 2);
+    assert_eq!(stored.project.routes[0].path, "/echo");
+
+    // And forward again to the second revision, by number.
+    rollback(&client, Some(first + 1), false).await.unwrap();
+    assert_eq!(app.get("/count").await.status, 200);
+    let revisions = client.revisions().await.unwrap();
+    assert_eq!(revisions[0].source, format!("rollback:{}", first + 1));
+    assert!(revisions[0].current);
+    match rollback(&client, Some(999), false).await {
+        Err(DeployCommandError::Client(ClientError::Refused { status: 404, .. })) => {}
+        other => panic!("expected 404, got {other:?}"),
+    }
+}
+
+on_both_stores!(
+    deploys_plan_apply_and_change_nothing_twice,
+    a_rollback_serves_the_earlier_routes_and_components,
+);
+
+/// Whether `message` holds `name:LINE:COLUMN`.
+fn has_location(message: &str, name: &str) -> bool {
+    message.match_indices(name).any(|(i, _)| {
+        let mut parts = message[i + name.len()..].split(':');
+        parts.next() == Some("")
+            && parts
+                .next()
+                .is_some_and(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
+/// Every file of the invalid corpus, deployed over HTTP the way CI does,
+/// is refused naming the file and the line/column or the entry, and the
+/// served revision stays as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_invalid_corpus_is_refused_remotely_and_changes_nothing() {
+    let app = start(Backend::Sqlite).await;
+    let client = connect(&app).await;
+    let served = app.state.live.current().revision;
+    let corpus = crate::project::corpus_dir(app.dir.path());
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/projects/invalid");
+    let mut cases: Vec<_> = std::fs::read_dir(&source)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 15, "the corpus has {} files", cases.len());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_str().unwrap();
+        let text = std::fs::read_to_string(case).unwrap();
+        let file = corpus.join(name);
+        std::fs::write(&file, &text).unwrap();
+        let expected = crate::project::expectations(&text);
+        let message = match deploy(&client, &file, &build(), false).await {
+            Ok(deployed) => {
+                failures.push(format!("{name}: accepted: {}", deployed.message));
+                continue;
+            }
+            Err(DeployCommandError::Project(err @ ProjectError::Invalid { .. }))
+            | Err(DeployCommandError::Project(err @ ProjectError::Parse { .. })) => err.to_string(),
+            Err(other) => {
+                failures.push(format!("{name}: refused without naming the file: {other}"));
+                continue;
+            }
+        };
+        if !has_location(&message, name) && !message.contains("line ") {
+            failures.push(format!("{name}: no line/column:\n{message}"));
+        }
+        for want in expected {
+            if !message.contains(want) {
+                failures.push(format!("{name}: expected `{want}` in:\n{message}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert_eq!(app.state.store.latest_revision().await.unwrap(), served);
+    assert_eq!(app.state.live.current().revision, served);
+    assert_eq!(app.get("/echo").await.status, 200);
+}
