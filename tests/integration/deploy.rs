@@ -254,3 +254,31 @@ async fn the_invalid_corpus_is_refused_remotely_and_changes_nothing() {
     assert_eq!(app.state.live.current().revision, served);
     assert_eq!(app.get("/echo").await.status, 200);
 }
+
+/// `!include` of another file and `${env.NAME}`/`${dir.src}` variables,
+/// as in PHP Fusio's `.fusio.yml`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn includes_and_variables_are_resolved() {
+    let app = start(Backend::Sqlite).await;
+    let client = connect(&app).await;
+    let dir = app.dir.path().join("included");
+    std::fs::create_dir_all(dir.join("parts")).unwrap();
+    std::fs::copy(crate::support::guests::guest("echo"), dir.join("echo.wasm")).unwrap();
+    std::fs::write(
+        dir.join("parts/routes.yml"),
+        "/included:\n  methods:\n    GET: { action: echo, public: true }\n",
+    )
+    .unwrap();
+    let file = dir.join("fusio.yml");
+    std::fs::write(
+        &file,
+        "routes: !include parts/routes.yml\naction:\n  echo:\n    component: ${dir.src}/echo.wasm\n    config:\n      generation: ${env.CARGO_PKG_NAME}\n      literal: $${env.NOT_REPLACED}\n",
+    )
+    .unwrap();
+    // Cargo sets CARGO_PKG_NAME for the tests it runs.
+    let deployed = deploy(&client, &file, &build(), false).await.unwrap();
+    assert!(deployed.changed, "{}", deployed.message);
+    let answer = app.get("/included").await.json();
+    assert_eq!(generation(&answer), env!("CARGO_PKG_NAME"));
+    assert!(answer["config"].to_string().contains("${env.NOT_REPLACED}"));
+}
