@@ -282,3 +282,108 @@ async fn includes_and_variables_are_resolved() {
     assert_eq!(generation(&answer), env!("CARGO_PKG_NAME"));
     assert!(answer["config"].to_string().contains("${env.NOT_REPLACED}"));
 }
+
+/// The generation an answer of the load test's action carries: the echo
+/// guest's config value, or the number the hello example greets with.
+fn generation_of(answer: &serde_json::Value) -> Option<u32> {
+    let text = match answer["message"].as_str() {
+        Some(message) => message.split(' ').next()?.to_owned(),
+        None => generation(answer),
+    };
+    text.parse().ok()
+}
+
+/// 100 clients call one route while 20 deploys alternate its action between
+/// two components (the echo guest and the hello example), each deploy with
+/// the next generation in its config: no request fails, and no client sees
+/// an older generation after a newer one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_deploys_under_load_drop_nothing_and_never_go_back() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const CLIENTS: usize = 100;
+    const DEPLOYS: u32 = 20;
+
+    let app = start(Backend::Sqlite).await;
+    let client = connect(&app).await;
+    let hello = crate::support::guests::root().join("examples/hello");
+    let write = |generation: u32| {
+        let component = if generation % 2 == 0 {
+            crate::support::guests::guest("echo").display().to_string()
+        } else {
+            hello.display().to_string()
+        };
+        let file = app.dir.path().join(format!("load-{generation}.yml"));
+        std::fs::write(
+            &file,
+            format!(
+                "routes:\n  /version:\n    methods:\n      GET: {{ action: version, public: true }}\n\
+                 action:\n  version:\n    component: {component}\n    config:\n      \
+                 generation: \"{generation}\"\n      greeting: \"{generation}\"\n"
+            ),
+        )
+        .unwrap();
+        file
+    };
+    // Both components built, uploaded and precompiled before the load.
+    deploy(&client, &write(1), &build(), false).await.unwrap();
+    deploy(&client, &write(0), &build(), false).await.unwrap();
+
+    let url = client.url().to_owned();
+    let http = reqwest::Client::new();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut callers = Vec::new();
+    for _ in 0..CLIENTS {
+        let (http, url, stop) = (http.clone(), url.clone(), stop.clone());
+        callers.push(tokio::spawn(async move {
+            let (mut last, mut calls, mut failures, mut went_back) =
+                (0u32, 0u32, Vec::new(), Vec::new());
+            let mut seen_all = std::collections::BTreeSet::new();
+            loop {
+                // One more call after the stop, to see the last generation.
+                let stopping = stop.load(Ordering::SeqCst);
+                match http.get(format!("{url}/version")).send().await {
+                    Ok(response) if response.status() == 200 => {
+                        let body: serde_json::Value = response.json().await.unwrap_or_default();
+                        match generation_of(&body) {
+                            Some(seen) if seen < last => went_back.push((last, seen)),
+                            Some(seen) => {
+                                last = seen;
+                                seen_all.insert(seen);
+                            }
+                            None => failures.push(format!("no generation in {body}")),
+                        }
+                    }
+                    Ok(response) => failures.push(format!("status {}", response.status())),
+                    Err(err) => failures.push(err.to_string()),
+                }
+                calls += 1;
+                if stopping {
+                    return (last, calls, failures, went_back, seen_all);
+                }
+            }
+        }));
+    }
+    for generation in 1..=DEPLOYS {
+        let deployed = deploy(&client, &write(generation), &build(), false)
+            .await
+            .unwrap();
+        assert!(deployed.changed);
+    }
+    stop.store(true, Ordering::SeqCst);
+    let (mut total, mut generations) = (0, std::collections::BTreeSet::new());
+    for caller in callers {
+        let (last, calls, failures, went_back, seen) = caller.await.unwrap();
+        generations.extend(seen);
+        assert!(failures.is_empty(), "failed requests: {failures:?}");
+        assert!(went_back.is_empty(), "a client went back: {went_back:?}");
+        assert_eq!(last, DEPLOYS, "every client ends on the last deploy");
+        total += calls;
+    }
+    eprintln!("{total} calls during {DEPLOYS} deploys");
+    // The swaps happened under load: clients saw most generations go by.
+    assert!(
+        generations.len() >= DEPLOYS as usize / 2,
+        "clients saw only the generations {generations:?}"
+    );
+}
