@@ -1,55 +1,15 @@
 //! The `fusio` binary as a user runs it.
 
-use crate::support::guests::{build_target_dir, root};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use crate::support::guests::root;
+use crate::support::process::{Server, fusio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn fusio() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_fusio"));
-    command
-        .env_remove("FUSIO_DATABASE_URL")
-        .env_remove("FUSIO_LISTEN");
-    command
-}
-
-/// Kills the server when the test ends, however it ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Starts `fusio serve` on a free port and answers the server and its address.
 fn serve(args: &[&str], data_dir: &std::path::Path) -> (Server, String) {
-    let mut child = fusio()
-        .arg("serve")
-        .args(["--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .arg("--build-target-dir")
-        .arg(build_target_dir("examples"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("fusio starts");
-    let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let mut lines = BufReader::new(stdout).lines();
-    for line in lines.by_ref() {
-        let line = line.expect("log line");
-        if let Some(address) = line.split("address=").nth(1) {
-            // Keep reading, so the server never writes into a closed pipe.
-            std::thread::spawn(move || lines.for_each(drop));
-            return (server, address.trim().to_owned());
-        }
-        assert!(Instant::now() < deadline, "fusio did not start listening");
-    }
-    panic!("fusio exited before listening");
+    let server = crate::support::process::serve(args, data_dir);
+    let address = server.address.clone();
+    (server, address)
 }
 
 async fn get_json(address: &str, path: &str) -> serde_json::Value {

@@ -308,7 +308,7 @@ async fn twenty_deploys_under_load_drop_nothing_and_never_go_back() {
     let client = connect(&app).await;
     let hello = crate::support::guests::root().join("examples/hello");
     let write = |generation: u32| {
-        let component = if generation % 2 == 0 {
+        let component = if generation.is_multiple_of(2) {
             crate::support::guests::guest("echo").display().to_string()
         } else {
             hello.display().to_string()

@@ -132,6 +132,7 @@ impl Deployer {
                 plan,
             });
         }
+        tracing::info!(source = %request.source, base = current.revision, "validating a project");
         let validated = validate(project, request.components, &self.inner.runtime).await?;
         if request.dry_run {
             return Ok(Outcome {

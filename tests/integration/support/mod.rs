@@ -5,6 +5,7 @@ pub mod app;
 pub mod db;
 pub mod guests;
 pub mod logs;
+pub mod process;
 
 pub use app::TestApp;
 

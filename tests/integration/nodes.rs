@@ -1,0 +1,155 @@
+//! The `fusio` binary as separate processes: a server killed in the middle
+//! of a deploy keeps its previous revision, and two nodes on one PostgreSQL
+//! store serve each other's deploys within a second.
+
+use crate::support::Backend;
+use crate::support::db::TestDb;
+use crate::support::guests::guest;
+use crate::support::process::{Server, serve};
+use fusio::client::deploy::deploy;
+use fusio::client::{Client, Login};
+use fusio::project::BuildOptions;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "the admin password";
+
+async fn connect(server: &Server, dir: &Path) -> Client {
+    let url = format!("http://{}", server.address);
+    let credentials = dir.join("credentials.json");
+    fusio::client::login(&url, "admin", PASSWORD, &credentials)
+        .await
+        .expect("admin logs in");
+    Client::connect(&url, &Login::Saved(credentials))
+        .await
+        .unwrap()
+}
+
+/// A project with `/version` answered by `component` with `generation` in
+/// its config, and `extra` as a second route when given.
+fn project(
+    dir: &Path,
+    name: &str,
+    component: &Path,
+    generation: u32,
+    extra: bool,
+) -> std::path::PathBuf {
+    let mut yaml =
+        "routes:\n  /version:\n    methods:\n      GET: { action: version, public: true }\n"
+            .to_owned();
+    if extra {
+        yaml.push_str("  /extra:\n    methods:\n      GET: { action: version, public: true }\n");
+    }
+    yaml.push_str(&format!(
+        "action:\n  version:\n    component: {}\n    config:\n      generation: \"{generation}\"\n",
+        component.display()
+    ));
+    let file = dir.join(format!("{name}.yml"));
+    std::fs::write(&file, yaml).unwrap();
+    file
+}
+
+async fn generation(address: &str) -> Option<String> {
+    let response = reqwest::get(format!("http://{address}/version"))
+        .await
+        .ok()?;
+    if response.status() != 200 {
+        return None;
+    }
+    let body: serde_json::Value = response.json().await.ok()?;
+    Some(crate::deploy::generation(&body))
+}
+
+fn build() -> BuildOptions {
+    BuildOptions {
+        target_dir: Some(crate::support::guests::build_target_dir("examples")),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_in_the_middle_of_a_deploy_serves_the_previous_revision() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut server = serve(&["--admin-password", PASSWORD], &data);
+    let client = connect(&server, dir.path()).await;
+    let v1 = project(dir.path(), "v1", &guest("echo"), 1, false);
+    let first = deploy(&client, &v1, &build(), false).await.unwrap();
+    assert_eq!(generation(&server.address).await.as_deref(), Some("1"));
+
+    // v2 brings a component this server never compiled: validating it takes
+    // a while, and the server dies while it does.
+    let v2 = project(dir.path(), "v2", &guest("counter"), 2, true);
+    let compiled = fusio::project::compile(&v2, &build()).await.unwrap();
+    for (sha256, bytes) in &compiled.components {
+        client.upload_component(sha256, bytes).await.unwrap();
+    }
+    let sending = {
+        let client = client.clone();
+        let project = compiled.project.clone();
+        tokio::spawn(async move { client.deploy(&project, false, None).await })
+    };
+    let validating = tokio::task::block_in_place(|| {
+        server.wait_for_log("validating a project", Duration::from_secs(120))
+    });
+    assert!(validating.is_some(), "the server never started validating");
+    server.kill();
+    assert!(
+        sending.await.unwrap().is_err(),
+        "the deploy cannot have been answered"
+    );
+
+    let restarted = serve(&[], &data);
+    assert_eq!(generation(&restarted.address).await.as_deref(), Some("1"));
+    let extra = reqwest::get(format!("http://{}/extra", restarted.address))
+        .await
+        .unwrap();
+    assert_eq!(extra.status(), 404, "nothing of v2 is served");
+    let health: serde_json::Value =
+        reqwest::get(format!("http://{}/system/health", restarted.address))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(health["revision"], first.revision);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deploy_to_one_node_is_served_by_the_other_within_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(Backend::Postgres, dir.path()).await;
+    let url = db.url.clone().unwrap();
+    let first = serve(
+        &["--database", &url, "--admin-password", PASSWORD],
+        &dir.path().join("first"),
+    );
+    let second = serve(&["--database", &url], &dir.path().join("second"));
+    let client = connect(&first, dir.path()).await;
+
+    // The first deploy: the second node compiles the component itself.
+    let v1 = project(dir.path(), "v1", &guest("echo"), 1, false);
+    deploy(&client, &v1, &build(), false).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while generation(&second.address).await.as_deref() != Some("1") {
+        assert!(Instant::now() < deadline, "the second node never served v1");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // The next deploy reaches it within a second.
+    let v2 = project(dir.path(), "v2", &guest("echo"), 2, true);
+    deploy(&client, &v2, &build(), false).await.unwrap();
+    let deployed = Instant::now();
+    while generation(&second.address).await.as_deref() != Some("2") {
+        assert!(
+            deployed.elapsed() < Duration::from_secs(1),
+            "the second node did not serve the deploy within a second"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let took = deployed.elapsed();
+    eprintln!("the second node served the deploy after {took:?}");
+    let extra = reqwest::get(format!("http://{}/extra", second.address))
+        .await
+        .unwrap();
+    assert_eq!(extra.status(), 200);
+}
