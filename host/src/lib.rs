@@ -15,6 +15,7 @@ pub mod problem;
 pub mod project;
 pub mod routes;
 pub mod runtime;
+pub mod schema;
 pub mod server;
 pub mod snapshot;
 pub mod store;

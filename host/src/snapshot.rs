@@ -5,6 +5,7 @@
 
 use crate::routes::{PathError, RouteConflict, RoutePath, RouteTable};
 use crate::runtime::{ActionSpec, LoadError, LoadedAction, Runtime};
+use crate::schema::Schema;
 use crate::store::model::{Project, StoredProject};
 use crate::store::{Store, StoreError};
 use arc_swap::ArcSwap;
@@ -37,6 +38,8 @@ pub struct Endpoint {
     pub action: Arc<LoadedAction>,
     /// Who may call it.
     pub access: Access,
+    /// The schema a request body must match, when the method names one.
+    pub request_schema: Option<Arc<Schema>>,
 }
 
 /// Who may call an endpoint.
@@ -80,6 +83,24 @@ pub enum SnapshotError {
         /// The missing action.
         action: String,
     },
+    /// A schema does not compile.
+    #[error("schema `{name}`: {reason}")]
+    Schema {
+        /// The schema.
+        name: String,
+        /// Why it does not compile.
+        reason: String,
+    },
+    /// A method names a schema that does not exist.
+    #[error("route `{path}` {method}: the schema `{schema}` is not defined")]
+    UnknownSchema {
+        /// The route.
+        path: String,
+        /// The method.
+        method: String,
+        /// The missing schema.
+        schema: String,
+    },
     /// An action's component cannot serve.
     #[error("action `{action}` cannot serve")]
     Load {
@@ -107,6 +128,16 @@ pub fn assemble(
     project: &Project,
     actions: &HashMap<String, Arc<LoadedAction>>,
 ) -> Result<Snapshot, SnapshotError> {
+    let mut schemas = HashMap::with_capacity(project.schemas.len());
+    for record in &project.schemas {
+        let schema = Schema::compile(&record.name, &record.document).map_err(|reason| {
+            SnapshotError::Schema {
+                name: record.name.clone(),
+                reason,
+            }
+        })?;
+        schemas.insert(record.name.as_str(), Arc::new(schema));
+    }
     let mut entries = Vec::with_capacity(project.routes.len());
     for route in &project.routes {
         let path = RoutePath::parse(&route.path).map_err(|source| SnapshotError::Path {
@@ -126,9 +157,20 @@ pub fn assemble(
                     action: record.action.clone(),
                 }
             })?;
+            let request_schema = match &record.request {
+                None => None,
+                Some(name) => Some(schemas.get(name.as_str()).cloned().ok_or_else(|| {
+                    SnapshotError::UnknownSchema {
+                        path: route.path.clone(),
+                        method: record.method.clone(),
+                        schema: name.clone(),
+                    }
+                })?),
+            };
             methods.insert(
                 method,
                 Endpoint {
+                    request_schema,
                     action,
                     access: if record.public {
                         Access::Public

@@ -182,3 +182,62 @@ async fn a_body_over_the_limit_is_413_and_never_reaches_the_action() {
         "the action ran"
     );
 }
+
+const VALIDATED: &str = r#"
+routes:
+  /todo:
+    methods:
+      POST: { action: echo, public: true, request: Todo, response: Todo }
+action:
+  echo:
+    component: "{guest:echo}"
+schema:
+  Todo:
+    type: object
+    properties:
+      title: { type: string, minLength: 1 }
+      done: { type: boolean }
+    required: [title]
+    additionalProperties: false
+"#;
+
+#[tokio::test]
+async fn a_body_that_misses_the_request_schema_never_reaches_the_action() {
+    let app = TestApp::start(Backend::Sqlite, VALIDATED).await;
+    let post = |body: &'static str| {
+        let app = &app;
+        async move {
+            app.send(
+                Request::post("/todo")
+                    .header("content-type", "application/json")
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let ok = post(r#"{"title":"milk","done":false}"#).await;
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    assert_eq!(ok.json()["body"], r#"{"title":"milk","done":false}"#);
+
+    let empty_title = post(r#"{"title":""}"#).await;
+    let problem = empty_title.assert_problem(400);
+    assert_eq!(problem["violations"][0]["pointer"], "/title");
+    assert!(problem["detail"].as_str().unwrap().contains("`Todo`"));
+    let extra = post(r#"{"title":"milk","owner":"me"}"#).await;
+    extra.assert_problem_saying(400, "owner");
+    let missing = post(r#"{}"#).await;
+    missing.assert_problem_saying(400, "title");
+    let not_json = post("not json").await;
+    not_json.assert_problem_saying(400, "the body is not JSON");
+    // The action logs a line per call: only the valid body reached it.
+    let called = crate::support::logs::lines_with("echo called");
+    assert!(called.iter().any(|line| line.contains(&ok.request_id())));
+    for refused in [&empty_title, &extra, &missing, &not_json] {
+        let id = refused.request_id();
+        assert!(
+            !called.iter().any(|line| line.contains(&id)),
+            "{id} reached the action"
+        );
+    }
+}

@@ -160,6 +160,7 @@ fn print_plan(planned: &Deployed) {
     println!("plan against revision {}:", planned.revision);
     print_changes("routes", &planned.plan.routes);
     print_changes("actions", &planned.plan.actions);
+    print_changes("schemas", &planned.plan.schemas);
 }
 
 fn print_changes(kind: &str, changes: &Changes) {

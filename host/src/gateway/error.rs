@@ -27,6 +27,9 @@ pub enum GatewayError {
     /// The body could not be read (the client broke off, bad chunking).
     #[error("the request body could not be read: {0}")]
     BodyUnreadable(String),
+    /// The body misses the request schema of the method.
+    #[error(transparent)]
+    BodyInvalid(#[from] crate::schema::BodyError),
     /// The action answered with an error of its own.
     #[error("the action `{action}` refused the request")]
     Action {
@@ -80,6 +83,16 @@ impl GatewayError {
             )),
             Self::BodyUnreadable(reason) => Problem::new(StatusCode::BAD_REQUEST)
                 .detail(format!("the request body could not be read: {reason}")),
+            Self::BodyInvalid(err) => {
+                let problem = Problem::new(StatusCode::BAD_REQUEST).detail(err.to_string());
+                match err {
+                    crate::schema::BodyError::Invalid { violations, .. } => problem.extension(
+                        "violations",
+                        serde_json::to_value(violations).unwrap_or_default(),
+                    ),
+                    crate::schema::BodyError::NotJson(_) => problem,
+                }
+            }
             Self::Action { action, error } => action_problem(&action, error, rid),
             Self::Invoke { action, source } => {
                 match &source {

@@ -91,6 +91,9 @@ async fn route_and_invoke(
         },
     )
     .await?;
+    if let Some(schema) = &endpoint.request_schema {
+        schema.check(&wit_request.body)?;
+    }
     let action = endpoint.action.clone();
     let answer = state
         .runtime

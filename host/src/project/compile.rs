@@ -8,7 +8,7 @@ use super::build::{BuildOptions, build_package};
 use super::substitute::Variables;
 use super::{EntryProblem, ProjectError, at, file};
 use crate::runtime::{ActionSpec, Limits};
-use crate::store::model::{MethodRecord, Project, RouteRecord};
+use crate::store::model::{MethodRecord, Project, RouteRecord, SchemaRecord};
 use crate::store::sha256_hex;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -50,6 +50,11 @@ impl Compiled {
 /// The entry name of an action.
 pub fn action_entry(name: &str) -> String {
     format!("action.{name}")
+}
+
+/// The entry name of a schema.
+pub fn schema_entry(name: &str) -> String {
+    format!("schema.{name}")
 }
 
 /// The entry name of a route.
@@ -165,14 +170,31 @@ pub async fn compile(file: &Path, build: &BuildOptions) -> Result<Compiled, Proj
                     .locations
                     .insert(method_entry(path, &key.value), location);
             }
+            let mut responses = entry.responses.clone();
+            if let Some(response) = &entry.response {
+                responses.entry(200).or_insert_with(|| response.clone());
+            }
             record.methods.push(MethodRecord {
                 method: key.value.clone(),
                 action: entry.action.clone(),
                 public: entry.public,
                 scopes: entry.scopes.clone(),
+                request: entry.request.clone(),
+                responses,
             });
         }
         compiled.project.routes.push(record);
+    }
+    for (key, document) in &parsed.schema.0 {
+        if let Some(location) = at(key.referenced) {
+            compiled
+                .locations
+                .insert(schema_entry(&key.value), location);
+        }
+        compiled.project.schemas.push(SchemaRecord {
+            name: key.value.clone(),
+            document: document.clone(),
+        });
     }
     if !problems.is_empty() {
         return Err(ProjectError::Invalid {

@@ -56,6 +56,9 @@ pub struct ProjectFile {
     /// Name → action.
     #[serde(default)]
     pub action: Entries<ActionFile>,
+    /// Name → JSON Schema (YAML or JSON, often an `!include`).
+    #[serde(default)]
+    pub schema: Entries<serde_json::Value>,
 }
 
 /// One route.
@@ -85,6 +88,13 @@ pub struct MethodFile {
     /// Scopes of which a caller's token must hold one (not public methods).
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// The schema (under `schema:`) a request body must match.
+    pub request: Option<String>,
+    /// The schema of the 200 response (PHP Fusio's shorthand).
+    pub response: Option<String>,
+    /// The schema of the response per status code.
+    #[serde(default)]
+    pub responses: BTreeMap<u16, String>,
 }
 
 /// One action.

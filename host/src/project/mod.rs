@@ -102,6 +102,7 @@ pub(crate) fn at(location: Location) -> Option<(u64, u64)> {
 /// same records (and deploying it again changes nothing).
 pub fn normalize(project: &mut Project) {
     project.actions.sort_by(|a, b| a.name.cmp(&b.name));
+    project.schemas.sort_by(|a, b| a.name.cmp(&b.name));
     for route in &mut project.routes {
         for method in &mut route.methods {
             method.scopes.sort();

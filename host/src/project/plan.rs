@@ -53,6 +53,9 @@ pub struct Plan {
     pub routes: Changes,
     /// Actions, by name.
     pub actions: Changes,
+    /// Schemas, by name.
+    #[serde(default)]
+    pub schemas: Changes,
 }
 
 impl Plan {
@@ -67,11 +70,15 @@ impl Plan {
                 old.actions.iter().map(|a| (a.name.as_str(), a)),
                 new.actions.iter().map(|a| (a.name.as_str(), a)),
             ),
+            schemas: Changes::between(
+                old.schemas.iter().map(|s| (s.name.as_str(), s)),
+                new.schemas.iter().map(|s| (s.name.as_str(), s)),
+            ),
         }
     }
 
     /// Whether no entry changes.
     pub fn is_empty(&self) -> bool {
-        self.routes.is_empty() && self.actions.is_empty()
+        self.routes.is_empty() && self.actions.is_empty() && self.schemas.is_empty()
     }
 }

@@ -5,10 +5,11 @@
 //! side can add the line and column.
 
 use super::EntryProblem;
-use super::compile::{action_entry, method_entry, route_entry};
+use super::compile::{action_entry, method_entry, route_entry, schema_entry};
 use crate::auth;
 use crate::routes::RoutePath;
 use crate::runtime::{LoadedAction, Runtime};
+use crate::schema::Schema;
 use crate::snapshot::{self, Components, SnapshotError};
 use crate::store::StoreError;
 use crate::store::model::Project;
@@ -88,6 +89,21 @@ pub async fn validate(
         }
     }
 
+    let mut schema_names = std::collections::HashSet::new();
+    for record in &project.schemas {
+        let entry = schema_entry(&record.name);
+        if !valid_action_name(&record.name) {
+            problems.push(problem(
+                entry,
+                "a schema name uses letters, digits, `-`, `_` and `.`",
+            ));
+        } else if !schema_names.insert(record.name.as_str()) {
+            problems.push(problem(entry, "the schema is defined twice"));
+        } else if let Err(reason) = Schema::compile(&record.name, &record.document) {
+            problems.push(problem(entry, reason));
+        }
+    }
+
     let mut paths = std::collections::HashSet::new();
     for route in &project.routes {
         if let Err(err) = RoutePath::parse(&route.path) {
@@ -128,7 +144,22 @@ pub async fn validate(
                 continue;
             }
             if let Err(reason) = check_scopes(method.public, &method.scopes) {
-                problems.push(problem(entry, reason));
+                problems.push(problem(entry.clone(), reason));
+            }
+            let named = method.request.iter().chain(method.responses.values());
+            for schema in named {
+                if !schema_names.contains(schema.as_str()) {
+                    problems.push(problem(
+                        entry.clone(),
+                        format!("the schema `{schema}` is not defined under `schema:`"),
+                    ));
+                }
+            }
+            if let Some(status) = method.responses.keys().find(|s| !(100..=599).contains(*s)) {
+                problems.push(problem(
+                    entry,
+                    format!("{status} is not an HTTP status code"),
+                ));
             }
         }
     }

@@ -340,6 +340,8 @@ impl Store {
                     action: row.try_get(2)?,
                     public: public != 0,
                     scopes: method_scopes.remove(&method_id).unwrap_or_default(),
+                    request: None,
+                    responses: BTreeMap::new(),
                 });
             }
         }
@@ -348,6 +350,7 @@ impl Store {
             project: Project {
                 actions,
                 routes: routes.into_iter().map(|(_, r)| r).collect(),
+                schemas: Vec::new(),
             },
         })
     }

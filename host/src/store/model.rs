@@ -13,6 +13,19 @@ pub struct Project {
     pub actions: Vec<ActionSpec>,
     /// Routes in declaration order.
     pub routes: Vec<RouteRecord>,
+    /// JSON Schemas that methods name for their request and responses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schemas: Vec<SchemaRecord>,
+}
+
+/// A named JSON Schema document.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaRecord {
+    /// Unique name, as methods refer to it.
+    pub name: String,
+    /// The schema (draft 2020-12 unless it says otherwise with `$schema`).
+    pub document: serde_json::Value,
 }
 
 /// One route: a path, its version and its methods.
@@ -41,6 +54,13 @@ pub struct MethodRecord {
     /// The scopes granted on it: a token must hold one of them.
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// The schema a request body must match, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
+    /// The schema of the response body per status code, by name (for
+    /// documentation and export).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub responses: std::collections::BTreeMap<u16, String>,
 }
 
 /// A project as stored, with the revision that wrote it.
