@@ -54,6 +54,7 @@ fn main() {
             sha256: fusio::store::sha256_hex(&bytes),
             config: Default::default(),
             limits: Limits::default(),
+            connections: Vec::new(),
         };
         let action = std::sync::Arc::new(runtime.load(&spec, &bytes).unwrap());
         let runtime = runtime.clone();

@@ -200,6 +200,9 @@ pub struct ServeArgs {
     /// Close `/consumer/register`: developers cannot sign up themselves.
     #[arg(long, env = "FUSIO_NO_REGISTRATION")]
     pub no_registration: bool,
+    /// The key that seals connection credentials in the store: a file holding 32 base64 bytes, created on a first start; every node of one store needs the same (FUSIO_SECRET_KEY, the key itself, takes precedence).
+    #[arg(long, env = "FUSIO_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
     /// The `admin` user's password on a first start (generated and printed once when unset).
     #[arg(long, env = "FUSIO_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,

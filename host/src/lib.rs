@@ -16,6 +16,7 @@ pub mod project;
 pub mod routes;
 pub mod runtime;
 pub mod schema;
+pub mod secrets;
 pub mod server;
 pub mod snapshot;
 pub mod store;

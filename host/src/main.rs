@@ -225,5 +225,9 @@ fn boot_options(args: &ServeArgs) -> BootOptions {
         from: Some(args.mail_from.clone()),
     };
     options.registration = !args.no_registration;
+    options.secret_key = std::env::var("FUSIO_SECRET_KEY").ok();
+    if let Some(file) = &args.secret_key_file {
+        options.secret_key_file = file.clone();
+    }
     options
 }

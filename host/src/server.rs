@@ -7,6 +7,7 @@ use crate::auth::{self, Auth, AuthError, AuthSettings};
 use crate::mail::{MailError, MailSettings, Mailer};
 use crate::project::{self, BuildOptions, Deployer, ProjectError};
 use crate::runtime::{EngineSettings, Runtime, RuntimeError};
+use crate::secrets::Cipher;
 use crate::snapshot::{self, LiveSnapshot, SnapshotError};
 use crate::store::{Store, StoreError};
 use std::net::SocketAddr;
@@ -37,6 +38,10 @@ pub struct BootOptions {
     pub registration: bool,
     /// External identity providers developers may log in with.
     pub providers: Vec<ProviderSettings>,
+    /// The key sealing connection credentials, base64 (else the key file).
+    pub secret_key: Option<String>,
+    /// The key file used without `secret_key`; created on a first start.
+    pub secret_key_file: PathBuf,
 }
 
 impl BootOptions {
@@ -44,6 +49,7 @@ impl BootOptions {
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
             engine: EngineSettings::new(data_dir.join("cache")),
+            secret_key_file: data_dir.join("secret.key"),
             data_dir,
             database_url: None,
             deploy: None,
@@ -53,6 +59,7 @@ impl BootOptions {
             mail: MailSettings::default(),
             registration: true,
             providers: Vec::new(),
+            secret_key: None,
         }
     }
 }
@@ -81,6 +88,9 @@ pub enum BootError {
     /// An identity provider is misconfigured.
     #[error(transparent)]
     Social(#[from] SocialError),
+    /// The key for connection credentials is unusable.
+    #[error(transparent)]
+    Secret(#[from] crate::secrets::SecretError),
 }
 
 /// Opens and migrates the store, creates the runtime, loads the deployed
@@ -88,7 +98,10 @@ pub enum BootError {
 pub async fn boot(options: &BootOptions) -> Result<AppState, BootError> {
     let mailer = Mailer::new(&options.mail)?;
     let providers = Arc::new(Providers::new(&options.providers, &options.auth.issuer)?);
-    let store = Store::open(options.database_url.as_deref(), &options.data_dir).await?;
+    let cipher = Cipher::load(options.secret_key.as_deref(), &options.secret_key_file)?;
+    let store = Store::open(options.database_url.as_deref(), &options.data_dir)
+        .await?
+        .with_cipher(Arc::new(cipher));
     store.migrate().await?;
     let auth = Auth::new(store.clone(), options.auth.clone()).await?;
     if let Some(first) = auth::bootstrap(&store, options.admin_password.as_deref()).await? {

@@ -21,7 +21,7 @@ action:
       generation: "0"
 "#;
 
-async fn start(backend: Backend) -> TestApp {
+pub(crate) async fn start(backend: Backend) -> TestApp {
     TestApp::start_with(backend, ECHO, |options| {
         options.admin_password = Some("admin password".into());
     })
@@ -29,7 +29,7 @@ async fn start(backend: Backend) -> TestApp {
 }
 
 /// Serves `app`, logs in as admin and answers a client for the server.
-async fn connect(app: &TestApp) -> Client {
+pub(crate) async fn connect(app: &TestApp) -> Client {
     let url = app.serve().await;
     let credentials = app.dir.path().join("credentials.json");
     fusio::client::login(&url, "admin", "admin password", &credentials)
@@ -61,7 +61,7 @@ pub(crate) fn generation(answer: &serde_json::Value) -> String {
         .to_owned()
 }
 
-fn build() -> BuildOptions {
+pub(crate) fn build() -> BuildOptions {
     BuildOptions {
         target_dir: Some(crate::support::guests::build_target_dir("examples")),
     }

@@ -9,6 +9,7 @@ mod cli;
 mod consumer;
 mod deploy;
 mod gateway;
+mod migration;
 mod nodes;
 mod project;
 mod runtime;

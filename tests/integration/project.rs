@@ -25,6 +25,12 @@ pub(crate) fn corpus_dir(dir: &Path) -> std::path::PathBuf {
     std::fs::copy(guest("wrong-world"), corpus.join("wrong-world.wasm")).unwrap();
     std::fs::write(corpus.join("text.wasm"), "this is not WebAssembly").unwrap();
     std::fs::write(corpus.join("core.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(
+        corpus.join("create.sql"),
+        "CREATE TABLE todo (id INTEGER PRIMARY KEY, title TEXT NOT NULL);",
+    )
+    .unwrap();
+    std::fs::write(corpus.join("broken.sql"), "CREATE TABLE oops (;").unwrap();
     corpus
 }
 

@@ -161,6 +161,13 @@ fn print_plan(planned: &Deployed) {
     print_changes("routes", &planned.plan.routes);
     print_changes("actions", &planned.plan.actions);
     print_changes("schemas", &planned.plan.schemas);
+    print_changes("connections", &planned.plan.connections);
+    if !planned.plan.migrations.is_empty() {
+        println!(
+            "  migrations to run: {}",
+            planned.plan.migrations.join(", ")
+        );
+    }
 }
 
 fn print_changes(kind: &str, changes: &Changes) {

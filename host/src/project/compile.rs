@@ -8,7 +8,9 @@ use super::build::{BuildOptions, build_package};
 use super::substitute::Variables;
 use super::{EntryProblem, ProjectError, at, file};
 use crate::runtime::{ActionSpec, Limits};
-use crate::store::model::{MethodRecord, Project, RouteRecord, SchemaRecord};
+use crate::store::model::{
+    ConnectionRecord, MethodRecord, MigrationRecord, Project, RouteRecord, SchemaRecord,
+};
 use crate::store::sha256_hex;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -55,6 +57,16 @@ pub fn action_entry(name: &str) -> String {
 /// The entry name of a schema.
 pub fn schema_entry(name: &str) -> String {
     format!("schema.{name}")
+}
+
+/// The entry name of a connection.
+pub fn connection_entry(name: &str) -> String {
+    format!("connection.{name}")
+}
+
+/// The entry name of a connection's migrations.
+pub fn migration_entry(connection: &str) -> String {
+    format!("migration.{connection}")
 }
 
 /// The entry name of a route.
@@ -151,6 +163,7 @@ pub async fn compile(file: &Path, build: &BuildOptions) -> Result<Compiled, Proj
                 memory: entry.limits.memory.map_or(defaults.memory, |m| m.as_u64()),
                 timeout: entry.limits.timeout.unwrap_or(defaults.timeout),
             },
+            connections: entry.connections.clone(),
         });
     }
 
@@ -195,6 +208,66 @@ pub async fn compile(file: &Path, build: &BuildOptions) -> Result<Compiled, Proj
             name: key.value.clone(),
             document: document.clone(),
         });
+    }
+    for (key, entry) in &parsed.connection.0 {
+        let name = &key.value;
+        let location = at(key.referenced);
+        let entry_name = connection_entry(name);
+        if let Some(location) = location {
+            compiled.locations.insert(entry_name.clone(), location);
+        }
+        let mut config = serde_json::Map::new();
+        for (k, v) in &entry.config {
+            match vars.apply_json(v) {
+                Ok(v) => {
+                    config.insert(k.clone(), v);
+                }
+                Err(reason) => problems.push(EntryProblem {
+                    location,
+                    entry: entry_name.clone(),
+                    reason: format!("config.{k}: {reason}"),
+                }),
+            }
+        }
+        compiled.project.connections.push(ConnectionRecord {
+            name: name.clone(),
+            kind: entry.kind,
+            config: serde_json::Value::Object(config),
+        });
+    }
+    for (key, files) in &parsed.migration.0 {
+        let connection = &key.value;
+        let location = at(key.referenced);
+        if let Some(location) = location {
+            compiled
+                .locations
+                .insert(migration_entry(connection), location);
+        }
+        for name in files {
+            let path = match vars.apply(name) {
+                Ok(path) => base.join(path),
+                Err(reason) => {
+                    problems.push(EntryProblem {
+                        location,
+                        entry: migration_entry(connection),
+                        reason: format!("`{name}`: {reason}"),
+                    });
+                    continue;
+                }
+            };
+            match std::fs::read_to_string(&path) {
+                Ok(sql) => compiled.project.migrations.push(MigrationRecord {
+                    connection: connection.clone(),
+                    file: name.clone(),
+                    sql,
+                }),
+                Err(err) => problems.push(EntryProblem {
+                    location,
+                    entry: migration_entry(connection),
+                    reason: format!("cannot read `{}`: {err}", path.display()),
+                }),
+            }
+        }
     }
     if !problems.is_empty() {
         return Err(ProjectError::Invalid {

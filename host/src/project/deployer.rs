@@ -4,6 +4,7 @@
 //! Deploys on a node run one at a time, so their swaps land in revision
 //! order; the snapshot never goes back to an older revision.
 
+use super::migrate;
 use super::plan::Plan;
 use super::validate::{ValidateError, validate};
 use super::{EntryProblem, normalize};
@@ -86,6 +87,15 @@ impl From<StoreError> for DeployError {
     }
 }
 
+impl From<migrate::MigrateError> for DeployError {
+    fn from(err: migrate::MigrateError) -> Self {
+        match err {
+            migrate::MigrateError::Refused(problems) => DeployError::Invalid(problems),
+            migrate::MigrateError::Store(err) => err.into(),
+        }
+    }
+}
+
 impl From<ValidateError> for DeployError {
     fn from(err: ValidateError) -> Self {
         match err {
@@ -134,6 +144,9 @@ impl Deployer {
         }
         tracing::info!(source = %request.source, base = current.revision, "validating a project");
         let validated = validate(project, request.components, &self.inner.runtime).await?;
+        let pending = migrate::pending(&self.inner.store, &validated.project).await?;
+        let mut plan = plan;
+        plan.migrations = pending.names();
         if request.dry_run {
             return Ok(Outcome {
                 revision: current.revision,
@@ -141,6 +154,7 @@ impl Deployer {
                 plan,
             });
         }
+        migrate::run(&self.inner.store, &validated.project, &pending).await?;
         let bytes: Vec<&[u8]> = request.new_components.iter().map(|c| &c[..]).collect();
         let detail = serde_json::to_value(&plan).unwrap_or_default();
         let revision = self

@@ -59,6 +59,24 @@ pub struct ProjectFile {
     /// Name → JSON Schema (YAML or JSON, often an `!include`).
     #[serde(default)]
     pub schema: Entries<serde_json::Value>,
+    /// Name → connection.
+    #[serde(default)]
+    pub connection: Entries<ConnectionFile>,
+    /// Connection name → its SQL migration files, in order.
+    #[serde(default)]
+    pub migration: Entries<Vec<String>>,
+}
+
+/// One connection.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionFile {
+    /// `sql`, `http`, `redis` or `amqp`.
+    #[serde(rename = "type")]
+    pub kind: crate::store::model::ConnectionKind,
+    /// Its settings; values may use `${env.NAME}` for credentials.
+    #[serde(default)]
+    pub config: BTreeMap<String, serde_json::Value>,
 }
 
 /// One route.
@@ -110,6 +128,9 @@ pub struct ActionFile {
     /// Memory and time limits.
     #[serde(default)]
     pub limits: LimitsFile,
+    /// The connections it may open.
+    #[serde(default)]
+    pub connections: Vec<String>,
 }
 
 /// An action's limits; defaults are 64 MiB and 10 s.

@@ -10,8 +10,10 @@
 
 mod build;
 pub mod compile;
+pub mod connection;
 pub mod deployer;
 pub mod file;
+pub mod migrate;
 pub mod plan;
 mod substitute;
 pub mod validate;
@@ -103,6 +105,11 @@ pub(crate) fn at(location: Location) -> Option<(u64, u64)> {
 pub fn normalize(project: &mut Project) {
     project.actions.sort_by(|a, b| a.name.cmp(&b.name));
     project.schemas.sort_by(|a, b| a.name.cmp(&b.name));
+    project.connections.sort_by(|a, b| a.name.cmp(&b.name));
+    for action in &mut project.actions {
+        action.connections.sort();
+        action.connections.dedup();
+    }
     for route in &mut project.routes {
         for method in &mut route.methods {
             method.scopes.sort();

@@ -56,6 +56,12 @@ pub struct Plan {
     /// Schemas, by name.
     #[serde(default)]
     pub schemas: Changes,
+    /// Connections, by name.
+    #[serde(default)]
+    pub connections: Changes,
+    /// Migration files that will run (`connection/file`), in order.
+    #[serde(default)]
+    pub migrations: Vec<String>,
 }
 
 impl Plan {
@@ -74,11 +80,20 @@ impl Plan {
                 old.schemas.iter().map(|s| (s.name.as_str(), s)),
                 new.schemas.iter().map(|s| (s.name.as_str(), s)),
             ),
+            connections: Changes::between(
+                old.connections.iter().map(|c| (c.name.as_str(), c)),
+                new.connections.iter().map(|c| (c.name.as_str(), c)),
+            ),
+            migrations: Vec::new(),
         }
     }
 
     /// Whether no entry changes.
     pub fn is_empty(&self) -> bool {
-        self.routes.is_empty() && self.actions.is_empty() && self.schemas.is_empty()
+        self.routes.is_empty()
+            && self.actions.is_empty()
+            && self.schemas.is_empty()
+            && self.connections.is_empty()
+            && self.migrations.is_empty()
     }
 }

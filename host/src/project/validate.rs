@@ -5,7 +5,10 @@
 //! side can add the line and column.
 
 use super::EntryProblem;
-use super::compile::{action_entry, method_entry, route_entry, schema_entry};
+use super::compile::{
+    action_entry, connection_entry, method_entry, migration_entry, route_entry, schema_entry,
+};
+use super::connection;
 use crate::auth;
 use crate::routes::RoutePath;
 use crate::runtime::{LoadedAction, Runtime};
@@ -59,6 +62,48 @@ pub async fn validate(
     runtime: &Runtime,
 ) -> Result<Validated, ValidateError> {
     let mut problems = Vec::new();
+    let mut connections = std::collections::HashMap::new();
+    for record in &project.connections {
+        let entry = connection_entry(&record.name);
+        if !valid_action_name(&record.name) {
+            problems.push(problem(
+                entry,
+                "a connection name uses letters, digits, `-`, `_` and `.`",
+            ));
+        } else if connections.insert(record.name.as_str(), record).is_some() {
+            problems.push(problem(entry, "the connection is defined twice"));
+        } else if let Err(reason) = connection::check(record) {
+            problems.push(problem(entry, reason));
+        }
+    }
+    let mut migrated = std::collections::HashSet::new();
+    for migration in &project.migrations {
+        let entry = migration_entry(&migration.connection);
+        match connections.get(migration.connection.as_str()) {
+            None => problems.push(problem(
+                entry.clone(),
+                format!(
+                    "the connection `{}` is not defined under `connection:`",
+                    migration.connection
+                ),
+            )),
+            Some(record) if connection::sql(record).is_err() => problems.push(problem(
+                entry.clone(),
+                format!(
+                    "`{}` is not a SQL connection; only SQL connections migrate",
+                    record.name
+                ),
+            )),
+            Some(_) => {}
+        }
+        if !migrated.insert((migration.connection.as_str(), migration.file.as_str())) {
+            problems.push(problem(
+                entry,
+                format!("`{}` is listed twice", migration.file),
+            ));
+        }
+    }
+
     let mut names = std::collections::HashSet::new();
     let mut loadable = Vec::new();
     for spec in &project.actions {
@@ -72,6 +117,15 @@ pub async fn validate(
             problems.push(problem(entry, "the action is defined twice"));
         } else if spec.limits.timeout.is_zero() || spec.limits.memory == 0 {
             problems.push(problem(entry, "limits must be greater than zero"));
+        } else if let Some(missing) = spec
+            .connections
+            .iter()
+            .find(|name| !connections.contains_key(name.as_str()))
+        {
+            problems.push(problem(
+                entry,
+                format!("the connection `{missing}` is not defined under `connection:`"),
+            ));
         } else {
             loadable.push(spec.clone());
         }

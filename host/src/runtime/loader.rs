@@ -44,6 +44,9 @@ pub struct ActionSpec {
     pub config: BTreeMap<String, String>,
     /// Memory and time limits.
     pub limits: Limits,
+    /// The connections it may open (its grants).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub connections: Vec<String>,
 }
 
 /// What every instance of an action shares.

@@ -148,8 +148,8 @@ impl Store {
                 }
             }
         }
-        let content =
-            serde_json::to_string(project).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let content = serde_json::to_string(&self.seal(project)?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let row = sqlx::query(
             "INSERT INTO fusio_revision (source, created_at, content, author) VALUES ($1, $2, $3, $4) RETURNING id",
         )
@@ -199,6 +199,46 @@ impl Store {
         Ok(Some(listener))
     }
 
+    /// `project` with every connection's config sealed.
+    fn seal(&self, project: &Project) -> Result<Project, StoreError> {
+        let mut sealed = project.clone();
+        if sealed.connections.is_empty() {
+            return Ok(sealed);
+        }
+        let cipher = self
+            .cipher
+            .as_ref()
+            .ok_or_else(|| StoreError::Sealed("the store has no key".into()))?;
+        for connection in &mut sealed.connections {
+            let clear = connection.config.to_string();
+            connection.config = serde_json::Value::String(cipher.seal(clear.as_bytes()));
+        }
+        Ok(sealed)
+    }
+
+    /// `project` with every connection's config opened.
+    fn open_sealed(&self, mut project: Project) -> Result<Project, StoreError> {
+        for connection in &mut project.connections {
+            let serde_json::Value::String(sealed) = &connection.config else {
+                return Err(StoreError::Corrupt(format!(
+                    "connection `{}` is stored in clear",
+                    connection.name
+                )));
+            };
+            let cipher = self
+                .cipher
+                .as_ref()
+                .ok_or_else(|| StoreError::Sealed("the store has no key".into()))?;
+            let clear = cipher
+                .open(sealed)
+                .map_err(|e| StoreError::Sealed(e.to_string()))?;
+            connection.config = serde_json::from_slice(&clear).map_err(|e| {
+                StoreError::Corrupt(format!("connection `{}`: {e}", connection.name))
+            })?;
+        }
+        Ok(project)
+    }
+
     /// The newest revision number (0 before any deploy).
     pub async fn latest_revision(&self) -> Result<i64, StoreError> {
         Ok(
@@ -225,7 +265,7 @@ impl Store {
             .map_err(|e| StoreError::Corrupt(format!("revision {id}: {e}")))?;
         Ok(Some(StoredProject {
             revision: id,
-            project,
+            project: self.open_sealed(project)?,
         }))
     }
 
@@ -295,6 +335,7 @@ impl Store {
                     memory: to_u64(row.try_get(3)?, "memory_limit")?,
                     timeout: Duration::from_millis(to_u64(row.try_get(4)?, "timeout_ms")?),
                 },
+                connections: Vec::new(),
             });
         }
         let mut routes: Vec<(i64, RouteRecord)> = Vec::new();
@@ -351,6 +392,8 @@ impl Store {
                 actions,
                 routes: routes.into_iter().map(|(_, r)| r).collect(),
                 schemas: Vec::new(),
+                connections: Vec::new(),
+                migrations: Vec::new(),
             },
         })
     }

@@ -2,6 +2,7 @@
 //! with migrations compiled into the binary. Queries use `$n` placeholders,
 //! which both backends accept through sqlx's `Any` driver.
 
+pub mod applied;
 pub mod audit;
 mod components;
 pub use components::sha256_hex;
@@ -56,6 +57,9 @@ pub enum StoreError {
     /// An update based on a revision that is no longer current.
     #[error("the {0} changed since it was read")]
     Stale(String),
+    /// Sealed credentials that cannot be opened (no key, another key).
+    #[error("connection credentials cannot be opened: {0}")]
+    Sealed(String),
     /// A component that should be stored is not.
     #[error("the component {0} is not in the store")]
     MissingComponent(String),
@@ -76,6 +80,8 @@ pub struct Store {
     backend: Backend,
     /// Kept for the PostgreSQL listener (never logged: it may hold a password).
     url: Arc<str>,
+    /// Seals connection credentials at rest; `None` until boot sets it.
+    cipher: Option<Arc<crate::secrets::Cipher>>,
 }
 
 impl Store {
@@ -128,7 +134,14 @@ impl Store {
             pool,
             backend,
             url: Arc::from(url),
+            cipher: None,
         })
+    }
+
+    /// This store, sealing connection credentials with `cipher`.
+    pub fn with_cipher(mut self, cipher: Arc<crate::secrets::Cipher>) -> Self {
+        self.cipher = Some(cipher);
+        self
     }
 
     /// Applies every pending migration of this backend.

@@ -16,6 +16,52 @@ pub struct Project {
     /// JSON Schemas that methods name for their request and responses.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub schemas: Vec<SchemaRecord>,
+    /// Connections to external services that actions may be granted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub connections: Vec<ConnectionRecord>,
+    /// SQL migrations per connection, in the order they run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub migrations: Vec<MigrationRecord>,
+}
+
+/// What a connection reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnectionKind {
+    /// SQLite, PostgreSQL or MySQL/MariaDB through sqlx.
+    Sql,
+    /// An HTTP API under a base URL.
+    Http,
+    /// A Redis server.
+    Redis,
+    /// An AMQP broker (RabbitMQ).
+    Amqp,
+}
+
+/// A named connection. Its config holds credentials: the store keeps it
+/// sealed (see `secrets`), and the system API never shows it in clear.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionRecord {
+    /// Unique name, as actions and migrations refer to it.
+    pub name: String,
+    /// What it reaches.
+    #[serde(rename = "type")]
+    pub kind: ConnectionKind,
+    /// Its settings (URL, headers, …), by kind.
+    pub config: serde_json::Value,
+}
+
+/// One SQL migration file of a connection.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationRecord {
+    /// The connection it changes.
+    pub connection: String,
+    /// Its name (the path as written in fusio.yml); it runs once per name.
+    pub file: String,
+    /// The SQL.
+    pub sql: String,
 }
 
 /// A named JSON Schema document.

@@ -1,0 +1,158 @@
+//! Migrations on deploy: the SQL files a project lists per connection run
+//! once each, in order. A file that ran is never run again, and changing it
+//! afterwards is refused (add a new file instead). The pending files of a
+//! connection run in one transaction of that database: where the database
+//! allows DDL in transactions (PostgreSQL, SQLite) a failing file undoes
+//! them all and the deploy is refused with nothing changed. MySQL commits
+//! DDL as it goes, so there a failure leaves the files before it applied.
+
+use super::EntryProblem;
+use super::compile::migration_entry;
+use super::connection;
+use crate::store::applied::AppliedMigration;
+use crate::store::model::{MigrationRecord, Project};
+use crate::store::{Store, StoreError, sha256_hex};
+use sqlx::Connection;
+use std::time::Duration;
+
+/// How long connecting to a migrated database may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The migrations of a project that have not run yet, in order.
+#[derive(Debug, Default)]
+pub struct Pending<'a> {
+    files: Vec<&'a MigrationRecord>,
+}
+
+impl Pending<'_> {
+    /// `connection/file` of each, for the plan.
+    pub fn names(&self) -> Vec<String> {
+        self.files
+            .iter()
+            .map(|m| format!("{}/{}", m.connection, m.file))
+            .collect()
+    }
+}
+
+/// Why migrations cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    /// A migration is refused (changed after it ran, or it failed).
+    #[error("{} migrations are refused", .0.len())]
+    Refused(Vec<EntryProblem>),
+    /// The system store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn refused(connection: &str, reason: String) -> MigrateError {
+    MigrateError::Refused(vec![EntryProblem {
+        location: None,
+        entry: migration_entry(connection),
+        reason,
+    }])
+}
+
+/// The migrations of `project` that have not run; refuses a file that ran
+/// with other contents.
+pub async fn pending<'a>(store: &Store, project: &'a Project) -> Result<Pending<'a>, MigrateError> {
+    let applied = store.applied_migrations().await?;
+    let mut pending = Pending::default();
+    let mut problems = Vec::new();
+    for migration in &project.migrations {
+        let ran = applied
+            .iter()
+            .find(|a| a.connection == migration.connection && a.file == migration.file);
+        match ran {
+            None => pending.files.push(migration),
+            Some(ran) if ran.sha256 != sha256_hex(migration.sql.as_bytes()) => {
+                problems.push(EntryProblem {
+                    location: None,
+                    entry: migration_entry(&migration.connection),
+                    reason: format!(
+                        "`{}` changed after it ran on `{}` (sha256 {} then); migrations run once, so add a new file instead",
+                        migration.file,
+                        migration.connection,
+                        &ran.sha256[..12]
+                    ),
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    if problems.is_empty() {
+        Ok(pending)
+    } else {
+        Err(MigrateError::Refused(problems))
+    }
+}
+
+/// Runs `pending` against their databases and records each.
+pub async fn run(
+    store: &Store,
+    project: &Project,
+    pending: &Pending<'_>,
+) -> Result<(), MigrateError> {
+    let mut by_connection: Vec<(&str, Vec<&MigrationRecord>)> = Vec::new();
+    for migration in &pending.files {
+        match by_connection
+            .iter_mut()
+            .find(|(name, _)| *name == migration.connection)
+        {
+            Some((_, files)) => files.push(migration),
+            None => by_connection.push((&migration.connection, vec![migration])),
+        }
+    }
+    for (name, files) in by_connection {
+        let record = project
+            .connections
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| refused(name, format!("the connection `{name}` is not defined")))?;
+        let config = connection::sql(record).map_err(|reason| refused(name, reason))?;
+        sqlx::any::install_default_drivers();
+        let mut conn =
+            tokio::time::timeout(CONNECT_TIMEOUT, sqlx::AnyConnection::connect(&config.url))
+                .await
+                .map_err(|_| {
+                    refused(
+                        name,
+                        format!("cannot connect within {}s", CONNECT_TIMEOUT.as_secs()),
+                    )
+                })?
+                .map_err(|err| refused(name, format!("cannot connect: {err}")))?;
+        let mut tx = conn
+            .begin()
+            .await
+            .map_err(|err| refused(name, format!("cannot begin a transaction: {err}")))?;
+        for file in &files {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(file.sql.clone()))
+                .execute(&mut *tx)
+                .await
+                .map_err(|err| {
+                    refused(
+                        name,
+                        format!(
+                            "`{}` failed, so no migration of this deploy ran: {err}",
+                            file.file
+                        ),
+                    )
+                })?;
+        }
+        tx.commit()
+            .await
+            .map_err(|err| refused(name, format!("cannot commit the migrations: {err}")))?;
+        let _ = conn.close().await;
+        for file in files {
+            store
+                .record_migration(&AppliedMigration {
+                    connection: file.connection.clone(),
+                    file: file.file.clone(),
+                    sha256: sha256_hex(file.sql.as_bytes()),
+                })
+                .await?;
+            tracing::info!(connection = name, file = %file.file, "migration ran");
+        }
+    }
+    Ok(())
+}
