@@ -6,11 +6,11 @@
 use crate::routes::{PathError, RouteConflict, RoutePath, RouteTable};
 use crate::runtime::{ActionSpec, LoadError, LoadedAction, Runtime};
 use crate::schema::Schema;
-use crate::store::model::{Project, StoredProject};
+use crate::store::model::{Project, StoredProject, VersionStatus};
 use crate::store::{Store, StoreError};
 use arc_swap::ArcSwap;
 use http::Method;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// One revision, ready to serve.
@@ -18,15 +18,44 @@ use std::sync::Arc;
 pub struct Snapshot {
     /// The store revision this snapshot was built from (0: nothing deployed).
     pub revision: i64,
-    /// The routes and what answers each method.
-    pub routes: RouteTable<RouteMethods>,
+    /// The routes, each with its versions.
+    pub routes: RouteTable<RouteVersions>,
 }
 
-/// The methods of one route.
+/// The versions of one route.
+#[derive(Debug)]
+pub struct RouteVersions {
+    /// Version number → what it answers.
+    pub versions: BTreeMap<u32, RouteMethods>,
+    /// The version a request that names none gets: the highest production
+    /// version, else the highest deprecated, else the highest in
+    /// development; `None` when every version is closed.
+    pub default: Option<u32>,
+}
+
+impl RouteVersions {
+    fn new(versions: BTreeMap<u32, RouteMethods>) -> Self {
+        let highest = |status: VersionStatus| {
+            versions
+                .values()
+                .rev()
+                .find(|v| v.status == status)
+                .map(|v| v.version)
+        };
+        let default = highest(VersionStatus::Production)
+            .or_else(|| highest(VersionStatus::Deprecated))
+            .or_else(|| highest(VersionStatus::Development));
+        Self { versions, default }
+    }
+}
+
+/// The methods of one version of a route.
 #[derive(Debug)]
 pub struct RouteMethods {
-    /// The route version served.
+    /// The version number.
     pub version: u32,
+    /// Its lifecycle.
+    pub status: VersionStatus,
     /// Method → endpoint.
     pub methods: HashMap<Method, Endpoint>,
 }
@@ -144,49 +173,54 @@ pub fn assemble(
             path: route.path.clone(),
             source,
         })?;
-        let mut methods = HashMap::new();
-        for record in &route.methods {
-            let method = parse_method(&record.method).ok_or_else(|| SnapshotError::Method {
-                path: route.path.clone(),
-                method: record.method.clone(),
-            })?;
-            let action = actions.get(&record.action).cloned().ok_or_else(|| {
-                SnapshotError::UnknownAction {
+        let mut versions = BTreeMap::new();
+        for version in &route.versions {
+            let mut methods = HashMap::new();
+            for record in &version.methods {
+                let method = parse_method(&record.method).ok_or_else(|| SnapshotError::Method {
                     path: route.path.clone(),
                     method: record.method.clone(),
-                    action: record.action.clone(),
-                }
-            })?;
-            let request_schema = match &record.request {
-                None => None,
-                Some(name) => Some(schemas.get(name.as_str()).cloned().ok_or_else(|| {
-                    SnapshotError::UnknownSchema {
+                })?;
+                let action = actions.get(&record.action).cloned().ok_or_else(|| {
+                    SnapshotError::UnknownAction {
                         path: route.path.clone(),
                         method: record.method.clone(),
-                        schema: name.clone(),
+                        action: record.action.clone(),
                     }
-                })?),
-            };
-            methods.insert(
-                method,
-                Endpoint {
-                    request_schema,
-                    action,
-                    access: if record.public {
-                        Access::Public
-                    } else {
-                        Access::Scopes(record.scopes.clone().into())
+                })?;
+                let request_schema = match &record.request {
+                    None => None,
+                    Some(name) => Some(schemas.get(name.as_str()).cloned().ok_or_else(|| {
+                        SnapshotError::UnknownSchema {
+                            path: route.path.clone(),
+                            method: record.method.clone(),
+                            schema: name.clone(),
+                        }
+                    })?),
+                };
+                methods.insert(
+                    method,
+                    Endpoint {
+                        request_schema,
+                        action,
+                        access: if record.public {
+                            Access::Public
+                        } else {
+                            Access::Scopes(record.scopes.clone().into())
+                        },
                     },
+                );
+            }
+            versions.insert(
+                version.version,
+                RouteMethods {
+                    version: version.version,
+                    status: version.status,
+                    methods,
                 },
             );
         }
-        entries.push((
-            path,
-            RouteMethods {
-                version: route.version,
-                methods,
-            },
-        ));
+        entries.push((path, RouteVersions::new(versions)));
     }
     Ok(Snapshot {
         revision,

@@ -241,3 +241,68 @@ async fn a_body_that_misses_the_request_schema_never_reaches_the_action() {
         );
     }
 }
+
+const VERSIONED: &str = r#"
+routes:
+  /todo:
+    versions:
+      1:
+        status: deprecated
+        methods:
+          GET: { action: v1, public: true }
+      2:
+        methods:
+          GET: { action: v2, public: true }
+      3:
+        status: development
+        methods:
+          GET: { action: v2, public: true }
+      4:
+        status: closed
+        methods:
+          GET: { action: v2, public: true }
+action:
+  v1:
+    component: "{guest:echo}"
+    config: { generation: "1" }
+  v2:
+    component: "{guest:echo}"
+    config: { generation: "2" }
+"#;
+
+#[tokio::test]
+async fn the_accept_header_picks_the_route_version() {
+    let app = TestApp::start(Backend::Sqlite, VERSIONED).await;
+    let get = |accept: Option<&'static str>| {
+        let app = &app;
+        async move {
+            let mut request = Request::get("/todo");
+            if let Some(accept) = accept {
+                request = request.header("accept", accept);
+            }
+            app.send(request.body(Body::empty()).unwrap()).await
+        }
+    };
+    // No version named: the highest production version.
+    let default = get(None).await;
+    assert_eq!(default.status, 200, "{}", default.text());
+    assert_eq!(crate::deploy::generation(&default.json()), "2");
+    assert_eq!(default.json()["context"]["version"], 2);
+    assert!(default.header("deprecation").is_none());
+    // A deprecated version still answers, and says so.
+    let old = get(Some("application/vnd.acme.v1+json")).await;
+    assert_eq!(old.status, 200);
+    assert_eq!(crate::deploy::generation(&old.json()), "1");
+    assert_eq!(old.json()["context"]["version"], 1);
+    assert_eq!(old.header("deprecation"), Some("true"));
+    // A version in development answers when named.
+    let next = get(Some("application/vnd.acme.v3+json")).await;
+    assert_eq!(next.json()["context"]["version"], 3);
+    // Closed: gone; unknown: not acceptable, naming what exists.
+    get(Some("application/vnd.acme.v4+json"))
+        .await
+        .assert_problem_saying(410, "version 4");
+    get(Some("application/vnd.acme.v9+json"))
+        .await
+        .assert_problem_saying(406, "v1, v2, v3");
+}

@@ -27,7 +27,7 @@ async fn deploy_is_stored_as_a_revision(backend: Backend) {
     assert_eq!(action.limits.timeout, std::time::Duration::from_secs(3));
     assert_eq!(action.config.get("a").map(String::as_str), Some("1"));
     assert_eq!(stored.project.routes[0].path, "/counter");
-    assert!(stored.project.routes[0].methods[0].public);
+    assert!(stored.project.routes[0].versions[0].methods[0].public);
     let bytes = app.state.store.component(&action.sha256).await.unwrap();
     assert_eq!(
         sha256_hex(&bytes),

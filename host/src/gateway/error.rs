@@ -15,6 +15,17 @@ pub enum GatewayError {
     /// The route exists but not for this method; carries the `Allow` value.
     #[error("the route does not answer this method")]
     MethodNotAllowed(HeaderValue),
+    /// The `Accept` header names a version the route does not have.
+    #[error("the route has no version {asked}")]
+    UnknownVersion {
+        /// The version asked for.
+        asked: u32,
+        /// The versions that answer.
+        available: Vec<u32>,
+    },
+    /// The version asked for (or every version) is closed.
+    #[error("the route version is closed")]
+    Gone(Option<u32>),
     /// The method is not public and the caller presented no valid token.
     #[error("this route needs a valid access token")]
     Unauthorized(#[from] crate::auth::Unauthenticated),
@@ -73,6 +84,19 @@ impl GatewayError {
                     allow.to_str().unwrap_or_default()
                 ))
                 .header(header::ALLOW, allow),
+            Self::UnknownVersion { asked, available } => Problem::new(StatusCode::NOT_ACCEPTABLE)
+                .detail(format!(
+                    "this route has no version {asked}; it answers {}",
+                    available
+                        .iter()
+                        .map(|v| format!("v{v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            Self::Gone(version) => Problem::new(StatusCode::GONE).detail(match version {
+                Some(version) => format!("version {version} of this route is closed"),
+                None => "every version of this route is closed".to_owned(),
+            }),
             Self::Unauthorized(reason) => crate::auth::endpoints::unauthorized(&reason, None),
             Self::Forbidden(required) => {
                 crate::auth::endpoints::insufficient_scope(&required, None)

@@ -6,6 +6,7 @@
 
 mod error;
 mod exchange;
+mod version;
 
 pub use error::GatewayError;
 
@@ -51,7 +52,9 @@ async fn route_and_invoke(
         .routes
         .match_request(&path)
         .ok_or(GatewayError::NotFound)?;
-    let methods = &matched.value.methods;
+    let selected = version::select(matched.value, request.headers())?;
+    let deprecated = selected.status == crate::store::model::VersionStatus::Deprecated;
+    let methods = &selected.methods;
     let endpoint = match methods.get(request.method()) {
         Some(endpoint) => endpoint,
         // HEAD runs the GET action; hyper sends no body for it.
@@ -61,11 +64,11 @@ async fn route_and_invoke(
         None if request.method() == Method::OPTIONS => {
             return Ok((
                 StatusCode::NO_CONTENT,
-                [(header::ALLOW, allow_header(matched.value))],
+                [(header::ALLOW, allow_header(selected))],
             )
                 .into_response());
         }
-        None => return Err(GatewayError::MethodNotAllowed(allow_header(matched.value))),
+        None => return Err(GatewayError::MethodNotAllowed(allow_header(selected))),
     };
     let caller = match &endpoint.access {
         Access::Public => None,
@@ -84,7 +87,7 @@ async fn route_and_invoke(
         request,
         exchange::Routed {
             route: matched.path.as_str(),
-            version: matched.value.version,
+            version: selected.version,
             params: matched.params,
             request_id: request_id.unwrap_or_default(),
             caller: caller.as_ref(),
@@ -104,10 +107,21 @@ async fn route_and_invoke(
             source: err,
         })?;
     match answer {
-        Ok(response) => exchange::from_wit(response).map_err(|reason| GatewayError::BadResponse {
-            action: action.name().to_owned(),
-            reason,
-        }),
+        Ok(response) => {
+            let mut response =
+                exchange::from_wit(response).map_err(|reason| GatewayError::BadResponse {
+                    action: action.name().to_owned(),
+                    reason,
+                })?;
+            if deprecated {
+                // The version still answers, but clients should move on
+                // (the `Deprecation` header of RFC 9745's drafts).
+                response
+                    .headers_mut()
+                    .insert("deprecation", HeaderValue::from_static("true"));
+            }
+            Ok(response)
+        }
         Err(error) => Err(GatewayError::Action {
             action: action.name().to_owned(),
             error,

@@ -10,6 +10,7 @@ use super::{EntryProblem, ProjectError, at, file};
 use crate::runtime::{ActionSpec, Limits};
 use crate::store::model::{
     ConnectionRecord, MethodRecord, MigrationRecord, Project, RouteRecord, SchemaRecord,
+    VersionRecord, VersionStatus,
 };
 use crate::store::sha256_hex;
 use std::collections::HashMap;
@@ -74,9 +75,13 @@ pub fn route_entry(path: &str) -> String {
     format!("routes.{path:?}")
 }
 
-/// The entry name of a route's method.
-pub fn method_entry(path: &str, method: &str) -> String {
-    format!("routes.{path:?}.methods.{method}")
+/// The entry name of a route's method; `version` only for routes with
+/// several versions.
+pub fn method_entry(path: &str, version: Option<u32>, method: &str) -> String {
+    match version {
+        Some(version) => format!("routes.{path:?}.versions.{version}.methods.{method}"),
+        None => format!("routes.{path:?}.methods.{method}"),
+    }
 }
 
 /// Reads, builds and hashes the project in `file`.
@@ -169,32 +174,80 @@ pub async fn compile(file: &Path, build: &BuildOptions) -> Result<Compiled, Proj
 
     for (key, route) in &parsed.routes.0 {
         let path = &key.value;
-        if let Some(location) = at(key.referenced) {
+        let location = at(key.referenced);
+        if let Some(location) = location {
             compiled.locations.insert(route_entry(path), location);
         }
+        let mut refuse = |reason: &str| {
+            problems.push(EntryProblem {
+                location,
+                entry: route_entry(path),
+                reason: reason.to_owned(),
+            })
+        };
+        let versions: Vec<(u32, VersionStatus, &file::Entries<file::MethodFile>)> =
+            match (&route.methods, &route.versions) {
+                (Some(methods), None) => vec![(
+                    route.version.unwrap_or(1),
+                    route.status.unwrap_or_default(),
+                    methods,
+                )],
+                (None, Some(versions)) if route.version.is_none() && route.status.is_none() => {
+                    let mut list = Vec::new();
+                    for (key, version) in &versions.0 {
+                        match key.value.parse::<u32>() {
+                            Ok(number) if number > 0 => {
+                                list.push((number, version.status, &version.methods))
+                            }
+                            _ => refuse(&format!(
+                                "`{}` is not a version number (1, 2, …)",
+                                key.value
+                            )),
+                        }
+                    }
+                    list
+                }
+                (None, Some(_)) => {
+                    refuse("`version` and `status` belong inside each of `versions`");
+                    continue;
+                }
+                _ => {
+                    refuse("a route has either `methods` (one version) or `versions`");
+                    continue;
+                }
+            };
+        let several = versions.len() > 1;
         let mut record = RouteRecord {
             path: path.clone(),
-            version: route.version,
-            methods: Vec::new(),
+            versions: Vec::new(),
         };
-        for (key, entry) in &route.methods.0 {
-            if let Some(location) = at(key.referenced) {
-                compiled
-                    .locations
-                    .insert(method_entry(path, &key.value), location);
+        for (number, status, methods) in versions {
+            let mut version = VersionRecord {
+                version: number,
+                status,
+                methods: Vec::new(),
+            };
+            for (key, entry) in &methods.0 {
+                if let Some(location) = at(key.referenced) {
+                    compiled.locations.insert(
+                        method_entry(path, several.then_some(number), &key.value),
+                        location,
+                    );
+                }
+                let mut responses = entry.responses.clone();
+                if let Some(response) = &entry.response {
+                    responses.entry(200).or_insert_with(|| response.clone());
+                }
+                version.methods.push(MethodRecord {
+                    method: key.value.clone(),
+                    action: entry.action.clone(),
+                    public: entry.public,
+                    scopes: entry.scopes.clone(),
+                    request: entry.request.clone(),
+                    responses,
+                });
             }
-            let mut responses = entry.responses.clone();
-            if let Some(response) = &entry.response {
-                responses.entry(200).or_insert_with(|| response.clone());
-            }
-            record.methods.push(MethodRecord {
-                method: key.value.clone(),
-                action: entry.action.clone(),
-                public: entry.public,
-                scopes: entry.scopes.clone(),
-                request: entry.request.clone(),
-                responses,
-            });
+            record.versions.push(version);
         }
         compiled.project.routes.push(record);
     }

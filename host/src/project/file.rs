@@ -79,19 +79,30 @@ pub struct ConnectionFile {
     pub config: BTreeMap<String, serde_json::Value>,
 }
 
-/// One route.
+/// One route: either one version (`version`, `status`, `methods`) or
+/// several (`versions`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RouteFile {
-    /// The route version; 1 unless said.
-    #[serde(default = "first_version")]
-    pub version: u32,
-    /// Method → what answers it.
-    pub methods: Entries<MethodFile>,
+    /// The version of a single-version route; 1 unless said.
+    pub version: Option<u32>,
+    /// The status of a single-version route; production unless said.
+    pub status: Option<crate::store::model::VersionStatus>,
+    /// Method → what answers it (a single-version route).
+    pub methods: Option<Entries<MethodFile>>,
+    /// Version number → version (a route with several).
+    pub versions: Option<Entries<VersionFile>>,
 }
 
-fn first_version() -> u32 {
-    1
+/// One version of a route.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionFile {
+    /// Production unless said.
+    #[serde(default)]
+    pub status: crate::store::model::VersionStatus,
+    /// Method → what answers it.
+    pub methods: Entries<MethodFile>,
 }
 
 /// One method of a route.

@@ -111,9 +111,12 @@ pub fn normalize(project: &mut Project) {
         action.connections.dedup();
     }
     for route in &mut project.routes {
-        for method in &mut route.methods {
-            method.scopes.sort();
-            method.scopes.dedup();
+        route.versions.sort_by_key(|version| version.version);
+        for version in &mut route.versions {
+            for method in &mut version.methods {
+                method.scopes.sort();
+                method.scopes.dedup();
+            }
         }
     }
 }

@@ -170,9 +170,31 @@ pub async fn validate(
                 "the route is defined twice",
             ));
         }
+        if route.versions.is_empty() {
+            problems.push(problem(
+                route_entry(&route.path),
+                "the route has no version",
+            ));
+        }
+        let several = route.versions.len() > 1;
+        let mut numbers = std::collections::HashSet::new();
+        for version in &route.versions {
+            if version.version == 0 || !numbers.insert(version.version) {
+                problems.push(problem(
+                    route_entry(&route.path),
+                    format!("version {} is not a new number from 1", version.version),
+                ));
+            }
+        }
+        let all_methods = route.versions.iter().flat_map(|version| {
+            version
+                .methods
+                .iter()
+                .map(move |method| (several.then_some(version.version), version.version, method))
+        });
         let mut methods = std::collections::HashSet::new();
-        for method in &route.methods {
-            let entry = method_entry(&route.path, &method.method);
+        for (shown, number, method) in all_methods {
+            let entry = method_entry(&route.path, shown, &method.method);
             if snapshot::parse_method(&method.method).is_none() {
                 problems.push(problem(
                     entry,
@@ -183,7 +205,7 @@ pub async fn validate(
                 ));
                 continue;
             }
-            if !methods.insert(method.method.as_str()) {
+            if !methods.insert((number, method.method.as_str())) {
                 problems.push(problem(entry, "the method is defined twice"));
                 continue;
             }

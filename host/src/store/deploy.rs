@@ -2,7 +2,9 @@
 //! A deploy either lands completely with a new revision or not at all.
 
 use super::identity::{Page, ensure_scope_in};
-use super::model::{MethodRecord, Project, RouteRecord, StoredProject};
+use super::model::{
+    MethodRecord, Project, RouteRecord, StoredProject, VersionRecord, VersionStatus,
+};
 use super::{Backend, Store, StoreError, audit, components, now};
 use crate::runtime::{ActionSpec, Limits};
 use sqlx::Row;
@@ -114,39 +116,16 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        for (position, route) in project.routes.iter().enumerate() {
-            let row = sqlx::query(
-                "INSERT INTO fusio_routes (path, version, position, updated_at) VALUES ($1, $2, $3, $4) RETURNING id",
-            )
-            .bind(&route.path)
-            .bind(i64::from(route.version))
-            .bind(to_i64(position as u64))
-            .bind(&now)
-            .fetch_one(&mut *tx)
-            .await?;
-            let route_id: i64 = row.try_get(0)?;
-            for method in &route.methods {
-                let method_id: i64 = sqlx::query(
-                    "INSERT INTO fusio_routes_method (route_id, method, action, public) VALUES ($1, $2, $3, $4) RETURNING id",
-                )
-                .bind(route_id)
-                .bind(&method.method)
-                .bind(&method.action)
-                .bind(i64::from(method.public))
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?;
-                for scope in &method.scopes {
-                    let scope_id = ensure_scope_in(&mut tx, scope, "", false).await?;
-                    sqlx::query(
-                        "INSERT INTO fusio_scope_route (scope_id, method_id) VALUES ($1, $2)",
-                    )
-                    .bind(scope_id)
-                    .bind(method_id)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-            }
+        // Routes live in the revision's project; the scopes their methods
+        // name must exist so apps and users can be given them.
+        let named = project
+            .routes
+            .iter()
+            .flat_map(|route| &route.versions)
+            .flat_map(|version| &version.methods)
+            .flat_map(|method| &method.scopes);
+        for scope in named {
+            ensure_scope_in(&mut tx, scope, "", false).await?;
         }
         let content = serde_json::to_string(&self.seal(project)?)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -348,9 +327,12 @@ impl Store {
                 row.try_get(0)?,
                 RouteRecord {
                     path: row.try_get(1)?,
-                    version: u32::try_from(version)
-                        .map_err(|_| StoreError::Corrupt(format!("route version {version}")))?,
-                    methods: Vec::new(),
+                    versions: vec![VersionRecord {
+                        version: u32::try_from(version)
+                            .map_err(|_| StoreError::Corrupt(format!("route version {version}")))?,
+                        status: VersionStatus::Production,
+                        methods: Vec::new(),
+                    }],
                 },
             ));
         }
@@ -376,7 +358,7 @@ impl Store {
             let public: i64 = row.try_get(3)?;
             let method_id: i64 = row.try_get(4)?;
             if let Some((_, route)) = routes.iter_mut().find(|(id, _)| *id == route_id) {
-                route.methods.push(MethodRecord {
+                route.versions[0].methods.push(MethodRecord {
                     method: row.try_get(1)?,
                     action: row.try_get(2)?,
                     public: public != 0,

@@ -74,15 +74,43 @@ pub struct SchemaRecord {
     pub document: serde_json::Value,
 }
 
-/// One route: a path, its version and its methods.
+/// One route: a path and its versions.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RouteRecord {
     /// The path in Fusio's syntax, e.g. `/todo/:id`.
     pub path: String,
-    /// The route version served.
+    /// Its versions, ascending.
+    pub versions: Vec<VersionRecord>,
+}
+
+/// The lifecycle of a route version, as in PHP Fusio.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VersionStatus {
+    /// Being built: served when asked for by number, never by default
+    /// while a production version exists.
+    Development,
+    /// Live: the highest production version answers requests that name no
+    /// version.
+    #[default]
+    Production,
+    /// Still served, with a `Deprecation` header; clients should move on.
+    Deprecated,
+    /// No longer served: 410 Gone.
+    Closed,
+}
+
+/// One version of a route.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionRecord {
+    /// The version number, from 1.
     pub version: u32,
-    /// The methods the route answers.
+    /// Its lifecycle.
+    #[serde(default)]
+    pub status: VersionStatus,
+    /// The methods it answers.
     pub methods: Vec<MethodRecord>,
 }
 

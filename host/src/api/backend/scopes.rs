@@ -11,6 +11,7 @@ use crate::api::{Authorized, Collection, CollectionQuery};
 use crate::app::AppState;
 use crate::auth::scopes::{is_system, is_valid_name};
 use crate::problem::Problem;
+use crate::store::StoreError;
 use crate::store::identity::Scope;
 use axum::Json;
 use axum::body::Bytes;
@@ -18,6 +19,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use http::HeaderMap;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// A scope.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -31,16 +33,33 @@ pub struct ScopeView {
     granted_on: i64,
 }
 
-impl From<Scope> for ScopeView {
-    fn from(scope: Scope) -> Self {
+impl ScopeView {
+    fn new(scope: Scope, grants: &HashMap<String, i64>) -> Self {
         Self {
+            granted_on: grants.get(&scope.name).copied().unwrap_or(0),
             id: scope.id,
             name: scope.name,
             description: scope.description,
             system: scope.system,
-            granted_on: scope.granted_on,
         }
     }
+}
+
+/// On how many route methods of the served project each scope is granted.
+async fn grants(state: &AppState) -> Result<HashMap<String, i64>, StoreError> {
+    let project = state.store.current().await?.project;
+    let mut grants = HashMap::new();
+    let methods = project
+        .routes
+        .iter()
+        .flat_map(|route| &route.versions)
+        .flat_map(|version| &version.methods);
+    for method in methods {
+        for scope in &method.scopes {
+            *grants.entry(scope.clone()).or_insert(0) += 1;
+        }
+    }
+    Ok(grants)
 }
 
 /// `POST /backend/scope`.
@@ -78,7 +97,18 @@ pub(super) async fn list(
     Query(query): Query<CollectionQuery>,
     headers: HeaderMap,
 ) -> Response {
-    listing::<_, ScopeView, _>(&headers, &query, |page| state.store.list_scopes(page)).await
+    listing::<_, ScopeView, _>(&headers, &query, |page| async move {
+        let grants = grants(&state).await?;
+        let (total, scopes) = state.store.list_scopes(page).await?;
+        Ok((
+            total,
+            scopes
+                .into_iter()
+                .map(|scope| ScopeView::new(scope, &grants))
+                .collect::<Vec<_>>(),
+        ))
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/backend/scope/{id}", params(("id" = String, Path, description = "id or ~name")),
@@ -90,9 +120,14 @@ pub(super) async fn get(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let result = find(&state, &headers, &id)
-        .await
-        .map(|scope| entity(scope.revision, ScopeView::from(scope)));
+    let result = async {
+        let scope = find(&state, &headers, &id).await?;
+        let grants = grants(&state)
+            .await
+            .map_err(|e| store_problem(&headers, e))?;
+        Ok(entity(scope.revision, ScopeView::new(scope, &grants)))
+    }
+    .await;
     respond(&headers, result)
 }
 
@@ -172,10 +207,15 @@ pub(super) async fn delete(
         if scope.system {
             return Err(conflict("a system scope cannot be deleted"));
         }
-        if scope.granted_on > 0 {
+        let granted_on = grants(&state)
+            .await
+            .map_err(|e| store_problem(&headers, e))?
+            .get(&scope.name)
+            .copied()
+            .unwrap_or(0);
+        if granted_on > 0 {
             return Err(conflict(format!(
-                "the scope is granted on {} route methods; remove it from the project first",
-                scope.granted_on
+                "the scope is granted on {granted_on} route methods; remove it from the project first"
             )));
         }
         state

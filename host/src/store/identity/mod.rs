@@ -225,8 +225,6 @@ pub struct Scope {
     pub system: bool,
     /// Bumped by every change (the entity tag).
     pub revision: i64,
-    /// On how many route methods it is granted.
-    pub granted_on: i64,
 }
 
 /// A key that signs access tokens.

@@ -1,5 +1,6 @@
 //! Scopes: what a token may do. System scopes guard the system API; the
-//! others are granted on route methods by deploys and by administrators.
+//! others are granted on route methods by deploys (the revision's project
+//! says where) and to apps, roles and users by administrators.
 
 use super::{Page, Scope, conflict_or, ensure_scope_in};
 use crate::store::revision::{Expected, Revised, bump};
@@ -7,13 +8,11 @@ use crate::store::{Store, StoreError, now};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-/// The scope columns `scope_from` reads, with how many route methods the
-/// scope is granted on, as a literal for `concat!`.
+/// The scope columns `scope_from` reads, as a literal for `concat!`.
 macro_rules! scope_select {
     ($condition:literal) => {
         concat!(
-            "SELECT s.id, s.name, s.description, s.system, s.revision, ",
-            "(SELECT COUNT(*) FROM fusio_scope_route g WHERE g.scope_id = s.id) ",
+            "SELECT s.id, s.name, s.description, s.system, s.revision ",
             "FROM fusio_scope s WHERE ",
             $condition
         )
@@ -27,7 +26,6 @@ fn scope_from(row: &AnyRow) -> Result<Scope, StoreError> {
         description: row.try_get(2)?,
         system: row.try_get::<i64, _>(3)? != 0,
         revision: row.try_get(4)?,
-        granted_on: row.try_get(5)?,
     })
 }
 
