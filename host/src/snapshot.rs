@@ -20,6 +20,9 @@ pub struct Snapshot {
     pub revision: i64,
     /// The routes, each with its versions.
     pub routes: RouteTable<RouteVersions>,
+    /// Every action by name (routes refer to some; the backend's execute and
+    /// other actions may call any).
+    pub actions: HashMap<String, Arc<LoadedAction>>,
 }
 
 /// The versions of one route.
@@ -225,6 +228,7 @@ pub fn assemble(
     Ok(Snapshot {
         revision,
         routes: RouteTable::build(entries)?,
+        actions: actions.clone(),
     })
 }
 

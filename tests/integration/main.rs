@@ -12,6 +12,7 @@ mod gateway;
 mod migration;
 mod nodes;
 mod project;
+mod resources;
 mod runtime;
 mod social;
 mod store;

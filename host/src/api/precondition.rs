@@ -10,27 +10,38 @@ use http::{HeaderMap, HeaderValue, header};
 /// entity exists, or the handler would have answered 404); weak or
 /// malformed tags can never match strongly, so they admit none.
 pub fn if_match(headers: &HeaderMap) -> Expected {
+    match if_match_tags(headers) {
+        None => Expected::Any,
+        Some(tags) => Expected::OneOf(tags.iter().filter_map(|tag| tag.parse().ok()).collect()),
+    }
+}
+
+/// The strong entity tags `If-Match` names, without quotes; `None` when it
+/// admits any (absent, or `*`). Weak and malformed tags are left out, so
+/// they never match.
+pub fn if_match_tags(headers: &HeaderMap) -> Option<Vec<String>> {
     let values: Vec<&str> = headers
         .get_all(header::IF_MATCH)
         .iter()
         .map(|value| value.to_str().unwrap_or(""))
         .collect();
     if values.is_empty() || values.iter().any(|value| value.trim() == "*") {
-        return Expected::Any;
+        return None;
     }
-    Expected::OneOf(
+    Some(
         values
             .iter()
             .flat_map(|value| value.split(','))
-            .filter_map(|tag| {
-                tag.trim()
-                    .strip_prefix('"')?
-                    .strip_suffix('"')?
-                    .parse()
-                    .ok()
-            })
+            .filter_map(|tag| Some(tag.trim().strip_prefix('"')?.strip_suffix('"')?.to_owned()))
             .collect(),
     )
+}
+
+/// The `ETag` of an entity with content tag `tag`.
+pub fn etag_of(tag: &str) -> [(header::HeaderName, HeaderValue); 1] {
+    let value = HeaderValue::from_str(&format!("\"{tag}\""))
+        .expect("a hex tag in quotes is a valid header value");
+    [(header::ETAG, value)]
 }
 
 /// The `ETag` of an entity at `revision`.

@@ -97,31 +97,36 @@ async fn route_and_invoke(
     if let Some(schema) = &endpoint.request_schema {
         schema.check(&wit_request.body)?;
     }
-    let action = endpoint.action.clone();
-    let answer = state
-        .runtime
-        .invoke(&action, wit_request)
+    let mut response = run_action(&state.runtime, &endpoint.action, wit_request).await?;
+    if deprecated {
+        // The version still answers, but clients should move on (the
+        // `Deprecation` header of RFC 9745's drafts).
+        response
+            .headers_mut()
+            .insert("deprecation", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+/// Runs `action` on `request` in a fresh instance and turns its answer, or
+/// the reason there is none, into HTTP. The backend's execute uses it too.
+pub async fn run_action(
+    runtime: &crate::runtime::Runtime,
+    action: &crate::runtime::LoadedAction,
+    request: crate::runtime::Request,
+) -> Result<Response, GatewayError> {
+    let answer = runtime
+        .invoke(action, request)
         .await
         .map_err(|err| GatewayError::Invoke {
             action: action.name().to_owned(),
             source: err,
         })?;
     match answer {
-        Ok(response) => {
-            let mut response =
-                exchange::from_wit(response).map_err(|reason| GatewayError::BadResponse {
-                    action: action.name().to_owned(),
-                    reason,
-                })?;
-            if deprecated {
-                // The version still answers, but clients should move on
-                // (the `Deprecation` header of RFC 9745's drafts).
-                response
-                    .headers_mut()
-                    .insert("deprecation", HeaderValue::from_static("true"));
-            }
-            Ok(response)
-        }
+        Ok(response) => exchange::from_wit(response).map_err(|reason| GatewayError::BadResponse {
+            action: action.name().to_owned(),
+            reason,
+        }),
         Err(error) => Err(GatewayError::Action {
             action: action.name().to_owned(),
             error,

@@ -103,7 +103,7 @@ impl From<AuditEntry> for AuditView {
 
 /// `project` with every connection setting's value hidden: credentials are
 /// never shown in clear (the keys still say what is set).
-fn redacted(mut project: Project) -> Project {
+pub(super) fn redacted(mut project: Project) -> Project {
     for connection in &mut project.connections {
         if let serde_json::Value::Object(config) = &mut connection.config {
             for value in config.values_mut() {
@@ -119,7 +119,7 @@ fn is_sha256(text: &str) -> bool {
 }
 
 /// Who the audit log names: the user and the app they used.
-async fn actor(state: &AppState, caller: &crate::auth::Caller) -> String {
+pub(super) async fn actor(state: &AppState, caller: &crate::auth::Caller) -> String {
     let claims = &caller.claims;
     let user = match claims.sub.parse::<i64>() {
         Ok(id) => state
@@ -138,7 +138,7 @@ async fn actor(state: &AppState, caller: &crate::auth::Caller) -> String {
     )
 }
 
-fn deploy_problem(headers: &HeaderMap, err: DeployError) -> Problem {
+pub(super) fn deploy_problem(headers: &HeaderMap, err: DeployError) -> Problem {
     match err {
         DeployError::Invalid(problems) => {
             let detail = problems
@@ -158,6 +158,32 @@ fn deploy_problem(headers: &HeaderMap, err: DeployError) -> Problem {
         }
         DeployError::Store(err) => store_problem(headers, err),
     }
+}
+
+/// Deploys `project`, whose components are in the store, for `caller`;
+/// refusals as problems.
+pub(super) async fn deploy_stored(
+    state: &AppState,
+    caller: &crate::auth::Caller,
+    headers: &HeaderMap,
+    project: Project,
+    source: &str,
+    expected: Option<i64>,
+    dry_run: bool,
+) -> Result<Outcome, Problem> {
+    state
+        .deployer
+        .deploy(DeployRequest {
+            project,
+            components: Components::Stored(&state.store),
+            new_components: Vec::new(),
+            source: source.to_owned(),
+            author: actor(state, caller).await,
+            expected,
+            dry_run,
+        })
+        .await
+        .map_err(|e| deploy_problem(headers, e))
 }
 
 fn answer(outcome: Outcome, dry_run: bool, what: &str) -> Json<Deployed> {
@@ -264,19 +290,16 @@ pub(super) async fn deploy(
     let result = async {
         let project: Project = json(&body)?;
         let expected = expected_revision(&headers)?;
-        let outcome = state
-            .deployer
-            .deploy(DeployRequest {
-                project,
-                components: Components::Stored(&state.store),
-                new_components: Vec::new(),
-                source: "api".into(),
-                author: actor(&state, &auth.caller).await,
-                expected,
-                dry_run: query.dry_run,
-            })
-            .await
-            .map_err(|e| deploy_problem(&headers, e))?;
+        let outcome = deploy_stored(
+            &state,
+            &auth.caller,
+            &headers,
+            project,
+            "api",
+            expected,
+            query.dry_run,
+        )
+        .await?;
         Ok(answer(outcome, query.dry_run, "project"))
     }
     .await;

@@ -5,6 +5,9 @@
 
 mod apps;
 mod deploy;
+mod entities;
+mod execute;
+mod resources;
 mod roles;
 mod scopes;
 mod tokens;
@@ -67,6 +70,40 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(deploy::revision))
         .routes(routes!(deploy::rollback))
         .routes(routes!(deploy::audit))
+        .routes(routes!(resources::routes::list, resources::routes::create))
+        .routes(routes!(
+            resources::routes::get,
+            resources::routes::update,
+            resources::routes::delete
+        ))
+        .routes(routes!(
+            resources::actions::list,
+            resources::actions::create
+        ))
+        .routes(routes!(
+            resources::actions::get,
+            resources::actions::update,
+            resources::actions::delete
+        ))
+        .routes(routes!(execute::execute))
+        .routes(routes!(
+            resources::schemas::list,
+            resources::schemas::create
+        ))
+        .routes(routes!(
+            resources::schemas::get,
+            resources::schemas::update,
+            resources::schemas::delete
+        ))
+        .routes(routes!(
+            resources::connections::list,
+            resources::connections::create
+        ))
+        .routes(routes!(
+            resources::connections::get,
+            resources::connections::update,
+            resources::connections::delete
+        ))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(deploy::upload))

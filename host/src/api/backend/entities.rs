@@ -1,0 +1,278 @@
+//! The project's entities — routes, actions, schemas, connections — as
+//! backend resources. They live in the served revision's project, so every
+//! write is a deploy: the whole project with the change is validated, stored
+//! as a new revision and swapped in, or refused with nothing changed, and
+//! the audit log records it. An entity is addressed by its name (`~name`,
+//! or the name itself; a route's name is its path) and answers an `ETag`
+//! of its content; a write with a stale `If-Match` gets 412.
+
+use super::deploy::deploy_stored;
+use super::listing;
+use crate::api::CollectionQuery;
+use crate::api::answer::{Written, json, respond, store_problem};
+use crate::api::precondition::{etag_of, if_match_tags};
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::problem::Problem;
+use crate::runtime::ActionSpec;
+use crate::store::model::{ConnectionRecord, Project, RouteRecord, SchemaRecord};
+use crate::store::sha256_hex;
+use axum::Json;
+use axum::body::Bytes;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// A kind of project entity.
+pub(super) trait Entity:
+    Serialize + DeserializeOwned + Clone + Send + Sync + 'static
+{
+    /// Its name in messages, e.g. `route`.
+    const KIND: &'static str;
+    /// Its unique name.
+    fn key(&self) -> &str;
+    /// Every entity of this kind in a project.
+    fn all(project: &mut Project) -> &mut Vec<Self>;
+    /// As the API shows it (credentials hidden).
+    fn shown(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+impl Entity for RouteRecord {
+    const KIND: &'static str = "route";
+    fn key(&self) -> &str {
+        &self.path
+    }
+    fn all(project: &mut Project) -> &mut Vec<Self> {
+        &mut project.routes
+    }
+}
+
+impl Entity for ActionSpec {
+    const KIND: &'static str = "action";
+    fn key(&self) -> &str {
+        &self.name
+    }
+    fn all(project: &mut Project) -> &mut Vec<Self> {
+        &mut project.actions
+    }
+}
+
+impl Entity for SchemaRecord {
+    const KIND: &'static str = "schema";
+    fn key(&self) -> &str {
+        &self.name
+    }
+    fn all(project: &mut Project) -> &mut Vec<Self> {
+        &mut project.schemas
+    }
+}
+
+impl Entity for ConnectionRecord {
+    const KIND: &'static str = "connection";
+    fn key(&self) -> &str {
+        &self.name
+    }
+    fn all(project: &mut Project) -> &mut Vec<Self> {
+        &mut project.connections
+    }
+    fn shown(&self) -> serde_json::Value {
+        let hidden = super::deploy::redacted(Project {
+            connections: vec![self.clone()],
+            ..Project::default()
+        });
+        serde_json::to_value(&hidden.connections[0]).unwrap_or_default()
+    }
+}
+
+/// The content tag of an entity: its `ETag`.
+fn tag<E: Entity>(entity: &E) -> String {
+    let bytes = serde_json::to_vec(entity).unwrap_or_default();
+    sha256_hex(&bytes)[..16].to_owned()
+}
+
+/// The name a path segment addresses (`~name` or the name).
+fn name_of(id: &str) -> &str {
+    id.strip_prefix('~').unwrap_or(id)
+}
+
+fn missing<E: Entity>(name: &str) -> Problem {
+    Problem::new(StatusCode::NOT_FOUND).detail(format!("no {} `{name}`", E::KIND))
+}
+
+/// A page of the served project's entities whose name contains the search.
+pub(super) async fn list<E: Entity>(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: &CollectionQuery,
+) -> Response {
+    listing::<_, serde_json::Value, _>(headers, query, |page| async move {
+        let mut project = state.store.current().await?.project;
+        let matching: Vec<&E> = E::all(&mut project)
+            .iter()
+            .filter(|e| page.search.is_none_or(|s| e.key().contains(s)))
+            .collect();
+        let total = i64::try_from(matching.len()).unwrap_or(i64::MAX);
+        let entry = matching
+            .into_iter()
+            .skip(usize::try_from(page.start).unwrap_or(0))
+            .take(usize::try_from(page.count).unwrap_or(0))
+            .map(Entity::shown)
+            .collect::<Vec<_>>();
+        Ok((total, entry))
+    })
+    .await
+}
+
+/// One entity with its `ETag`.
+pub(super) async fn get<E: Entity>(state: &AppState, headers: &HeaderMap, id: &str) -> Response {
+    let result = async {
+        let mut project = state
+            .store
+            .current()
+            .await
+            .map_err(|e| store_problem(headers, e))?
+            .project;
+        let name = name_of(id);
+        let entity = E::all(&mut project)
+            .iter()
+            .find(|e| e.key() == name)
+            .ok_or_else(|| missing::<E>(name))?;
+        Ok((etag_of(&tag(entity)), Json(entity.shown())).into_response())
+    }
+    .await;
+    respond(headers, result)
+}
+
+/// How a write changes the entities of one kind.
+pub(super) enum Change<E> {
+    Create(E),
+    Update(String, E),
+    Delete(String),
+}
+
+/// Applies `change` to the served project and deploys the result.
+pub(super) async fn write<E: Entity>(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    change: Change<E>,
+) -> Response {
+    let result = async {
+        let current = state
+            .store
+            .current()
+            .await
+            .map_err(|e| store_problem(headers, e))?;
+        let mut project = current.project;
+        let list = E::all(&mut project);
+        let position = |name: &str, list: &Vec<E>| list.iter().position(|e| e.key() == name);
+        let check_tag = |entity: &E| match if_match_tags(headers) {
+            Some(tags) if !tags.contains(&tag(entity)) => Err(Problem::new(
+                StatusCode::PRECONDITION_FAILED,
+            )
+            .detail(format!(
+                "the {} changed since you read it (If-Match names an older ETag); read it again",
+                E::KIND
+            ))),
+            _ => Ok(()),
+        };
+        let (status, verb, written) = match change {
+            Change::Create(entity) => {
+                if position(entity.key(), list).is_some() {
+                    return Err(Problem::new(StatusCode::CONFLICT).detail(format!(
+                        "a {} `{}` already exists",
+                        E::KIND,
+                        entity.key()
+                    )));
+                }
+                list.push(entity.clone());
+                (StatusCode::CREATED, "created", Some(entity))
+            }
+            Change::Update(id, entity) => {
+                let name = name_of(&id);
+                let at = position(name, list).ok_or_else(|| missing::<E>(name))?;
+                check_tag(&list[at])?;
+                if entity.key() != name && position(entity.key(), list).is_some() {
+                    return Err(Problem::new(StatusCode::CONFLICT).detail(format!(
+                        "a {} `{}` already exists",
+                        E::KIND,
+                        entity.key()
+                    )));
+                }
+                list[at] = entity.clone();
+                (StatusCode::OK, "updated", Some(entity))
+            }
+            Change::Delete(id) => {
+                let name = name_of(&id);
+                let at = position(name, list).ok_or_else(|| missing::<E>(name))?;
+                check_tag(&list[at])?;
+                list.remove(at);
+                (StatusCode::OK, "deleted", None)
+            }
+        };
+        let source = format!("api:{}", E::KIND);
+        let outcome = deploy_stored(
+            state,
+            caller,
+            headers,
+            project,
+            &source,
+            Some(current.revision),
+            false,
+        )
+        .await?;
+        let key = written.as_ref().map_or("", |e| e.key()).to_owned();
+        let message = format!(
+            "the {} was {verb}; revision {} is served",
+            E::KIND,
+            outcome.revision
+        );
+        let answer = (status, Json(Written::new(message, key)));
+        Ok(match written {
+            Some(entity) => (etag_of(&tag(&entity)), answer).into_response(),
+            None => answer.into_response(),
+        })
+    }
+    .await;
+    respond(headers, result)
+}
+
+/// A create from a JSON body.
+pub(super) async fn create<E: Entity>(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Response {
+    match json::<E>(body) {
+        Ok(entity) => write(state, caller, headers, Change::Create(entity)).await,
+        Err(problem) => respond::<Response>(headers, Err(problem)),
+    }
+}
+
+/// An update of `id` from a JSON body (the whole entity).
+pub(super) async fn update<E: Entity>(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    id: String,
+    body: &Bytes,
+) -> Response {
+    match json::<E>(body) {
+        Ok(entity) => write(state, caller, headers, Change::Update(id, entity)).await,
+        Err(problem) => respond::<Response>(headers, Err(problem)),
+    }
+}
+
+/// A delete of `id`.
+pub(super) async fn delete<E: Entity>(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    id: String,
+) -> Response {
+    write::<E>(state, caller, headers, Change::Delete(id)).await
+}

@@ -1,0 +1,127 @@
+//! The handlers of `/backend/routes`, `/backend/action`, `/backend/schema`
+//! and `/backend/connection`: list, get, create, update, delete, each
+//! guarded by its scope and documented for utoipa; the work is done by
+//! `entities`, the same for every kind.
+
+use super::entities;
+use crate::api::{Authorized, CollectionQuery, RequiredScope};
+use crate::app::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use http::HeaderMap;
+
+/// Generates the five handlers of one resource in a module of its own.
+macro_rules! resource {
+    (
+        $module:ident, $entity:ty, $scope:ident, $scope_name:literal,
+        $collection:literal, $item:literal
+    ) => {
+        #[doc = concat!("`", $collection, "`: the project's ", stringify!($module), ".")]
+        pub(crate) mod $module {
+            use super::*;
+
+            #[doc = concat!("The scope `", $scope_name, "`.")]
+            #[derive(Debug)]
+            pub struct $scope;
+            impl RequiredScope for $scope {
+                const SCOPE: &'static str = $scope_name;
+            }
+
+            #[utoipa::path(get, path = $collection, params(CollectionQuery),
+                responses((status = 200, body = Object)),
+                security(("bearer" = [$scope_name])))]
+            pub(in super::super) async fn list(
+                _: Authorized<$scope>,
+                State(state): State<AppState>,
+                Query(query): Query<CollectionQuery>,
+                headers: HeaderMap,
+            ) -> Response {
+                entities::list::<$entity>(&state, &headers, &query).await
+            }
+
+            #[utoipa::path(get, path = $item, params(("name" = String, Path, description = "~name")),
+                responses((status = 200, body = Object, headers(("ETag" = String))), (status = 404)),
+                security(("bearer" = [$scope_name])))]
+            pub(in super::super) async fn get(
+                _: Authorized<$scope>,
+                State(state): State<AppState>,
+                Path(name): Path<String>,
+                headers: HeaderMap,
+            ) -> Response {
+                entities::get::<$entity>(&state, &headers, &name).await
+            }
+
+            #[utoipa::path(post, path = $collection, request_body = Object,
+                responses((status = 201, body = crate::api::answer::Written), (status = 400), (status = 409), (status = 412)),
+                security(("bearer" = [$scope_name])))]
+            pub(in super::super) async fn create(
+                auth: Authorized<$scope>,
+                State(state): State<AppState>,
+                headers: HeaderMap,
+                body: Bytes,
+            ) -> Response {
+                entities::create::<$entity>(&state, &auth.caller, &headers, &body).await
+            }
+
+            #[utoipa::path(put, path = $item, params(("name" = String, Path, description = "~name")),
+                request_body = Object,
+                responses((status = 200, body = crate::api::answer::Written, headers(("ETag" = String))), (status = 400), (status = 404), (status = 409), (status = 412)),
+                security(("bearer" = [$scope_name])))]
+            pub(in super::super) async fn update(
+                auth: Authorized<$scope>,
+                State(state): State<AppState>,
+                Path(name): Path<String>,
+                headers: HeaderMap,
+                body: Bytes,
+            ) -> Response {
+                entities::update::<$entity>(&state, &auth.caller, &headers, name, &body).await
+            }
+
+            #[utoipa::path(delete, path = $item, params(("name" = String, Path, description = "~name")),
+                responses((status = 200, body = crate::api::answer::Written), (status = 400), (status = 404), (status = 412)),
+                security(("bearer" = [$scope_name])))]
+            pub(in super::super) async fn delete(
+                auth: Authorized<$scope>,
+                State(state): State<AppState>,
+                Path(name): Path<String>,
+                headers: HeaderMap,
+            ) -> Response {
+                entities::delete::<$entity>(&state, &auth.caller, &headers, name).await
+            }
+        }
+    };
+}
+
+resource!(
+    routes,
+    crate::store::model::RouteRecord,
+    RoutesScope,
+    "backend.routes",
+    "/backend/routes",
+    "/backend/routes/{name}"
+);
+resource!(
+    actions,
+    crate::runtime::ActionSpec,
+    ActionScope,
+    "backend.action",
+    "/backend/action",
+    "/backend/action/{name}"
+);
+resource!(
+    schemas,
+    crate::store::model::SchemaRecord,
+    SchemaScope,
+    "backend.schema",
+    "/backend/schema",
+    "/backend/schema/{name}"
+);
+resource!(
+    connections,
+    crate::store::model::ConnectionRecord,
+    ConnectionScope,
+    "backend.connection",
+    "/backend/connection",
+    "/backend/connection/{name}"
+);

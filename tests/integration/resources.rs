@@ -1,0 +1,335 @@
+//! The project's entities through `/backend`: routes, actions, schemas and
+//! connections read, created, changed and deleted — each write a validated
+//! deploy that lands as a new revision or changes nothing — plus an action
+//! executed from the backend.
+
+use crate::support::app::TestResponse;
+use crate::support::{Backend, TestApp, on_both_stores};
+use axum::body::Body;
+use http::{Method, Request};
+
+const PROJECT: &str = r#"
+routes:
+  /echo:
+    methods:
+      GET: { action: echo, public: true }
+action:
+  echo:
+    component: "{guest:echo}"
+    config:
+      generation: "1"
+"#;
+
+async fn admin(app: &TestApp) -> String {
+    let answer = app
+        .post_form(
+            "/authorization/token",
+            &[
+                ("grant_type", "password"),
+                ("client_id", "fusio"),
+                ("username", "admin"),
+                ("password", "admin password"),
+            ],
+            None,
+        )
+        .await;
+    answer.json()["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn send(
+    app: &TestApp,
+    method: Method,
+    uri: &str,
+    token: &str,
+    body: Option<serde_json::Value>,
+    if_match: Option<&str>,
+) -> TestResponse {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json");
+    if let Some(tag) = if_match {
+        request = request.header("if-match", tag);
+    }
+    let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
+    app.send(request.body(body).unwrap()).await
+}
+
+async fn routes_are_read_added_changed_and_removed(backend: Backend) {
+    let app = TestApp::start_with(backend, PROJECT, |o| {
+        o.admin_password = Some("admin password".into());
+    })
+    .await;
+    let token = admin(&app).await;
+    let first = app.state.live.current().revision;
+
+    let listed = send(&app, Method::GET, "/backend/routes", &token, None, None).await;
+    assert_eq!(listed.status, 200, "{}", listed.text());
+    assert_eq!(listed.json()["totalResults"], 1);
+    assert_eq!(listed.json()["entry"][0]["path"], "/echo");
+    let echo = send(
+        &app,
+        Method::GET,
+        "/backend/routes/~%2Fecho",
+        &token,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(echo.status, 200, "{}", echo.text());
+    let tag = echo.header("etag").unwrap().to_owned();
+
+    // Add a route: a new revision serves it.
+    let new_route = serde_json::json!({
+        "path": "/new",
+        "versions": [{ "version": 1, "methods": [{ "method": "GET", "action": "echo", "public": true }] }]
+    });
+    let created = send(
+        &app,
+        Method::POST,
+        "/backend/routes",
+        &token,
+        Some(new_route.clone()),
+        None,
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    assert_eq!(app.state.live.current().revision, first + 1);
+    assert_eq!(app.get("/new").await.status, 200);
+    send(
+        &app,
+        Method::POST,
+        "/backend/routes",
+        &token,
+        Some(new_route),
+        None,
+    )
+    .await
+    .assert_problem(409);
+
+    // A change that does not validate is refused, naming the entry; nothing changes.
+    let broken = serde_json::json!({
+        "path": "/echo",
+        "versions": [{ "version": 1, "methods": [{ "method": "GET", "action": "nope", "public": true }] }]
+    });
+    let refused = send(
+        &app,
+        Method::PUT,
+        "/backend/routes/~%2Fecho",
+        &token,
+        Some(broken),
+        None,
+    )
+    .await;
+    let problem = refused.assert_problem(400);
+    assert_eq!(
+        problem["problems"][0]["entry"],
+        "routes.\"/echo\".methods.GET"
+    );
+    assert_eq!(app.state.live.current().revision, first + 1);
+
+    // A stale If-Match is refused; the current tag works.
+    let protected = serde_json::json!({
+        "path": "/echo",
+        "versions": [{ "version": 1, "methods": [{ "method": "GET", "action": "echo", "scopes": ["echo.read"] }] }]
+    });
+    send(
+        &app,
+        Method::PUT,
+        "/backend/routes/~%2Fecho",
+        &token,
+        Some(protected.clone()),
+        Some("\"0000\""),
+    )
+    .await
+    .assert_problem(412);
+    assert_eq!(app.get("/echo").await.status, 200);
+    let updated = send(
+        &app,
+        Method::PUT,
+        "/backend/routes/~%2Fecho",
+        &token,
+        Some(protected),
+        Some(&tag),
+    )
+    .await;
+    assert_eq!(updated.status, 200, "{}", updated.text());
+    assert_ne!(updated.header("etag"), Some(tag.as_str()));
+    app.get("/echo").await.assert_problem(401);
+
+    // Delete; the audit log and the revisions name the API as the source.
+    let deleted = send(
+        &app,
+        Method::DELETE,
+        "/backend/routes/~%2Fnew",
+        &token,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.text());
+    assert_eq!(app.get("/new").await.status, 404);
+    send(
+        &app,
+        Method::GET,
+        "/backend/routes/~%2Fnew",
+        &token,
+        None,
+        None,
+    )
+    .await
+    .assert_problem(404);
+    let revisions = send(&app, Method::GET, "/backend/revision", &token, None, None)
+        .await
+        .json();
+    assert_eq!(revisions["entry"][0]["source"], "api:route");
+    assert_eq!(revisions["entry"][0]["author"], "admin via fusio");
+    let audit = send(&app, Method::GET, "/backend/audit", &token, None, None)
+        .await
+        .json();
+    assert_eq!(audit["entry"][0]["detail"]["routes"]["removed"][0], "/new");
+}
+
+async fn actions_schemas_and_connections_are_managed(backend: Backend) {
+    let app = TestApp::start_with(backend, PROJECT, |o| {
+        o.admin_password = Some("admin password".into());
+    })
+    .await;
+    let token = admin(&app).await;
+
+    // An action: read, reconfigured, executed from the backend.
+    let echo = send(
+        &app,
+        Method::GET,
+        "/backend/action/~echo",
+        &token,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(echo.status, 200, "{}", echo.text());
+    let mut spec = echo.json();
+    assert_eq!(spec["sha256"].as_str().unwrap().len(), 64);
+    spec["config"]["generation"] = "2".into();
+    let changed = send(
+        &app,
+        Method::PUT,
+        "/backend/action/~echo",
+        &token,
+        Some(spec),
+        None,
+    )
+    .await;
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    assert_eq!(
+        crate::deploy::generation(&app.get("/echo").await.json()),
+        "2"
+    );
+    let executed = send(
+        &app,
+        Method::POST,
+        "/backend/action/execute/~echo",
+        &token,
+        Some(serde_json::json!({ "method": "POST", "query": { "q": "1" }, "body": "hi" })),
+        None,
+    )
+    .await;
+    assert_eq!(executed.status, 200, "{}", executed.text());
+    let answer = executed.json();
+    assert_eq!(answer["status"], 200);
+    let body: serde_json::Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["method"], "POST");
+    assert_eq!(body["body"], "hi");
+    let failing = send(
+        &app,
+        Method::POST,
+        "/backend/action/execute/~echo",
+        &token,
+        Some(serde_json::json!({ "query": { "fail": "bad-request" } })),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(failing["status"], 400);
+    assert_eq!(
+        failing["headers"]["content-type"],
+        "application/problem+json"
+    );
+    send(
+        &app,
+        Method::POST,
+        "/backend/action/execute/~nope",
+        &token,
+        None,
+        None,
+    )
+    .await
+    .assert_problem(404);
+
+    // A schema: refused when it is not one, stored when it is.
+    let bad = send(
+        &app,
+        Method::POST,
+        "/backend/schema",
+        &token,
+        Some(serde_json::json!({ "name": "Todo", "document": { "type": 12 } })),
+        None,
+    )
+    .await;
+    let problem = bad.assert_problem(400);
+    assert_eq!(problem["problems"][0]["entry"], "schema.Todo");
+    let good = send(
+        &app,
+        Method::POST,
+        "/backend/schema",
+        &token,
+        Some(serde_json::json!({ "name": "Todo", "document": { "type": "object" } })),
+        None,
+    )
+    .await;
+    assert_eq!(good.status, 201, "{}", good.text());
+
+    // A connection: its settings are never shown.
+    let connection = send(
+        &app,
+        Method::POST,
+        "/backend/connection",
+        &token,
+        Some(serde_json::json!({
+            "name": "Api", "type": "http",
+            "config": { "url": "https://api.example.com", "headers": { "authorization": "Bearer s3cr3t-value" } }
+        })),
+        None,
+    )
+    .await;
+    assert_eq!(connection.status, 201, "{}", connection.text());
+    let shown = send(
+        &app,
+        Method::GET,
+        "/backend/connection/~Api",
+        &token,
+        None,
+        None,
+    )
+    .await;
+    assert!(!shown.text().contains("s3cr3t-value"), "{}", shown.text());
+    assert_eq!(shown.json()["config"]["url"], "(hidden)");
+    let listed = send(&app, Method::GET, "/backend/connection", &token, None, None).await;
+    assert!(!listed.text().contains("s3cr3t-value"));
+    let bad_url = send(
+        &app,
+        Method::POST,
+        "/backend/connection",
+        &token,
+        Some(serde_json::json!({ "name": "Db", "type": "sql", "config": { "url": "oracle://x" } })),
+        None,
+    )
+    .await;
+    bad_url.assert_problem_saying(400, "connection.Db");
+}
+
+on_both_stores!(
+    routes_are_read_added_changed_and_removed,
+    actions_schemas_and_connections_are_managed,
+);
