@@ -18,6 +18,7 @@ pub mod runtime;
 pub mod schema;
 pub mod secrets;
 pub mod server;
+pub mod settings;
 pub mod snapshot;
 pub mod store;
 pub mod sync;

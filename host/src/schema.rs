@@ -22,7 +22,7 @@ impl std::fmt::Debug for Schema {
 }
 
 /// One way a body misses its schema.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Violation {
     /// JSON Pointer to the offending value (`""` is the whole body).
     pub pointer: String,

@@ -329,7 +329,192 @@ async fn actions_schemas_and_connections_are_managed(backend: Backend) {
     bad_url.assert_problem_saying(400, "connection.Db");
 }
 
+async fn settings_are_typed_conditional_audited_and_honoured(backend: Backend) {
+    let app = TestApp::start_with(backend, PROJECT, |o| {
+        o.admin_password = Some("admin password".into());
+    })
+    .await;
+    let token = admin(&app).await;
+    let read = send(&app, Method::GET, "/backend/config", &token, None, None).await;
+    assert_eq!(read.status, 200, "{}", read.text());
+    assert_eq!(read.json()["consumerMaxApps"], 16);
+    assert_eq!(read.json()["registrationOpen"], true);
+    let tag = read.header("etag").unwrap().to_owned();
+
+    send(
+        &app,
+        Method::PUT,
+        "/backend/config",
+        &token,
+        Some(serde_json::json!({ "colour": 1 })),
+        None,
+    )
+    .await
+    .assert_problem_saying(400, "`colour` is not a setting");
+    send(
+        &app,
+        Method::PUT,
+        "/backend/config",
+        &token,
+        Some(serde_json::json!({ "consumerMaxApps": "many" })),
+        None,
+    )
+    .await
+    .assert_problem(400);
+    send(
+        &app,
+        Method::PUT,
+        "/backend/config",
+        &token,
+        Some(serde_json::json!({ "consumerMaxApps": 1 })),
+        Some("\"stale\""),
+    )
+    .await
+    .assert_problem(412);
+    let saved = send(
+        &app,
+        Method::PUT,
+        "/backend/config",
+        &token,
+        Some(serde_json::json!({ "consumerMaxApps": 1, "registrationOpen": false })),
+        Some(&tag),
+    )
+    .await;
+    assert_eq!(saved.status, 200, "{}", saved.text());
+    let now = send(&app, Method::GET, "/backend/config", &token, None, None).await;
+    assert_eq!(now.json()["consumerMaxApps"], 1);
+    assert_eq!(now.header("etag"), saved.header("etag"));
+
+    // Registration is closed; a developer may own one app.
+    let register = app
+        .send(
+            Request::post("/consumer/register")
+                .header("content-type", "application/json")
+                .body(Body::from(
+                    r#"{"name":"ada","email":"ada@example.org","password":"a long password"}"#,
+                ))
+                .unwrap(),
+        )
+        .await;
+    register.assert_problem_saying(403, "registration is switched off");
+    send(
+        &app,
+        Method::POST,
+        "/backend/user",
+        &token,
+        Some(serde_json::json!({ "name": "dev", "password": "dev password", "role": "Consumer" })),
+        None,
+    )
+    .await;
+    let dev = app
+        .post_form(
+            "/authorization/token",
+            &[
+                ("grant_type", "password"),
+                ("client_id", "developer"),
+                ("username", "dev"),
+                ("password", "dev password"),
+            ],
+            None,
+        )
+        .await
+        .json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let app_body = |name: &str| serde_json::json!({ "name": name, "scopes": ["consumer.account"] });
+    let first = send(
+        &app,
+        Method::POST,
+        "/consumer/app",
+        &dev,
+        Some(app_body("One")),
+        None,
+    )
+    .await;
+    assert_eq!(first.status, 201, "{}", first.text());
+    send(
+        &app,
+        Method::POST,
+        "/consumer/app",
+        &dev,
+        Some(app_body("Two")),
+        None,
+    )
+    .await
+    .assert_problem_saying(409, "the most this server allows");
+
+    let audit = send(
+        &app,
+        Method::GET,
+        "/backend/audit?search=settings",
+        &token,
+        None,
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(audit["entry"][0]["action"], "config");
+    assert_eq!(audit["entry"][0]["detail"]["consumerMaxApps"], 1);
+}
+
+async fn a_schema_previews_an_example(backend: Backend) {
+    let app = TestApp::start_with(backend, PROJECT, |o| {
+        o.admin_password = Some("admin password".into());
+    })
+    .await;
+    let token = admin(&app).await;
+    let schema = serde_json::json!({
+        "name": "Todo",
+        "document": { "type": "object", "properties": { "title": { "type": "string" } }, "required": ["title"] }
+    });
+    send(
+        &app,
+        Method::POST,
+        "/backend/schema",
+        &token,
+        Some(schema),
+        None,
+    )
+    .await;
+    let good = send(
+        &app,
+        Method::POST,
+        "/backend/schema/~Todo/check",
+        &token,
+        Some(serde_json::json!({ "title": "milk" })),
+        None,
+    )
+    .await;
+    assert_eq!(good.status, 200, "{}", good.text());
+    assert_eq!(good.json()["valid"], true);
+    let bad = send(
+        &app,
+        Method::POST,
+        "/backend/schema/~Todo/check",
+        &token,
+        Some(serde_json::json!({ "title": 5 })),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(bad["valid"], false);
+    assert_eq!(bad["violations"][0]["pointer"], "/title");
+    send(
+        &app,
+        Method::POST,
+        "/backend/schema/~Nope/check",
+        &token,
+        Some(serde_json::json!({})),
+        None,
+    )
+    .await
+    .assert_problem(404);
+}
+
 on_both_stores!(
     routes_are_read_added_changed_and_removed,
     actions_schemas_and_connections_are_managed,
+    settings_are_typed_conditional_audited_and_honoured,
+    a_schema_previews_an_example,
 );

@@ -152,7 +152,12 @@ fn valid_name(name: &str) -> bool {
     responses((status = 201, body = Written), (status = 400), (status = 403), (status = 409)))]
 async fn register(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let result = async {
-        if !state.registration {
+        let settings = state
+            .store
+            .settings()
+            .await
+            .map_err(|e| store_problem(&headers, e))?;
+        if !state.registration || !settings.registration_open {
             return Err(Problem::new(StatusCode::FORBIDDEN).detail("registration is switched off"));
         }
         let form: Registration = json(&body)?;
@@ -189,7 +194,10 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, body: Bytes
             "Hello {},\n\nactivate your account within 24 hours:\n\n{link}\n\nor enter this token: {token}\n",
             form.name
         );
-        if let Err(err) = state.mailer.send(&form.email, "Activate your account", &text).await {
+        if let Err(err) = state
+            .mailer
+            .send(&form.email, &settings.activation_mail_subject, &text)
+            .await {
             tracing::error!(request_id = request_id(&headers), error = %err, "registration: the activation mail failed");
             // Without the mail the account could never be activated: undo it,
             // so that the same name can register again.
@@ -256,13 +264,22 @@ async fn request_password_reset(
             .insert_user_token(user.id, "password_reset", &secret::hash(&token), unix_now() + RESET_LIFETIME)
             .await
             .map_err(|e| store_problem(&headers, e))?;
+        let subject = state
+            .store
+            .settings()
+            .await
+            .map_err(|e| store_problem(&headers, e))?
+            .reset_mail_subject;
         let link = format!("{}/developer/password_reset?token={token}", state.auth.jwt().issuer());
         let text = format!(
             "Hello {},\n\nset a new password within an hour:\n\n{link}\n\nor enter this token: {token}\n\n\
              If you did not ask for this, ignore this mail.\n",
             user.name
         );
-        if let Err(err) = state.mailer.send(&form.email, "Reset your password", &text).await {
+        if let Err(err) = state
+            .mailer
+            .send(&form.email, &subject, &text)
+            .await {
             tracing::error!(request_id = request_id(&headers), error = %err, "password reset: the mail failed");
         }
         Ok(answer)
@@ -382,6 +399,23 @@ async fn create_app(
         let user_id = caller_id(&auth)?;
         let form: NewConsumerApp = json(&body)?;
         check_app_name(&form.name)?;
+        let max = state
+            .store
+            .settings()
+            .await
+            .map_err(|e| store_problem(&headers, e))?
+            .consumer_max_apps;
+        let owned = state
+            .store
+            .apps_of(user_id)
+            .await
+            .map_err(|e| store_problem(&headers, e))?
+            .len();
+        if owned >= max as usize {
+            return Err(Problem::new(StatusCode::CONFLICT).detail(format!(
+                "you own {owned} apps, the most this server allows; delete one first"
+            )));
+        }
         if form.scopes.is_empty() {
             return Err(bad_request("`scopes` must name at least one scope"));
         }

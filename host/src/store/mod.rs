@@ -10,6 +10,7 @@ pub mod deploy;
 pub mod identity;
 pub mod model;
 pub mod revision;
+pub mod settings;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;

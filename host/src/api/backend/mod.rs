@@ -4,11 +4,13 @@
 //! honour `If-Match` (see `precondition`).
 
 mod apps;
+mod config;
 mod deploy;
 mod entities;
 mod execute;
 mod resources;
 mod roles;
+mod schema_check;
 mod scopes;
 mod tokens;
 mod users;
@@ -86,6 +88,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
             resources::actions::delete
         ))
         .routes(routes!(execute::execute))
+        .routes(routes!(schema_check::check))
+        .routes(routes!(config::get, config::update))
         .routes(routes!(
             resources::schemas::list,
             resources::schemas::create

@@ -1,0 +1,71 @@
+//! `/backend/config`: the runtime settings, typed; a change names only the
+//! settings it changes, honours `If-Match`, and is audited.
+
+use super::deploy::actor;
+use crate::api::answer::{Written, bad_request, json, respond, store_problem};
+use crate::api::precondition::{etag_of, if_match_tags};
+use crate::api::{Authorized, RequiredScope};
+use crate::app::AppState;
+use crate::settings::Settings;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use http::HeaderMap;
+
+/// The scope `backend.config`.
+#[derive(Debug)]
+pub struct ConfigScope;
+impl RequiredScope for ConfigScope {
+    const SCOPE: &'static str = "backend.config";
+}
+
+#[utoipa::path(get, path = "/backend/config",
+    responses((status = 200, body = Settings, headers(("ETag" = String)))),
+    security(("bearer" = ["backend.config"])))]
+pub(super) async fn get(
+    _: Authorized<ConfigScope>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Response {
+    let result = state
+        .store
+        .settings()
+        .await
+        .map(|settings| (etag_of(&settings.tag()), Json(settings)).into_response())
+        .map_err(|e| store_problem(&headers, e));
+    respond(&headers, result)
+}
+
+#[utoipa::path(put, path = "/backend/config", request_body = Object,
+    responses((status = 200, body = Written, headers(("ETag" = String))), (status = 400), (status = 412)),
+    security(("bearer" = ["backend.config"])))]
+pub(super) async fn update(
+    auth: Authorized<ConfigScope>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let changes: serde_json::Map<String, serde_json::Value> = json(&body)?;
+        let current = state
+            .store
+            .settings()
+            .await
+            .map_err(|e| store_problem(&headers, e))?;
+        let next = current.with(&changes).map_err(bad_request)?;
+        let tags = if_match_tags(&headers);
+        state
+            .store
+            .save_settings(&next, tags.as_deref(), &actor(&state, &auth.caller).await)
+            .await
+            .map_err(|e| store_problem(&headers, e))?;
+        Ok((
+            etag_of(&next.tag()),
+            Json(Written::new("the settings were saved", "settings")),
+        )
+            .into_response())
+    }
+    .await;
+    respond(&headers, result)
+}

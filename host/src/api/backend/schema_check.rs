@@ -1,0 +1,69 @@
+//! `POST /backend/schema/{name}/check`: the preview of a served schema —
+//! send an example document and see whether the schema accepts it, and
+//! where not, as a request body would be judged.
+
+use super::resources::schemas::SchemaScope;
+use crate::api::Authorized;
+use crate::api::answer::respond;
+use crate::app::AppState;
+use crate::problem::Problem;
+use crate::schema::{BodyError, Schema, Violation};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use http::{HeaderMap, StatusCode};
+use serde::Serialize;
+
+/// Whether the example matches.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Checked {
+    valid: bool,
+    violations: Vec<Violation>,
+}
+
+#[utoipa::path(post, path = "/backend/schema/{name}/check", params(("name" = String, Path, description = "~name")),
+    request_body = Object,
+    responses((status = 200, body = Checked), (status = 400), (status = 404)),
+    security(("bearer" = ["backend.schema"])))]
+pub(super) async fn check(
+    _: Authorized<SchemaScope>,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let name = name.strip_prefix('~').unwrap_or(&name);
+        let project = state
+            .store
+            .current()
+            .await
+            .map_err(|e| crate::api::answer::store_problem(&headers, e))?
+            .project;
+        let record = project
+            .schemas
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| {
+                Problem::new(StatusCode::NOT_FOUND).detail(format!("no schema `{name}`"))
+            })?;
+        let schema = Schema::compile(&record.name, &record.document)
+            .map_err(|reason| Problem::new(StatusCode::INTERNAL_SERVER_ERROR).detail(reason))?;
+        match schema.check(&body) {
+            Ok(()) => Ok(Json(Checked {
+                valid: true,
+                violations: Vec::new(),
+            })),
+            Err(BodyError::Invalid { violations, .. }) => Ok(Json(Checked {
+                valid: false,
+                violations,
+            })),
+            Err(err @ BodyError::NotJson(_)) => {
+                Err(crate::api::answer::bad_request(err.to_string()))
+            }
+        }
+    }
+    .await;
+    respond(&headers, result)
+}
