@@ -148,8 +148,11 @@ pub(super) async fn get<E: Entity>(state: &AppState, headers: &HeaderMap, id: &s
 
 /// How a write changes the entities of one kind.
 pub(super) enum Change<E> {
+    /// A new entity.
     Create(E),
+    /// The entity at the id, replaced.
     Update(String, E),
+    /// The entity at the id, removed.
     Delete(String),
 }
 

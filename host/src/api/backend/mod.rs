@@ -4,6 +4,7 @@
 //! honour `If-Match` (see `precondition`).
 
 mod apps;
+mod component;
 mod config;
 mod deploy;
 mod entities;
@@ -111,7 +112,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(deploy::upload))
-                .layer(deploy::upload_limit()),
+                .routes(routes!(component::replace))
+                .layer(component::limit()),
         )
 }
 
