@@ -153,3 +153,104 @@ async fn a_deploy_to_one_node_is_served_by_the_other_within_a_second() {
         .unwrap();
     assert_eq!(extra.status(), 200);
 }
+
+/// The `fusio login`, `fusio deploy` and `fusio rollback` commands as a
+/// developer and a CI pipeline run them: exit codes, the printed plan, a
+/// refused file located on stderr, client credentials from the environment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deploy_commands_work_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = serve(&["--admin-password", PASSWORD], &data);
+    let url = format!("http://{}", server.address);
+    let credentials = dir.path().join("credentials.json");
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut command = crate::support::process::fusio();
+        command
+            .args(args)
+            .env_remove("FUSIO_CLIENT_ID")
+            .env_remove("FUSIO_CLIENT_SECRET")
+            .env("FUSIO_URL", &url)
+            .env("FUSIO_CREDENTIALS", &credentials)
+            .env(
+                "FUSIO_BUILD_TARGET_DIR",
+                crate::support::guests::build_target_dir("examples"),
+            )
+            .stdin(std::process::Stdio::null());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let output = command.output().expect("fusio runs");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+
+    let (code, out, err) = run(&["login"], &[("FUSIO_PASSWORD", PASSWORD)]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let v1 = project(dir.path(), "v1", &guest("echo"), 1, false);
+    let (code, out, err) = run(&["deploy", v1.to_str().unwrap(), "--dry-run"], &[]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("plan against revision 0"), "{out}");
+    assert!(out.contains("+/version"), "{out}");
+    assert_eq!(
+        generation(&server.address).await,
+        None,
+        "a dry run applies nothing"
+    );
+    let (code, out, err) = run(&["deploy", v1.to_str().unwrap()], &[]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("is served as revision 1"), "{out}");
+    assert_eq!(generation(&server.address).await.as_deref(), Some("1"));
+
+    // A refused file: exit code 2, the file and line on stderr.
+    let bad = dir.path().join("bad.yml");
+    std::fs::write(
+        &bad,
+        "routes:\n  /version:\n    methods:\n      GET: { action: nope, public: true }\naction: {}\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(&["deploy", bad.to_str().unwrap()], &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("bad.yml:4:7"), "{err}");
+    assert!(err.contains("the action `nope` is not defined"), "{err}");
+
+    // CI: an app's client credentials instead of a login.
+    let (code, out, err) = run(
+        &[
+            "addapp",
+            "--user",
+            "admin",
+            "--name",
+            "ci",
+            "--scope",
+            "backend.deploy",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    let field = |name: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap()
+            .to_owned()
+    };
+    let (id, secret) = (field("client_id"), field("client_secret"));
+    let v2 = project(dir.path(), "v2", &guest("echo"), 2, false);
+    let (code, out, err) = run(
+        &["deploy", v2.to_str().unwrap()],
+        &[("FUSIO_CLIENT_ID", &id), ("FUSIO_CLIENT_SECRET", &secret)],
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert_eq!(generation(&server.address).await.as_deref(), Some("2"));
+
+    // And back.
+    let (code, out, err) = run(&["rollback"], &[]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("revision 3"), "{out}");
+    assert_eq!(generation(&server.address).await.as_deref(), Some("1"));
+}
