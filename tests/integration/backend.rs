@@ -18,20 +18,7 @@ async fn start_on(backend: Backend) -> TestApp {
 }
 
 async fn token(app: &TestApp, client: &str, user: &str, password: &str) -> String {
-    let response = app
-        .post_form(
-            "/authorization/token",
-            &[
-                ("grant_type", "password"),
-                ("client_id", client),
-                ("username", user),
-                ("password", password),
-            ],
-            None,
-        )
-        .await;
-    assert_eq!(response.status, 200, "{}", response.text());
-    response.json()["access_token"].as_str().unwrap().to_owned()
+    app.password_token(client, user, password).await
 }
 
 async fn call(

@@ -219,22 +219,7 @@ async fn connection_credentials_are_sealed_and_hidden() {
             .changed
     );
     // Through the API: hidden.
-    let admin = app
-        .post_form(
-            "/authorization/token",
-            &[
-                ("grant_type", "password"),
-                ("client_id", "fusio"),
-                ("username", "admin"),
-                ("password", "admin password"),
-            ],
-            None,
-        )
-        .await
-        .json()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let admin = app.password_token("fusio", "admin", "admin password").await;
     let shown = app
         .get_bearer(&format!("/backend/revision/{}", deployed.revision), &admin)
         .await;

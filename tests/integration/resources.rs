@@ -21,19 +21,7 @@ action:
 "#;
 
 async fn admin(app: &TestApp) -> String {
-    let answer = app
-        .post_form(
-            "/authorization/token",
-            &[
-                ("grant_type", "password"),
-                ("client_id", "fusio"),
-                ("username", "admin"),
-                ("password", "admin password"),
-            ],
-            None,
-        )
-        .await;
-    answer.json()["access_token"].as_str().unwrap().to_owned()
+    app.password_token("fusio", "admin", "admin password").await
 }
 
 async fn send(
@@ -406,22 +394,7 @@ async fn settings_are_typed_conditional_audited_and_honoured(backend: Backend) {
         None,
     )
     .await;
-    let dev = app
-        .post_form(
-            "/authorization/token",
-            &[
-                ("grant_type", "password"),
-                ("client_id", "developer"),
-                ("username", "dev"),
-                ("password", "dev password"),
-            ],
-            None,
-        )
-        .await
-        .json()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let dev = app.password_token("developer", "dev", "dev password").await;
     let app_body = |name: &str| serde_json::json!({ "name": name, "scopes": ["consumer.account"] });
     let first = send(
         &app,

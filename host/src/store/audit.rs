@@ -48,23 +48,14 @@ impl Store {
     /// A page of the audit log, newest first, whose action or entity
     /// contains the search; and how many match.
     pub async fn list_audit(&self, page: Page<'_>) -> Result<(i64, Vec<AuditEntry>), StoreError> {
-        let pattern = page.pattern();
-        let total: i64 = sqlx::query(
-            "SELECT COUNT(*) FROM fusio_audit WHERE action LIKE $1 ESCAPE '\\' OR entity LIKE $1 ESCAPE '\\'",
-        )
-        .bind(&pattern)
-        .fetch_one(&self.pool)
-        .await?
-        .try_get(0)?;
-        let rows = sqlx::query(
-            "SELECT id, actor, action, entity, detail, created_at FROM fusio_audit \
-             WHERE action LIKE $1 ESCAPE '\\' OR entity LIKE $1 ESCAPE '\\' ORDER BY id DESC LIMIT $2 OFFSET $3",
-        )
-        .bind(&pattern)
-        .bind(page.count)
-        .bind(page.start)
-        .fetch_all(&self.pool)
-        .await?;
+        let (total, rows) = self
+            .search_page(
+                "SELECT COUNT(*) FROM fusio_audit WHERE action LIKE $1 ESCAPE '\\' OR entity LIKE $1 ESCAPE '\\'",
+                "SELECT id, actor, action, entity, detail, created_at FROM fusio_audit \
+                 WHERE action LIKE $1 ESCAPE '\\' OR entity LIKE $1 ESCAPE '\\' ORDER BY id DESC LIMIT $2 OFFSET $3",
+                page,
+            )
+            .await?;
         let entries = rows
             .iter()
             .map(|row| {

@@ -218,6 +218,25 @@ impl TestApp {
         self.send(request.body(Body::empty()).unwrap()).await
     }
 
+    /// A password-grant access token of `user` through the public client
+    /// `client_id`; panics (with the answer) unless one is issued.
+    pub async fn password_token(&self, client_id: &str, user: &str, password: &str) -> String {
+        let issued = self
+            .post_form(
+                "/authorization/token",
+                &[
+                    ("grant_type", "password"),
+                    ("client_id", client_id),
+                    ("username", user),
+                    ("password", password),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(issued.status, 200, "{}", issued.text());
+        issued.json()["access_token"].as_str().unwrap().to_owned()
+    }
+
     /// A `client_credentials` access token for the app; panics (with the
     /// answer) unless one is issued.
     pub async fn client_credentials(&self, client_id: &str, client_secret: &str) -> String {

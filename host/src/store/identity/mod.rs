@@ -653,43 +653,51 @@ impl Store {
         }))
     }
 
+    /// One page of a search: `count` counts the matches, `rows` selects
+    /// them; both take the `LIKE` pattern as `$1`, `rows` the page as `$2`
+    /// (how many) and `$3` (how many to skip).
+    pub(crate) async fn search_page(
+        &self,
+        count: &'static str,
+        rows: &'static str,
+        page: Page<'_>,
+    ) -> Result<(i64, Vec<AnyRow>), StoreError> {
+        let pattern = page.pattern();
+        let total: i64 = sqlx::query(count)
+            .bind(&pattern)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        let rows = sqlx::query(rows)
+            .bind(&pattern)
+            .bind(page.count)
+            .bind(page.start)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok((total, rows))
+    }
+
     /// A page of users whose name contains the search; and how many match.
     pub async fn list_users(&self, page: Page<'_>) -> Result<(i64, Vec<User>), StoreError> {
-        let pattern = page.pattern();
-        let total: i64 =
-            sqlx::query("SELECT COUNT(*) FROM fusio_user WHERE name LIKE $1 ESCAPE '\\'")
-                .bind(&pattern)
-                .fetch_one(&self.pool)
-                .await?
-                .try_get(0)?;
-        let rows = sqlx::query(user_select!(
-            "u.name LIKE $1 ESCAPE '\\' ORDER BY u.id LIMIT $2 OFFSET $3"
-        ))
-        .bind(&pattern)
-        .bind(page.count)
-        .bind(page.start)
-        .fetch_all(&self.pool)
-        .await?;
+        let (total, rows) = self
+            .search_page(
+                "SELECT COUNT(*) FROM fusio_user WHERE name LIKE $1 ESCAPE '\\'",
+                user_select!("u.name LIKE $1 ESCAPE '\\' ORDER BY u.id LIMIT $2 OFFSET $3"),
+                page,
+            )
+            .await?;
         Ok((total, rows.iter().map(user_from).collect::<Result<_, _>>()?))
     }
 
     /// A page of apps whose name contains the search; and how many match.
     pub async fn list_apps(&self, page: Page<'_>) -> Result<(i64, Vec<App>), StoreError> {
-        let pattern = page.pattern();
-        let total: i64 =
-            sqlx::query("SELECT COUNT(*) FROM fusio_app WHERE name LIKE $1 ESCAPE '\\'")
-                .bind(&pattern)
-                .fetch_one(&self.pool)
-                .await?
-                .try_get(0)?;
-        let rows = sqlx::query(app_select!(
-            "name LIKE $1 ESCAPE '\\' ORDER BY id LIMIT $2 OFFSET $3"
-        ))
-        .bind(&pattern)
-        .bind(page.count)
-        .bind(page.start)
-        .fetch_all(&self.pool)
-        .await?;
+        let (total, rows) = self
+            .search_page(
+                "SELECT COUNT(*) FROM fusio_app WHERE name LIKE $1 ESCAPE '\\'",
+                app_select!("name LIKE $1 ESCAPE '\\' ORDER BY id LIMIT $2 OFFSET $3"),
+                page,
+            )
+            .await?;
         Ok((total, self.apps_from(rows).await?))
     }
 

@@ -129,21 +129,15 @@ impl Store {
     /// A page of roles whose name contains the search, by name; and how
     /// many match.
     pub async fn list_roles(&self, page: Page<'_>) -> Result<(i64, Vec<Role>), StoreError> {
-        let pattern = page.pattern();
-        let total: i64 =
-            sqlx::query("SELECT COUNT(*) FROM fusio_role WHERE name LIKE $1 ESCAPE '\\'")
-                .bind(&pattern)
-                .fetch_one(&self.pool)
-                .await?
-                .try_get(0)?;
-        let rows = sqlx::query(role_select!(
-            "r.id IN (SELECT id FROM fusio_role WHERE name LIKE $1 ESCAPE '\\' ORDER BY name LIMIT $2 OFFSET $3)"
-        ))
-        .bind(&pattern)
-        .bind(page.count)
-        .bind(page.start)
-        .fetch_all(&self.pool)
-        .await?;
+        let (total, rows) = self
+            .search_page(
+                "SELECT COUNT(*) FROM fusio_role WHERE name LIKE $1 ESCAPE '\\'",
+                role_select!(
+                    "r.id IN (SELECT id FROM fusio_role WHERE name LIKE $1 ESCAPE '\\' ORDER BY name LIMIT $2 OFFSET $3)"
+                ),
+                page,
+            )
+            .await?;
         Ok((total, roles_from(&rows)?))
     }
 

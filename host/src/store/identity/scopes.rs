@@ -47,21 +47,13 @@ impl Store {
 
     /// A page of scopes whose name contains the search; and how many match.
     pub async fn list_scopes(&self, page: Page<'_>) -> Result<(i64, Vec<Scope>), StoreError> {
-        let pattern = page.pattern();
-        let total: i64 =
-            sqlx::query("SELECT COUNT(*) FROM fusio_scope WHERE name LIKE $1 ESCAPE '\\'")
-                .bind(&pattern)
-                .fetch_one(&self.pool)
-                .await?
-                .try_get(0)?;
-        let rows = sqlx::query(scope_select!(
-            "s.name LIKE $1 ESCAPE '\\' ORDER BY s.name LIMIT $2 OFFSET $3"
-        ))
-        .bind(&pattern)
-        .bind(page.count)
-        .bind(page.start)
-        .fetch_all(&self.pool)
-        .await?;
+        let (total, rows) = self
+            .search_page(
+                "SELECT COUNT(*) FROM fusio_scope WHERE name LIKE $1 ESCAPE '\\'",
+                scope_select!("s.name LIKE $1 ESCAPE '\\' ORDER BY s.name LIMIT $2 OFFSET $3"),
+                page,
+            )
+            .await?;
         let scopes = rows.iter().map(scope_from).collect::<Result<_, _>>()?;
         Ok((total, scopes))
     }
