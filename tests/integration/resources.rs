@@ -305,6 +305,20 @@ async fn actions_schemas_and_connections_are_managed(backend: Backend) {
     assert_eq!(shown.json()["config"]["url"], "(hidden)");
     let listed = send(&app, Method::GET, "/backend/connection", &token, None, None).await;
     assert!(!listed.text().contains("s3cr3t-value"));
+    // Sending back what GET showed would overwrite the secret: refused.
+    let mut round_trip = shown.json();
+    round_trip["config"]["headers"] = serde_json::json!({ "authorization": "(hidden)" });
+    round_trip["config"]["url"] = "https://api.example.com".into();
+    send(
+        &app,
+        Method::PUT,
+        "/backend/connection/~Api",
+        &token,
+        Some(round_trip),
+        None,
+    )
+    .await
+    .assert_problem_saying(400, "send every setting in clear");
     let bad_url = send(
         &app,
         Method::POST,

@@ -107,7 +107,7 @@ pub(super) fn redacted(mut project: Project) -> Project {
     for connection in &mut project.connections {
         if let serde_json::Value::Object(config) = &mut connection.config {
             for value in config.values_mut() {
-                *value = serde_json::Value::String("(hidden)".into());
+                *value = serde_json::Value::String(super::entities::HIDDEN.into());
             }
         }
     }

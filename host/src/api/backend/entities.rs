@@ -38,6 +38,22 @@ pub(super) trait Entity:
     fn shown(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or_default()
     }
+    /// Why a written entity cannot be taken as it is, before validation.
+    fn refuse(&self) -> Option<String> {
+        None
+    }
+}
+
+/// What the API shows instead of a connection setting.
+pub(super) const HIDDEN: &str = "(hidden)";
+
+fn holds_hidden(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(s) => s == HIDDEN,
+        serde_json::Value::Array(items) => items.iter().any(holds_hidden),
+        serde_json::Value::Object(map) => map.values().any(holds_hidden),
+        _ => false,
+    }
 }
 
 impl Entity for RouteRecord {
@@ -77,6 +93,14 @@ impl Entity for ConnectionRecord {
     }
     fn all(project: &mut Project) -> &mut Vec<Self> {
         &mut project.connections
+    }
+    fn refuse(&self) -> Option<String> {
+        holds_hidden(&self.config).then(|| {
+            format!(
+                "connection.{}: a setting is `{HIDDEN}`, which is how the API shows settings; send every setting in clear",
+                self.name
+            )
+        })
     }
     fn shown(&self) -> serde_json::Value {
         let hidden = super::deploy::redacted(Project {
@@ -182,6 +206,13 @@ pub(super) async fn write<E: Entity>(
             ))),
             _ => Ok(()),
         };
+        let refused = match &change {
+            Change::Create(entity) | Change::Update(_, entity) => entity.refuse(),
+            Change::Delete(_) => None,
+        };
+        if let Some(reason) = refused {
+            return Err(crate::api::answer::bad_request(reason));
+        }
         let (status, verb, written) = match change {
             Change::Create(entity) => {
                 if position(entity.key(), list).is_some() {
