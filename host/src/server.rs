@@ -151,7 +151,11 @@ pub async fn serve(state: AppState, listen: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!(address = %listener.local_addr()?, "listening");
     let store = state.store.clone();
-    let follower = crate::sync::follow(state.store.clone(), state.deployer.clone());
+    let follower = crate::sync::follow(
+        state.store.clone(),
+        state.deployer.clone(),
+        state.auth.clone(),
+    );
     // The peer address feeds login throttling (`auth::throttle`).
     axum::serve(
         listener,

@@ -152,6 +152,52 @@ async fn a_deploy_to_one_node_is_served_by_the_other_within_a_second() {
         .await
         .unwrap();
     assert_eq!(extra.status(), 200);
+
+    // A token revoked on the first node stops working on the second within
+    // a second, though the second had checked (and cached) it.
+    let http = reqwest::Client::new();
+    let token: serde_json::Value = http
+        .post(format!("http://{}/authorization/token", first.address))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", "fusio"),
+            ("username", "admin"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap().to_owned();
+    let users = |address: String| {
+        let (http, token) = (http.clone(), token.clone());
+        async move {
+            http.get(format!("http://{address}/backend/user"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(users(second.address.clone()).await, 200);
+    let revoked = http
+        .post(format!("http://{}/authorization/revoke", first.address))
+        .form(&[("token", token.as_str()), ("client_id", "fusio")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    let revoked_at = Instant::now();
+    while users(second.address.clone()).await != 401 {
+        assert!(
+            revoked_at.elapsed() < Duration::from_secs(1),
+            "the second node still accepts a revoked token"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// The `fusio login`, `fusio deploy` and `fusio rollback` commands as a

@@ -220,7 +220,7 @@ impl Auth {
     /// Revokes one access token, here at once.
     pub async fn revoke_token(&self, jti: &str) -> Result<(), StoreError> {
         self.store().revoke_token(jti).await?;
-        self.inner.verified.invalidate_all();
+        self.forget_everywhere().await;
         Ok(())
     }
 
@@ -229,7 +229,7 @@ impl Auth {
         self.store()
             .set_user_password(user_id, &password::hash(password))
             .await?;
-        self.inner.verified.invalidate_all();
+        self.forget_everywhere().await;
         Ok(())
     }
 
@@ -242,27 +242,38 @@ impl Auth {
         expected: &crate::store::revision::Expected,
     ) -> Result<i64, StoreError> {
         let revision = self.store().update_user(user_id, changes, expected).await?;
-        self.inner.verified.invalidate_all();
+        self.forget_everywhere().await;
         Ok(revision)
     }
 
     /// Deletes a user with their apps and tokens, here at once.
     pub async fn delete_user(&self, user_id: i64) -> Result<(), StoreError> {
         self.store().delete_user(user_id).await?;
-        self.inner.verified.invalidate_all();
+        self.forget_everywhere().await;
         Ok(())
     }
 
-    /// Forgets every checked token, so that the next request of each is
-    /// checked again (after grants changed).
+    /// Forgets every checked token on this node, so that the next request
+    /// of each is checked again (another node revoked something).
     pub fn forget_verified(&self) {
         self.inner.verified.invalidate_all();
+    }
+
+    /// Forgets every checked token here and tells the other nodes (on
+    /// PostgreSQL) to forget theirs: after anything that revokes tokens or
+    /// takes grants away, so a revocation is seen everywhere at once rather
+    /// than when the cache entries expire.
+    pub async fn forget_everywhere(&self) {
+        self.inner.verified.invalidate_all();
+        if let Err(err) = self.store().announce_revocation().await {
+            tracing::warn!(error = %err, "cannot tell the other nodes about a revocation; they see it within the token cache's lifetime");
+        }
     }
 
     /// Revokes every token `app_id` holds for `user_id`, here at once.
     pub async fn revoke_grant(&self, user_id: i64, app_id: i64) -> Result<u64, StoreError> {
         let revoked = self.store().revoke_grant(user_id, app_id).await?;
-        self.inner.verified.invalidate_all();
+        self.forget_everywhere().await;
         Ok(revoked)
     }
 
@@ -276,7 +287,7 @@ impl Auth {
         expected: &crate::store::revision::Expected,
     ) -> Result<i64, StoreError> {
         let revision = self.store().update_app(app_id, changes, expected).await?;
-        self.inner.verified.invalidate_all();
+        self.forget_everywhere().await;
         Ok(revision)
     }
 
@@ -289,21 +300,21 @@ impl Auth {
         expected: &crate::store::revision::Expected,
     ) -> Result<i64, StoreError> {
         let revision = self.store().update_role(role_id, changes, expected).await?;
-        self.inner.verified.invalidate_all();
+        self.forget_everywhere().await;
         Ok(revision)
     }
 
     /// Deletes an app and with it every token it holds, here at once.
     pub async fn delete_app(&self, app_id: i64) -> Result<(), StoreError> {
         self.store().delete_app(app_id).await?;
-        self.inner.verified.invalidate_all();
+        self.forget_everywhere().await;
         Ok(())
     }
 
     /// Revokes every token of a grant, here at once.
     pub async fn revoke_family(&self, family: &str) -> Result<(), StoreError> {
         self.store().revoke_family(family).await?;
-        self.inner.verified.invalidate_all();
+        self.forget_everywhere().await;
         Ok(())
     }
 }

@@ -22,6 +22,9 @@ fn to_u64(value: i64, what: &str) -> Result<u64, StoreError> {
 /// The PostgreSQL channel on which a new revision is announced (its id as
 /// the payload), so every node serves it within a moment.
 pub const REVISION_CHANNEL: &str = "fusio_revision";
+/// The PostgreSQL channel on which a revocation is announced, so every node
+/// forgets the tokens it checked.
+pub const AUTH_CHANNEL: &str = "fusio_auth";
 
 /// One deploy as the store records it.
 #[derive(Debug)]
@@ -163,19 +166,32 @@ impl Store {
         Ok(revision)
     }
 
-    /// On PostgreSQL, a connection that hears every new revision (its id);
+    /// On PostgreSQL, a connection that hears every new revision (on
+    /// [`REVISION_CHANNEL`]) and every revocation (on [`AUTH_CHANNEL`]);
     /// `None` on SQLite, where nodes share a file and poll.
-    pub async fn revision_listener(
-        &self,
-    ) -> Result<Option<sqlx::postgres::PgListener>, StoreError> {
+    pub async fn listener(&self) -> Result<Option<sqlx::postgres::PgListener>, StoreError> {
         if self.backend != Backend::Postgres {
             return Ok(None);
         }
         let mut listener = sqlx::postgres::PgListener::connect(&self.url)
             .await
             .map_err(StoreError::Connect)?;
-        listener.listen(REVISION_CHANNEL).await?;
+        listener
+            .listen_all([REVISION_CHANNEL, AUTH_CHANNEL])
+            .await?;
         Ok(Some(listener))
+    }
+
+    /// Tells the other nodes that tokens were revoked (PostgreSQL; nothing
+    /// on SQLite).
+    pub async fn announce_revocation(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(AUTH_CHANNEL)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 
     /// `project` with every connection's config sealed.

@@ -223,7 +223,7 @@ pub(super) async fn delete(
             .delete_scope(scope.id)
             .await
             .map_err(|e| store_problem(&headers, e))?;
-        state.auth.forget_verified();
+        state.auth.forget_everywhere().await;
         Ok(Json(Written::new("the scope was deleted", scope.id)))
     }
     .await;
