@@ -26,6 +26,7 @@ mod error;
 pub mod log;
 mod request;
 mod response;
+pub mod sql;
 
 pub use error::Error;
 /// Marks the one function that answers every request of this component.

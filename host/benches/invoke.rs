@@ -58,9 +58,15 @@ fn main() {
         };
         let action = std::sync::Arc::new(runtime.load(&spec, &bytes).unwrap());
         let runtime = runtime.clone();
+        let none: std::sync::Arc<dyn fusio::runtime::Capabilities> =
+            std::sync::Arc::new(fusio::runtime::NoCapabilities);
         rt.block_on(rt.spawn(async move {
             for _ in 0..2_000 {
-                runtime.invoke(&action, request()).await.unwrap().unwrap();
+                runtime
+                    .invoke(&action, request(), none.clone())
+                    .await
+                    .unwrap()
+                    .unwrap();
             }
             // BENCH_EVICT=<KiB> writes that much memory between invocations,
             // as a server's networking would, and subtracts its own cost.
@@ -83,7 +89,11 @@ fn main() {
                     std::hint::black_box(&scratch);
                     evicting += t.elapsed();
                 }
-                runtime.invoke(&action, request()).await.unwrap().unwrap();
+                runtime
+                    .invoke(&action, request(), none.clone())
+                    .await
+                    .unwrap()
+                    .unwrap();
             }
             let per = (start.elapsed() - evicting).as_secs_f64() * 1e6 / n as f64;
             println!("{:?}: {per:.2} us per invocation", runtime.pooling());

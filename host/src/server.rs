@@ -8,7 +8,7 @@ use crate::mail::{MailError, MailSettings, Mailer};
 use crate::project::{self, BuildOptions, Deployer, ProjectError};
 use crate::runtime::{EngineSettings, Runtime, RuntimeError};
 use crate::secrets::Cipher;
-use crate::snapshot::{self, LiveSnapshot, SnapshotError};
+use crate::snapshot::{LiveSnapshot, SnapshotError};
 use crate::store::{Store, StoreError};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -121,11 +121,8 @@ pub async fn boot(options: &BootOptions) -> Result<AppState, BootError> {
         "runtime ready"
     );
     let live = Arc::new(LiveSnapshot::default());
-    let stored = store.current().await?;
-    if stored.revision > 0 {
-        live.swap(snapshot::from_store(&runtime, &store, &stored).await?);
-    }
     let deployer = Deployer::new(store.clone(), runtime.clone(), live.clone());
+    deployer.refresh().await?;
     if let Some(file) = &options.deploy {
         let outcome = project::deploy_file(&deployer, file, &options.build, "cli").await?;
         if outcome.changed {

@@ -4,7 +4,7 @@
 //! requests finish on the revision they started with, new ones see the new.
 
 use crate::routes::{PathError, RouteConflict, RoutePath, RouteTable};
-use crate::runtime::{ActionSpec, LoadError, LoadedAction, Runtime};
+use crate::runtime::{ActionSpec, Capabilities, LoadError, LoadedAction, NoCapabilities, Runtime};
 use crate::schema::Schema;
 use crate::store::model::{Project, StoredProject, VersionStatus};
 use crate::store::{Store, StoreError};
@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// One revision, ready to serve.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Snapshot {
     /// The store revision this snapshot was built from (0: nothing deployed).
     pub revision: i64,
@@ -23,6 +23,20 @@ pub struct Snapshot {
     /// Every action by name (routes refer to some; the backend's execute and
     /// other actions may call any).
     pub actions: HashMap<String, Arc<LoadedAction>>,
+    /// The revision's connections, which actions reach through the host.
+    pub capabilities: Arc<dyn Capabilities>,
+}
+
+impl Default for Snapshot {
+    /// Nothing deployed.
+    fn default() -> Self {
+        Self {
+            revision: 0,
+            routes: RouteTable::default(),
+            actions: HashMap::new(),
+            capabilities: Arc::new(NoCapabilities),
+        }
+    }
 }
 
 /// The versions of one route.
@@ -229,6 +243,7 @@ pub fn assemble(
         revision,
         routes: RouteTable::build(entries)?,
         actions: actions.clone(),
+        capabilities: Arc::new(NoCapabilities),
     })
 }
 

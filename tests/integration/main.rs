@@ -6,6 +6,7 @@ mod support;
 mod auth;
 mod backend;
 mod cli;
+mod connector;
 mod consumer;
 mod deploy;
 mod gateway;

@@ -23,6 +23,7 @@ pub(crate) fn corpus_dir(dir: &Path) -> std::path::PathBuf {
     std::fs::create_dir_all(&corpus).unwrap();
     std::fs::copy(guest("echo"), corpus.join("echo.wasm")).unwrap();
     std::fs::copy(guest("wrong-world"), corpus.join("wrong-world.wasm")).unwrap();
+    std::fs::copy(guest("sql"), corpus.join("sql.wasm")).unwrap();
     std::fs::write(corpus.join("text.wasm"), "this is not WebAssembly").unwrap();
     std::fs::write(corpus.join("core.wasm"), b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(

@@ -97,7 +97,13 @@ async fn route_and_invoke(
     if let Some(schema) = &endpoint.request_schema {
         schema.check(&wit_request.body)?;
     }
-    let mut response = run_action(&state.runtime, &endpoint.action, wit_request).await?;
+    let mut response = run_action(
+        &state.runtime,
+        &endpoint.action,
+        wit_request,
+        snapshot.capabilities.clone(),
+    )
+    .await?;
     if deprecated {
         // The version still answers, but clients should move on (the
         // `Deprecation` header of RFC 9745's drafts).
@@ -114,9 +120,10 @@ pub async fn run_action(
     runtime: &crate::runtime::Runtime,
     action: &crate::runtime::LoadedAction,
     request: crate::runtime::Request,
+    capabilities: std::sync::Arc<dyn crate::runtime::Capabilities>,
 ) -> Result<Response, GatewayError> {
     let answer = runtime
-        .invoke(action, request)
+        .invoke(action, request, capabilities)
         .await
         .map_err(|err| GatewayError::Invoke {
             action: action.name().to_owned(),

@@ -25,6 +25,8 @@ struct Inner {
     store: Store,
     runtime: Runtime,
     live: Arc<LiveSnapshot>,
+    /// The connection pools every snapshot of this node shares.
+    pools: Arc<crate::connect::Pools>,
     /// One deploy at a time on this node.
     lock: tokio::sync::Mutex<()>,
 }
@@ -113,6 +115,7 @@ impl Deployer {
                 store,
                 runtime,
                 live,
+                pools: Arc::default(),
                 lock: tokio::sync::Mutex::new(()),
             }),
         }
@@ -169,8 +172,9 @@ impl Deployer {
                 detail: &detail,
             })
             .await?;
-        let snapshot = snapshot::assemble(revision, &validated.project, &validated.actions)
+        let mut snapshot = snapshot::assemble(revision, &validated.project, &validated.actions)
             .expect("a validated project always assembles");
+        snapshot.capabilities = self.inner.pools.for_project(&validated.project);
         self.inner.live.swap(snapshot);
         Ok(Outcome {
             revision,
@@ -214,8 +218,9 @@ impl Deployer {
         let _one_at_a_time = self.inner.lock.lock().await;
         let stored = self.inner.store.current().await?;
         if stored.revision > self.inner.live.current().revision {
-            let snapshot =
+            let mut snapshot =
                 snapshot::from_store(&self.inner.runtime, &self.inner.store, &stored).await?;
+            snapshot.capabilities = self.inner.pools.for_project(&stored.project);
             self.inner.live.swap(snapshot);
         }
         Ok(self.inner.live.current().revision)

@@ -39,6 +39,10 @@ pub enum ValidateError {
     Store(#[from] StoreError),
 }
 
+/// The interface through which actions open connections: a component that
+/// imports it must be granted at least one.
+const CONNECTOR: &str = "fusio:action/connector";
+
 fn valid_action_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 128
@@ -133,6 +137,14 @@ pub async fn validate(
     let mut actions = HashMap::new();
     for (spec, loaded) in snapshot::load_actions(runtime, &loadable, components).await? {
         match loaded {
+            Ok(loaded) if loaded.imports(CONNECTOR) && spec.connections.is_empty() => {
+                problems.push(problem(
+                    action_entry(&spec.name),
+                    format!(
+                        "its component imports `{CONNECTOR}` but the action is granted no connection (`connections: [...]`)"
+                    ),
+                ));
+            }
             Ok(loaded) => {
                 actions.insert(spec.name.clone(), Arc::new(loaded));
             }

@@ -6,4 +6,7 @@ wasmtime::component::bindgen!({
     world: "action",
     imports: { default: async | trappable },
     exports: { default: async },
+    with: {
+        "fusio:action/connector.sql": super::host::connector::SqlHandle,
+    },
 });

@@ -42,6 +42,7 @@ impl Runtime {
         &self,
         action: &LoadedAction,
         request: Request,
+        capabilities: Arc<dyn super::capabilities::Capabilities>,
     ) -> Result<Result<Response, ActionError>, InvokeError> {
         let timeout = action.spec.limits.timeout;
         let request_id: Arc<str> = Arc::from(request.context.request_id.as_str());
@@ -50,7 +51,13 @@ impl Runtime {
             .trap_on_grow_failure(true)
             .build();
         let deadline = Instant::now() + timeout;
-        let state = HostState::new(limits, action.shared.clone(), request_id.clone(), deadline);
+        let state = HostState::new(
+            limits,
+            action.shared.clone(),
+            request_id.clone(),
+            deadline,
+            capabilities,
+        );
         let mut store = Store::new(&self.inner.engine, state);
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline(1);

@@ -53,6 +53,8 @@ pub struct ActionSpec {
 pub(crate) struct ActionShared {
     pub(crate) name: Arc<str>,
     pub(crate) config: BTreeMap<String, String>,
+    /// The connections it may open.
+    pub(crate) connections: Vec<String>,
 }
 
 /// An action ready to serve: one `InstancePre` from which each request gets a
@@ -61,9 +63,22 @@ pub struct LoadedAction {
     pub(crate) spec: ActionSpec,
     pub(crate) shared: Arc<ActionShared>,
     pub(crate) pre: ActionPre<super::host::HostState>,
+    /// The interfaces the component imports, e.g. `fusio:action/connector@0.1.0`.
+    imports: Vec<String>,
 }
 
 impl LoadedAction {
+    /// Whether the component imports the interface `name` (any version),
+    /// e.g. `fusio:action/connector`.
+    pub fn imports(&self, name: &str) -> bool {
+        self.imports.iter().any(|import| {
+            import == name
+                || import
+                    .strip_prefix(name)
+                    .is_some_and(|v| v.starts_with('@'))
+        })
+    }
+
     /// The action's name.
     pub fn name(&self) -> &str {
         &self.spec.name
@@ -168,10 +183,21 @@ impl Runtime {
             .map_err(|err| LoadError::Imports(format!("{err:#}")))?;
         let pre =
             ActionPre::new(instance_pre).map_err(|err| LoadError::Exports(format!("{err:#}")))?;
+        let imports = component
+            .component_type()
+            .imports(&self.inner.engine)
+            .map(|(name, _)| name.to_owned())
+            .collect();
         let shared = Arc::new(ActionShared {
             name: Arc::from(spec.name.as_str()),
             config: spec.config.clone(),
+            connections: spec.connections.clone(),
         });
-        Ok(LoadedAction { spec, shared, pre })
+        Ok(LoadedAction {
+            spec,
+            shared,
+            pre,
+            imports,
+        })
     }
 }

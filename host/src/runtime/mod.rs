@@ -8,13 +8,16 @@
 
 mod bindings;
 mod cache;
+pub mod capabilities;
 mod engine;
 mod host;
 mod invoke;
 mod loader;
 
+pub use bindings::fusio::action::connector::{ConnectorError, Rows, SqlValue};
 pub use bindings::fusio::action::types::{ActionError, Context, Problem, Request, Response};
 pub use cache::CacheStats;
+pub use capabilities::{BoxFuture, Capabilities, NoCapabilities, SqlSession};
 pub use engine::{EngineSettings, PoolingMode};
 pub use invoke::InvokeError;
 pub use loader::{ActionSpec, Limits, LoadError, LoadedAction};

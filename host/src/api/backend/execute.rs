@@ -89,7 +89,8 @@ pub(super) async fn execute(
                 scopes: Vec::new(),
             },
         };
-        let response = match run_action(&state.runtime, action, request).await {
+        let capabilities = snapshot.capabilities.clone();
+        let response = match run_action(&state.runtime, action, request, capabilities).await {
             Ok(response) => response,
             Err(err) => err.into_problem(Some(&request_id)).into_response(),
         };

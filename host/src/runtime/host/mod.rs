@@ -5,6 +5,7 @@
 //! is set up only when the guest first calls into it.
 
 mod config;
+pub(crate) mod connector;
 mod logger;
 
 use super::bindings::Action;
@@ -25,8 +26,9 @@ pub(crate) struct HostState {
     pub(crate) request_id: Arc<str>,
     /// When the request must be answered; wasm code is stopped by the epoch
     /// callback, host calls that wait must not wait past it.
-    #[allow(dead_code, reason = "read by host calls that wait, none yet")]
     pub(crate) deadline: std::time::Instant,
+    /// The served revision's connections.
+    pub(crate) capabilities: Arc<dyn super::capabilities::Capabilities>,
     table: ResourceTable,
     wasi: Option<Wasi>,
 }
@@ -49,12 +51,14 @@ impl HostState {
         action: Arc<ActionShared>,
         request_id: Arc<str>,
         deadline: std::time::Instant,
+        capabilities: Arc<dyn super::capabilities::Capabilities>,
     ) -> Self {
         Self {
             limits,
             action,
             request_id,
             deadline,
+            capabilities,
             table: ResourceTable::new(),
             wasi: None,
         }

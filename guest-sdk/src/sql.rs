@@ -1,0 +1,155 @@
+//! SQL through the connections the action was granted (`connections:` in
+//! fusio.yml). Parameters are always bound, never spliced into the
+//! statement; the placeholders are the database's (`?` for SQLite and
+//! MySQL, `$1` for PostgreSQL).
+//!
+//! ```no_run
+//! use fusio_sdk::sql::{self, Value};
+//! # fn run() -> Result<(), fusio_sdk::Error> {
+//! #[derive(serde::Deserialize)]
+//! struct Todo { id: i64, title: String }
+//!
+//! let db = sql::open("Default-Connection")?;
+//! let open: Vec<Todo> = db.query_as("SELECT id, title FROM todo WHERE done = ?", &[false.into()])?;
+//! db.execute("INSERT INTO todo (title, done) VALUES (?, ?)", &["milk".into(), false.into()])?;
+//! # Ok(()) }
+//! ```
+
+use crate::Error;
+use crate::bindings::fusio::action::connector as raw;
+pub use raw::{ConnectorError, Rows, SqlValue as Value};
+use serde::de::DeserializeOwned;
+
+/// An open SQL connection.
+pub struct Sql(raw::Sql);
+
+/// Opens the connection `name`; an error when the action was not granted it
+/// or it does not exist.
+pub fn open(name: &str) -> Result<Sql, ConnectorError> {
+    raw::open_sql(name).map(Sql)
+}
+
+impl Sql {
+    /// Runs a statement that answers rows, typed.
+    pub fn query(&self, statement: &str, params: &[Value]) -> Result<Rows, ConnectorError> {
+        self.0.query(statement, params)
+    }
+
+    /// Runs a statement that answers rows, each as a JSON object of its
+    /// columns.
+    pub fn query_json(
+        &self,
+        statement: &str,
+        params: &[Value],
+    ) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, ConnectorError> {
+        let rows = self.query(statement, params)?;
+        Ok(rows
+            .rows
+            .into_iter()
+            .map(|row| {
+                rows.columns
+                    .iter()
+                    .cloned()
+                    .zip(row.into_iter().map(json))
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// Runs a statement that answers rows, each decoded into a `T` by its
+    /// column names.
+    pub fn query_as<T: DeserializeOwned>(
+        &self,
+        statement: &str,
+        params: &[Value],
+    ) -> Result<Vec<T>, Error> {
+        self.query_json(statement, params)?
+            .into_iter()
+            .map(|row| {
+                serde_json::from_value(serde_json::Value::Object(row))
+                    .map_err(|e| Error::internal(format!("a row does not decode: {e}")))
+            })
+            .collect()
+    }
+
+    /// Runs a statement; answers how many rows it changed.
+    pub fn execute(&self, statement: &str, params: &[Value]) -> Result<u64, ConnectorError> {
+        self.0.execute(statement, params)
+    }
+}
+
+/// A column value as JSON.
+fn json(value: Value) -> serde_json::Value {
+    match value {
+        Value::Null => serde_json::Value::Null,
+        Value::Boolean(b) => b.into(),
+        Value::Integer(i) => i.into(),
+        Value::Float(f) => f.into(),
+        Value::Text(t) | Value::Timestamp(t) => t.into(),
+        Value::Json(t) => serde_json::from_str(&t).unwrap_or(serde_json::Value::String(t)),
+        Value::Bytes(b) => b.into(),
+    }
+}
+
+impl From<i64> for Value {
+    fn from(value: i64) -> Self {
+        Value::Integer(value)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(value: f64) -> Self {
+        Value::Float(value)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(value: bool) -> Self {
+        Value::Boolean(value)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(value: &str) -> Self {
+        Value::Text(value.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(value: String) -> Self {
+        Value::Text(value)
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(value: Option<T>) -> Self {
+        value.map_or(Value::Null, Into::into)
+    }
+}
+
+/// A connector failure as the client sees it: a timeout is 504, an
+/// unreachable service 503 (the reason goes to the log, never to the
+/// client), anything else (a denied grant, a refused statement) a 500 whose
+/// detail stays in the log.
+impl From<ConnectorError> for Error {
+    fn from(err: ConnectorError) -> Self {
+        match err {
+            ConnectorError::Timeout(_) => Error::custom(
+                504,
+                "Gateway Timeout",
+                Some("the request's deadline passed while a service answered".into()),
+            ),
+            ConnectorError::Unavailable(d) => {
+                crate::log::warn(format!("a connection is unavailable: {d}"));
+                Error::custom(
+                    503,
+                    "Service Unavailable",
+                    Some("a service this API needs is unavailable".into()),
+                )
+            }
+            ConnectorError::AccessDenied(d) => Error::internal(format!("access denied: {d}")),
+            ConnectorError::NotFound(d) => Error::internal(format!("no such connection: {d}")),
+            ConnectorError::Query(d) => Error::internal(format!("the query failed: {d}")),
+        }
+    }
+}

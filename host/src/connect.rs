@@ -1,0 +1,181 @@
+//! The server's side of `fusio:action/connector`: connection pools, created
+//! on first use and shared by every request and node-local instance, keyed
+//! by the connection's settings so a changed connection gets a new pool.
+//! SQL runs through sqlx (SQLite, PostgreSQL, MySQL/MariaDB); parameters
+//! are always bound.
+
+use crate::project::connection;
+use crate::runtime::{BoxFuture, Capabilities, ConnectorError, Rows, SqlSession, SqlValue};
+use crate::store::model::{ConnectionKind, ConnectionRecord, Project};
+use sqlx::any::{AnyPoolOptions, AnyRow, AnyTypeInfoKind};
+use sqlx::{AnyPool, Column, Row, ValueRef};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How long a statement may wait for a pooled connection.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections per SQL pool.
+const POOL_SIZE: u32 = 10;
+
+/// Every pool of this node, by connection settings.
+#[derive(Debug, Default)]
+pub struct Pools {
+    sql: Mutex<HashMap<String, AnyPool>>,
+}
+
+impl Pools {
+    /// The connections of `project`, for its snapshot.
+    pub fn for_project(self: &Arc<Self>, project: &Project) -> Arc<dyn Capabilities> {
+        Arc::new(ProjectConnections {
+            records: project
+                .connections
+                .iter()
+                .map(|c| (c.name.clone(), c.clone()))
+                .collect(),
+            pools: self.clone(),
+        })
+    }
+
+    fn sql(&self, record: &ConnectionRecord) -> Result<AnyPool, ConnectorError> {
+        let config = connection::sql(record).map_err(ConnectorError::NotFound)?;
+        let key = format!("{}\n{}", record.name, config.url);
+        let mut pools = self
+            .sql
+            .lock()
+            .expect("the pool registry is never poisoned");
+        if let Some(pool) = pools.get(&key) {
+            return Ok(pool.clone());
+        }
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_lazy(&config.url)
+            .map_err(|e| ConnectorError::Unavailable(format!("`{}`: {e}", record.name)))?;
+        pools.insert(key, pool.clone());
+        Ok(pool)
+    }
+}
+
+/// The connections one revision serves.
+#[derive(Debug)]
+struct ProjectConnections {
+    records: HashMap<String, ConnectionRecord>,
+    pools: Arc<Pools>,
+}
+
+impl Capabilities for ProjectConnections {
+    fn open_sql<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Arc<dyn SqlSession>, ConnectorError>> {
+        Box::pin(async move {
+            let record = self
+                .records
+                .get(name)
+                .filter(|r| r.kind == ConnectionKind::Sql)
+                .ok_or_else(|| ConnectorError::NotFound(format!("no SQL connection `{name}`")))?;
+            let pool = self.pools.sql(record)?;
+            Ok(Arc::new(SqlPool {
+                name: name.to_owned(),
+                pool,
+            }) as Arc<dyn SqlSession>)
+        })
+    }
+}
+
+/// A SQL connection handed to a guest: statements run on the pool.
+struct SqlPool {
+    name: String,
+    pool: AnyPool,
+}
+
+fn failure(name: &str, err: sqlx::Error) -> ConnectorError {
+    match err {
+        sqlx::Error::Database(db) => ConnectorError::Query(db.message().to_owned()),
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::TypeNotFound { .. } => {
+            ConnectorError::Query(err.to_string())
+        }
+        other => ConnectorError::Unavailable(format!("`{name}`: {other}")),
+    }
+}
+
+fn bind<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    params: Vec<SqlValue>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for param in params {
+        query = match param {
+            SqlValue::Null => query.bind(None::<String>),
+            SqlValue::Boolean(b) => query.bind(b),
+            SqlValue::Integer(i) => query.bind(i),
+            SqlValue::Float(f) => query.bind(f),
+            SqlValue::Text(t) | SqlValue::Json(t) | SqlValue::Timestamp(t) => query.bind(t),
+            SqlValue::Bytes(b) => query.bind(b),
+        };
+    }
+    query
+}
+
+fn value(row: &AnyRow, index: usize) -> Result<SqlValue, sqlx::Error> {
+    let raw = row.try_get_raw(index)?;
+    if raw.is_null() {
+        return Ok(SqlValue::Null);
+    }
+    let kind = raw.type_info().kind();
+    Ok(match kind {
+        AnyTypeInfoKind::Null => SqlValue::Null,
+        AnyTypeInfoKind::Bool => SqlValue::Boolean(row.try_get(index)?),
+        AnyTypeInfoKind::SmallInt | AnyTypeInfoKind::Integer | AnyTypeInfoKind::BigInt => {
+            SqlValue::Integer(row.try_get(index)?)
+        }
+        AnyTypeInfoKind::Real | AnyTypeInfoKind::Double => SqlValue::Float(row.try_get(index)?),
+        AnyTypeInfoKind::Text => SqlValue::Text(row.try_get(index)?),
+        AnyTypeInfoKind::Blob => SqlValue::Bytes(row.try_get(index)?),
+    })
+}
+
+impl SqlSession for SqlPool {
+    fn query<'a>(
+        &'a self,
+        statement: &'a str,
+        params: Vec<SqlValue>,
+    ) -> BoxFuture<'a, Result<Rows, ConnectorError>> {
+        Box::pin(async move {
+            let query = bind(sqlx::query(sqlx::AssertSqlSafe(statement)), params);
+            let rows = query
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| failure(&self.name, e))?;
+            let columns = rows
+                .first()
+                .map(|row| row.columns().iter().map(|c| c.name().to_owned()).collect())
+                .unwrap_or_default();
+            let values = rows
+                .iter()
+                .map(|row| (0..row.len()).map(|i| value(row, i)).collect())
+                .collect::<Result<Vec<Vec<SqlValue>>, _>>()
+                .map_err(|e| failure(&self.name, e))?;
+            Ok(Rows {
+                columns,
+                rows: values,
+            })
+        })
+    }
+
+    fn execute<'a>(
+        &'a self,
+        statement: &'a str,
+        params: Vec<SqlValue>,
+    ) -> BoxFuture<'a, Result<u64, ConnectorError>> {
+        Box::pin(async move {
+            let query = bind(sqlx::query(sqlx::AssertSqlSafe(statement)), params);
+            query
+                .execute(&self.pool)
+                .await
+                .map(|done| done.rows_affected())
+                .map_err(|e| failure(&self.name, e))
+        })
+    }
+}

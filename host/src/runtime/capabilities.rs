@@ -1,0 +1,54 @@
+//! What the host offers an action beyond its request — today its granted
+//! SQL connections. The runtime defines the shape and enforces the grants;
+//! the server implements it (pools, drivers), so the runtime knows nothing
+//! of sqlx.
+
+use super::bindings::fusio::action::connector::{ConnectorError, Rows, SqlValue};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// A boxed future, for the object-safe traits below.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The connections of one served revision.
+pub trait Capabilities: Send + Sync + std::fmt::Debug {
+    /// Opens the SQL connection `name` (the grant is already checked).
+    fn open_sql<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Arc<dyn SqlSession>, ConnectorError>>;
+}
+
+/// An open SQL connection.
+pub trait SqlSession: Send + Sync {
+    /// Runs a statement that answers rows.
+    fn query<'a>(
+        &'a self,
+        statement: &'a str,
+        params: Vec<SqlValue>,
+    ) -> BoxFuture<'a, Result<Rows, ConnectorError>>;
+    /// Runs a statement; answers how many rows it changed.
+    fn execute<'a>(
+        &'a self,
+        statement: &'a str,
+        params: Vec<SqlValue>,
+    ) -> BoxFuture<'a, Result<u64, ConnectorError>>;
+}
+
+/// No connections at all (a validation run, a project without any).
+#[derive(Debug, Default)]
+pub struct NoCapabilities;
+
+impl Capabilities for NoCapabilities {
+    fn open_sql<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Arc<dyn SqlSession>, ConnectorError>> {
+        Box::pin(async move {
+            Err(ConnectorError::NotFound(format!(
+                "no SQL connection `{name}` is served"
+            )))
+        })
+    }
+}

@@ -1,0 +1,54 @@
+//! A todo list on a SQL connection: `GET` lists (or finds `?title=`),
+//! `POST` inserts the body as a title, `?open=NAME` opens another
+//! connection, `?sleep=SECONDS` asks SQLite to work that long. A connector
+//! error answers 502 with its kind, so tests see what the guest received.
+use fusio_sdk::sql::{self, ConnectorError, Value};
+use fusio_sdk::{Error, Request, Response, action, config};
+use serde_json::json;
+
+fn failed(err: ConnectorError) -> Result<Response, Error> {
+    let (kind, detail) = match err {
+        ConnectorError::AccessDenied(d) => ("access-denied", d),
+        ConnectorError::NotFound(d) => ("not-found", d),
+        ConnectorError::Unavailable(d) => ("unavailable", d),
+        ConnectorError::Query(d) => ("query", d),
+        ConnectorError::Timeout(d) => ("timeout", d),
+    };
+    Response::json(502, &json!({ "error": kind, "detail": detail }))
+}
+
+#[action]
+fn handle(req: Request) -> Result<Response, Error> {
+    let name = req
+        .query("open")
+        .map(str::to_owned)
+        .or_else(|| config::get("connection"))
+        .unwrap_or_default();
+    let db = match sql::open(&name) {
+        Ok(db) => db,
+        Err(err) => return failed(err),
+    };
+    if req.query("fail") == Some("trap") {
+        let _ = db.execute("INSERT INTO todo (title) VALUES (?)", &["half".into()]);
+        panic!("the guest traps after a write");
+    }
+    let answer = match req.method() {
+        "POST" => {
+            let title = String::from_utf8_lossy(req.body()).into_owned();
+            db.execute("INSERT INTO todo (title) VALUES (?)", &[title.into()])
+                .map(|n| json!({ "inserted": n }))
+        }
+        _ => match req.query("title") {
+            Some(title) => db.query_json(
+                "SELECT id, title FROM todo WHERE title = ? ORDER BY id",
+                &[Value::from(title)],
+            ),
+            None => db.query_json("SELECT id, title FROM todo ORDER BY id", &[]),
+        }
+        .map(|rows| json!({ "totalResults": rows.len(), "entry": rows })),
+    };
+    match answer {
+        Ok(body) => Response::json(200, &body),
+        Err(err) => failed(err),
+    }
+}

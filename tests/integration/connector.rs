@@ -1,0 +1,105 @@
+//! `fusio:action/connector` from a guest: SQL on a granted connection (a
+//! SQLite database migrated on deploy), parameters that stay data, a
+//! connection that was not granted, and a component that imports the
+//! connector without any grant (refused at deploy).
+
+use crate::support::{Backend, TestApp};
+use axum::body::Body;
+use http::Request;
+
+const PROJECT: &str = r#"
+routes:
+  /todo:
+    methods:
+      GET: { action: todo, public: true }
+      POST: { action: todo, public: true }
+action:
+  todo:
+    component: "{guest:sql}"
+    connections: [App]
+    config:
+      connection: App
+connection:
+  App:
+    type: sql
+    config:
+      url: sqlite://${dir.src}/app.db?mode=rwc
+  Secret:
+    type: sql
+    config:
+      url: sqlite://${dir.src}/secret.db?mode=rwc
+migration:
+  App: [todo.sql]
+"#;
+
+async fn start() -> TestApp {
+    TestApp::start_with(Backend::Sqlite, PROJECT, |options| {
+        let dir = options.deploy.as_ref().unwrap().parent().unwrap();
+        std::fs::write(
+            dir.join("todo.sql"),
+            "CREATE TABLE todo (id INTEGER PRIMARY KEY, title TEXT NOT NULL);",
+        )
+        .unwrap();
+    })
+    .await
+}
+
+async fn post(app: &TestApp, body: &str) -> crate::support::app::TestResponse {
+    app.send(
+        Request::post("/todo")
+            .body(Body::from(body.to_owned()))
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_queries_its_granted_connection_and_parameters_stay_data() {
+    let app = start().await;
+    let inserted = post(&app, "milk").await;
+    assert_eq!(inserted.status, 200, "{}", inserted.text());
+    assert_eq!(inserted.json()["inserted"], 1);
+    post(&app, "bread").await;
+
+    let all = app.get("/todo").await.json();
+    assert_eq!(all["totalResults"], 2);
+    assert_eq!(
+        all["entry"][0],
+        serde_json::json!({ "id": 1, "title": "milk" })
+    );
+
+    // An injection attempt through a parameter is stored as a title.
+    let attack = "x'); DROP TABLE todo; --";
+    assert_eq!(post(&app, attack).await.status, 200);
+    let found = app
+        .get(&format!("/todo?title={}", urlencode(attack)))
+        .await
+        .json();
+    assert_eq!(found["totalResults"], 1);
+    assert_eq!(found["entry"][0]["title"], attack);
+    assert_eq!(
+        app.get("/todo").await.json()["totalResults"],
+        3,
+        "the table is intact"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_was_not_granted_is_access_denied() {
+    let app = start().await;
+    let denied = app.get("/todo?open=Secret").await;
+    assert_eq!(denied.status, 502, "{}", denied.text());
+    assert_eq!(denied.json()["error"], "access-denied");
+    assert!(
+        denied.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("`Secret`")
+    );
+    let missing = app.get("/todo?open=Nowhere").await;
+    assert_eq!(missing.json()["error"], "access-denied");
+}
+
+fn urlencode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
