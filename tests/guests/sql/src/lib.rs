@@ -1,7 +1,8 @@
 //! A todo list on a SQL connection: `GET` lists (or finds `?title=`),
 //! `POST` inserts the body as a title, `?open=NAME` opens another
-//! connection, `?sleep=SECONDS` asks SQLite to work that long. A connector
-//! error answers 502 with its kind, so tests see what the guest received.
+//! connection, `?pg_sleep=SECONDS` runs PostgreSQL's `pg_sleep`. A
+//! connector error answers 502 with its kind, so tests see what the guest
+//! received.
 use fusio_sdk::sql::{self, ConnectorError, Value};
 use fusio_sdk::{Error, Request, Response, action, config};
 use serde_json::json;
@@ -28,9 +29,12 @@ fn handle(req: Request) -> Result<Response, Error> {
         Ok(db) => db,
         Err(err) => return failed(err),
     };
-    if req.query("fail") == Some("trap") {
-        let _ = db.execute("INSERT INTO todo (title) VALUES (?)", &["half".into()]);
-        panic!("the guest traps after a write");
+    if let Some(seconds) = req.query("pg_sleep") {
+        let seconds: f64 = seconds.parse().unwrap_or(1.0);
+        return match db.query("SELECT pg_sleep($1)", &[seconds.into()]) {
+            Ok(_) => Response::json(200, &json!({ "slept": seconds })),
+            Err(err) => failed(err),
+        };
     }
     let answer = match req.method() {
         "POST" => {
