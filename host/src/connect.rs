@@ -15,7 +15,7 @@ use std::time::Duration;
 
 /// How long a statement may wait for a pooled connection.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
-/// Connections per SQL pool.
+/// Connections per SQL pool unless the connection says otherwise.
 const POOL_SIZE: u32 = 10;
 
 /// Every pool of this node, by connection settings.
@@ -39,7 +39,8 @@ impl Pools {
 
     fn sql(&self, record: &ConnectionRecord) -> Result<AnyPool, ConnectorError> {
         let config = connection::sql(record).map_err(ConnectorError::NotFound)?;
-        let key = format!("{}\n{}", record.name, config.url);
+        let size = config.max_connections.unwrap_or(POOL_SIZE);
+        let key = format!("{}\n{}\n{size}", record.name, config.url);
         let mut pools = self
             .sql
             .lock()
@@ -49,7 +50,7 @@ impl Pools {
         }
         sqlx::any::install_default_drivers();
         let pool = AnyPoolOptions::new()
-            .max_connections(POOL_SIZE)
+            .max_connections(size)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_lazy(&config.url)
             .map_err(|e| ConnectorError::Unavailable(format!("`{}`: {e}", record.name)))?;
@@ -89,6 +90,46 @@ impl Capabilities for ProjectConnections {
 struct SqlPool {
     name: String,
     pool: AnyPool,
+}
+
+/// A pooled connection running one statement. When the statement's future
+/// is dropped before it finishes (the request's deadline passed), the
+/// connection is detached and closed instead of going back to the pool,
+/// where it would stay busy until the database finished the statement: the
+/// pool gets its slot back at once.
+struct InFlight {
+    connection: Option<sqlx::pool::PoolConnection<sqlx::Any>>,
+    finished: bool,
+}
+
+impl InFlight {
+    async fn acquire(sql: &SqlPool) -> Result<Self, ConnectorError> {
+        let connection = sql
+            .pool
+            .acquire()
+            .await
+            .map_err(|e| failure(&sql.name, e))?;
+        Ok(Self {
+            connection: Some(connection),
+            finished: false,
+        })
+    }
+
+    fn connection(&mut self) -> &mut sqlx::AnyConnection {
+        self.connection
+            .as_mut()
+            .expect("the connection is held until drop")
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if !self.finished
+            && let Some(connection) = self.connection.take()
+        {
+            drop(connection.detach());
+        }
+    }
 }
 
 fn failure(name: &str, err: sqlx::Error) -> ConnectorError {
@@ -144,10 +185,10 @@ impl SqlSession for SqlPool {
     ) -> BoxFuture<'a, Result<Rows, ConnectorError>> {
         Box::pin(async move {
             let query = bind(sqlx::query(sqlx::AssertSqlSafe(statement)), params);
-            let rows = query
-                .fetch_all(&self.pool)
-                .await
-                .map_err(|e| failure(&self.name, e))?;
+            let mut flight = InFlight::acquire(self).await?;
+            let rows = query.fetch_all(flight.connection()).await;
+            flight.finished = true;
+            let rows = rows.map_err(|e| failure(&self.name, e))?;
             let columns = rows
                 .first()
                 .map(|row| row.columns().iter().map(|c| c.name().to_owned()).collect())
@@ -171,10 +212,10 @@ impl SqlSession for SqlPool {
     ) -> BoxFuture<'a, Result<u64, ConnectorError>> {
         Box::pin(async move {
             let query = bind(sqlx::query(sqlx::AssertSqlSafe(statement)), params);
-            query
-                .execute(&self.pool)
-                .await
-                .map(|done| done.rows_affected())
+            let mut flight = InFlight::acquire(self).await?;
+            let done = query.execute(flight.connection()).await;
+            flight.finished = true;
+            done.map(|done| done.rows_affected())
                 .map_err(|e| failure(&self.name, e))
         })
     }

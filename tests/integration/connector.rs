@@ -103,3 +103,51 @@ async fn a_connection_that_was_not_granted_is_access_denied() {
 fn urlencode(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
+
+/// A host call that outlives the action's timeout ends the request with 504
+/// and gives its pool connection back: with a pool of one, the next
+/// request gets a connection at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_query_past_the_timeout_is_504_and_frees_its_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = crate::support::db::TestDb::new(Backend::Postgres, dir.path()).await;
+    let url = db.url.clone().unwrap();
+    let project = format!(
+        r#"
+routes:
+  /todo:
+    methods:
+      GET: {{ action: todo, public: true }}
+action:
+  todo:
+    component: "{{guest:sql}}"
+    connections: [App]
+    config:
+      connection: App
+    limits:
+      timeout: 1s
+connection:
+  App:
+    type: sql
+    config:
+      url: "{url}"
+      max_connections: 1
+"#
+    );
+    let app = TestApp::start(Backend::Sqlite, &project).await;
+    let started = std::time::Instant::now();
+    let slow = app.get("/todo?pg_sleep=5").await;
+    slow.assert_problem(504);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "the request ended at its deadline, not when the query did"
+    );
+    let started = std::time::Instant::now();
+    let quick = app.get("/todo?pg_sleep=0").await;
+    assert_eq!(quick.status, 200, "{}", quick.text());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "the pool's only connection was free again"
+    );
+    drop(db);
+}

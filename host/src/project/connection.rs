@@ -14,6 +14,9 @@ pub struct SqlConfig {
     /// The database URL with its credentials; a `sqlite:` path is a path
     /// on the server.
     pub url: String,
+    /// How many connections the node's pool keeps open at most (10).
+    #[serde(default)]
+    pub max_connections: Option<u32>,
 }
 
 /// An HTTP API.

@@ -16,7 +16,7 @@ use wasmtime::{PoolConcurrencyLimitError, Store, StoreLimitsBuilder, Trap, Updat
 /// The error an epoch tick raises once the request's deadline has passed.
 #[derive(Debug, thiserror::Error)]
 #[error("the request's deadline has passed")]
-struct DeadlineExceeded;
+pub(crate) struct DeadlineExceeded;
 
 /// Why an action produced no answer of its own.
 #[derive(Debug, thiserror::Error)]

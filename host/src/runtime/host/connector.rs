@@ -13,19 +13,16 @@ use wasmtime::component::Resource;
 /// The host side of an open `sql` resource.
 pub struct SqlHandle(Arc<dyn SqlSession>);
 
-/// Runs `call` unless `deadline` passes first (dropping `call` then, which
-/// gives its pool connection back).
+/// Runs `call` unless `deadline` passes first. Then `call` is dropped,
+/// which gives its pool connection back, and the request ends as a timeout
+/// (504) like a guest that computes too long: the guest gets no more time.
 async fn before<T>(
     deadline: std::time::Instant,
     call: impl Future<Output = Result<T, ConnectorError>>,
-) -> Result<T, ConnectorError> {
+) -> wasmtime::Result<Result<T, ConnectorError>> {
     tokio::time::timeout_at(deadline.into(), call)
         .await
-        .unwrap_or_else(|_| {
-            Err(ConnectorError::Timeout(
-                "the request's deadline passed".into(),
-            ))
-        })
+        .map_err(|_| crate::runtime::invoke::DeadlineExceeded.into())
 }
 
 impl Host for HostState {
@@ -40,7 +37,7 @@ impl Host for HostState {
             ))));
         }
         let capabilities = self.capabilities.clone();
-        match before(self.deadline, capabilities.open_sql(&name)).await {
+        match before(self.deadline, capabilities.open_sql(&name)).await? {
             Ok(session) => Ok(Ok(self.table.push(SqlHandle(session))?)),
             Err(err) => Ok(Err(err)),
         }
@@ -55,7 +52,7 @@ impl HostSql for HostState {
         params: Vec<SqlValue>,
     ) -> wasmtime::Result<Result<Rows, ConnectorError>> {
         let session = self.table.get(&sql)?.0.clone();
-        Ok(before(self.deadline, session.query(&statement, params)).await)
+        before(self.deadline, session.query(&statement, params)).await
     }
 
     async fn execute(
@@ -65,7 +62,7 @@ impl HostSql for HostState {
         params: Vec<SqlValue>,
     ) -> wasmtime::Result<Result<u64, ConnectorError>> {
         let session = self.table.get(&sql)?.0.clone();
-        Ok(before(self.deadline, session.execute(&statement, params)).await)
+        before(self.deadline, session.execute(&statement, params)).await
     }
 
     async fn drop(&mut self, sql: Resource<Sql>) -> wasmtime::Result<()> {

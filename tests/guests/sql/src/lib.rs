@@ -31,7 +31,7 @@ fn handle(req: Request) -> Result<Response, Error> {
     };
     if let Some(seconds) = req.query("pg_sleep") {
         let seconds: f64 = seconds.parse().unwrap_or(1.0);
-        return match db.query("SELECT pg_sleep($1)", &[seconds.into()]) {
+        return match db.query("SELECT 1 AS slept FROM pg_sleep($1)", &[seconds.into()]) {
             Ok(_) => Response::json(200, &json!({ "slept": seconds })),
             Err(err) => failed(err),
         };
