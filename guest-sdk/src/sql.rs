@@ -41,19 +41,8 @@ impl Sql {
         &self,
         statement: &str,
         params: &[Value],
-    ) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, ConnectorError> {
-        let rows = self.query(statement, params)?;
-        Ok(rows
-            .rows
-            .into_iter()
-            .map(|row| {
-                rows.columns
-                    .iter()
-                    .cloned()
-                    .zip(row.into_iter().map(json))
-                    .collect()
-            })
-            .collect())
+    ) -> Result<Vec<JsonRow>, ConnectorError> {
+        self.query(statement, params).map(json_rows)
     }
 
     /// Runs a statement that answers rows, each decoded into a `T` by its
@@ -63,19 +52,96 @@ impl Sql {
         statement: &str,
         params: &[Value],
     ) -> Result<Vec<T>, Error> {
-        self.query_json(statement, params)?
-            .into_iter()
-            .map(|row| {
-                serde_json::from_value(serde_json::Value::Object(row))
-                    .map_err(|e| Error::internal(format!("a row does not decode: {e}")))
-            })
-            .collect()
+        decode(self.query_json(statement, params)?)
     }
 
     /// Runs a statement; answers how many rows it changed.
     pub fn execute(&self, statement: &str, params: &[Value]) -> Result<u64, ConnectorError> {
         self.0.execute(statement, params)
     }
+
+    /// Starts a transaction on a connection of its own. It is rolled back
+    /// unless committed — also when the action fails or traps.
+    ///
+    /// ```no_run
+    /// # fn run(db: &fusio_sdk::sql::Sql) -> Result<(), fusio_sdk::Error> {
+    /// let tx = db.begin()?;
+    /// tx.execute("UPDATE account SET balance = balance - ? WHERE id = ?", &[10.into(), 1.into()])?;
+    /// tx.execute("UPDATE account SET balance = balance + ? WHERE id = ?", &[10.into(), 2.into()])?;
+    /// tx.commit()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn begin(&self) -> Result<Transaction, ConnectorError> {
+        self.0.begin().map(Transaction)
+    }
+}
+
+/// A row as a JSON object of its columns.
+pub type JsonRow = serde_json::Map<String, serde_json::Value>;
+
+/// An open transaction (see [`Sql::begin`]).
+pub struct Transaction(raw::Transaction);
+
+impl Transaction {
+    /// Like [`Sql::query`], inside the transaction.
+    pub fn query(&self, statement: &str, params: &[Value]) -> Result<Rows, ConnectorError> {
+        self.0.query(statement, params)
+    }
+
+    /// Like [`Sql::query_json`], inside the transaction.
+    pub fn query_json(
+        &self,
+        statement: &str,
+        params: &[Value],
+    ) -> Result<Vec<JsonRow>, ConnectorError> {
+        self.query(statement, params).map(json_rows)
+    }
+
+    /// Like [`Sql::query_as`], inside the transaction.
+    pub fn query_as<T: DeserializeOwned>(
+        &self,
+        statement: &str,
+        params: &[Value],
+    ) -> Result<Vec<T>, Error> {
+        decode(self.query_json(statement, params)?)
+    }
+
+    /// Like [`Sql::execute`], inside the transaction.
+    pub fn execute(&self, statement: &str, params: &[Value]) -> Result<u64, ConnectorError> {
+        self.0.execute(statement, params)
+    }
+
+    /// Makes the changes permanent.
+    pub fn commit(self) -> Result<(), ConnectorError> {
+        self.0.commit()
+    }
+
+    /// Undoes the changes (as dropping the transaction does).
+    pub fn rollback(self) -> Result<(), ConnectorError> {
+        self.0.rollback()
+    }
+}
+
+fn json_rows(rows: Rows) -> Vec<JsonRow> {
+    rows.rows
+        .into_iter()
+        .map(|row| {
+            rows.columns
+                .iter()
+                .cloned()
+                .zip(row.into_iter().map(json))
+                .collect()
+        })
+        .collect()
+}
+
+fn decode<T: DeserializeOwned>(rows: Vec<JsonRow>) -> Result<Vec<T>, Error> {
+    rows.into_iter()
+        .map(|row| {
+            serde_json::from_value(serde_json::Value::Object(row))
+                .map_err(|e| Error::internal(format!("a row does not decode: {e}")))
+        })
+        .collect()
 }
 
 /// A column value as JSON.

@@ -5,7 +5,9 @@
 //! are always bound.
 
 use crate::project::connection;
-use crate::runtime::{BoxFuture, Capabilities, ConnectorError, Rows, SqlSession, SqlValue};
+use crate::runtime::{
+    BoxFuture, Capabilities, ConnectorError, Rows, SqlSession, SqlTransaction, SqlValue,
+};
 use crate::store::model::{ConnectionKind, ConnectionRecord, Project};
 use sqlx::any::{AnyPoolOptions, AnyRow, AnyTypeInfoKind};
 use sqlx::{AnyPool, Column, Row, ValueRef};
@@ -189,19 +191,7 @@ impl SqlSession for SqlPool {
             let rows = query.fetch_all(flight.connection()).await;
             flight.finished = true;
             let rows = rows.map_err(|e| failure(&self.name, e))?;
-            let columns = rows
-                .first()
-                .map(|row| row.columns().iter().map(|c| c.name().to_owned()).collect())
-                .unwrap_or_default();
-            let values = rows
-                .iter()
-                .map(|row| (0..row.len()).map(|i| value(row, i)).collect())
-                .collect::<Result<Vec<Vec<SqlValue>>, _>>()
-                .map_err(|e| failure(&self.name, e))?;
-            Ok(Rows {
-                columns,
-                rows: values,
-            })
+            rows_of(&self.name, &rows)
         })
     }
 
@@ -219,4 +209,87 @@ impl SqlSession for SqlPool {
                 .map_err(|e| failure(&self.name, e))
         })
     }
+
+    fn begin(&self) -> BoxFuture<'_, Result<Box<dyn SqlTransaction>, ConnectorError>> {
+        Box::pin(async move {
+            let tx = self
+                .pool
+                .begin()
+                .await
+                .map_err(|e| failure(&self.name, e))?;
+            Ok(Box::new(SqlTx {
+                name: self.name.clone(),
+                tx,
+            }) as Box<dyn SqlTransaction>)
+        })
+    }
+}
+
+/// An open transaction; sqlx rolls it back when it is dropped uncommitted.
+struct SqlTx {
+    name: String,
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+}
+
+impl SqlTransaction for SqlTx {
+    fn query<'a>(
+        &'a mut self,
+        statement: &'a str,
+        params: Vec<SqlValue>,
+    ) -> BoxFuture<'a, Result<Rows, ConnectorError>> {
+        Box::pin(async move {
+            let query = bind(sqlx::query(sqlx::AssertSqlSafe(statement)), params);
+            let rows = query
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(|e| failure(&self.name, e))?;
+            rows_of(&self.name, &rows)
+        })
+    }
+
+    fn execute<'a>(
+        &'a mut self,
+        statement: &'a str,
+        params: Vec<SqlValue>,
+    ) -> BoxFuture<'a, Result<u64, ConnectorError>> {
+        Box::pin(async move {
+            let query = bind(sqlx::query(sqlx::AssertSqlSafe(statement)), params);
+            query
+                .execute(&mut *self.tx)
+                .await
+                .map(|done| done.rows_affected())
+                .map_err(|e| failure(&self.name, e))
+        })
+    }
+
+    fn commit(self: Box<Self>) -> BoxFuture<'static, Result<(), ConnectorError>> {
+        Box::pin(async move {
+            let name = self.name;
+            self.tx.commit().await.map_err(|e| failure(&name, e))
+        })
+    }
+
+    fn rollback(self: Box<Self>) -> BoxFuture<'static, Result<(), ConnectorError>> {
+        Box::pin(async move {
+            let name = self.name;
+            self.tx.rollback().await.map_err(|e| failure(&name, e))
+        })
+    }
+}
+
+/// Rows with their column names, typed.
+fn rows_of(name: &str, rows: &[AnyRow]) -> Result<Rows, ConnectorError> {
+    let columns = rows
+        .first()
+        .map(|row| row.columns().iter().map(|c| c.name().to_owned()).collect())
+        .unwrap_or_default();
+    let values = rows
+        .iter()
+        .map(|row| (0..row.len()).map(|i| value(row, i)).collect())
+        .collect::<Result<Vec<Vec<SqlValue>>, _>>()
+        .map_err(|e| failure(name, e))?;
+    Ok(Rows {
+        columns,
+        rows: values,
+    })
 }

@@ -100,6 +100,19 @@ async fn a_connection_that_was_not_granted_is_access_denied() {
     assert_eq!(missing.json()["error"], "access-denied");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_that_traps_inside_a_transaction_leaves_no_rows() {
+    let app = start().await;
+    let trapped = app.get("/todo?tx=trap").await;
+    trapped.assert_problem(500);
+    let none = app.get("/todo?title=in-tx").await.json();
+    assert_eq!(none["totalResults"], 0, "the transaction was rolled back");
+    let committed = app.get("/todo?tx=commit").await;
+    assert_eq!(committed.status, 200, "{}", committed.text());
+    let one = app.get("/todo?title=in-tx").await.json();
+    assert_eq!(one["totalResults"], 1);
+}
+
 fn urlencode(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }

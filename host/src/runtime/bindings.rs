@@ -8,5 +8,6 @@ wasmtime::component::bindgen!({
     exports: { default: async },
     with: {
         "fusio:action/connector.sql": super::host::connector::SqlHandle,
+        "fusio:action/connector.transaction": super::host::connector::TransactionHandle,
     },
 });

@@ -34,6 +34,28 @@ pub trait SqlSession: Send + Sync {
         statement: &'a str,
         params: Vec<SqlValue>,
     ) -> BoxFuture<'a, Result<u64, ConnectorError>>;
+    /// Starts a transaction on a connection of its own.
+    fn begin(&self) -> BoxFuture<'_, Result<Box<dyn SqlTransaction>, ConnectorError>>;
+}
+
+/// An open transaction; dropping it without a commit rolls it back.
+pub trait SqlTransaction: Send {
+    /// Runs a statement that answers rows.
+    fn query<'a>(
+        &'a mut self,
+        statement: &'a str,
+        params: Vec<SqlValue>,
+    ) -> BoxFuture<'a, Result<Rows, ConnectorError>>;
+    /// Runs a statement; answers how many rows it changed.
+    fn execute<'a>(
+        &'a mut self,
+        statement: &'a str,
+        params: Vec<SqlValue>,
+    ) -> BoxFuture<'a, Result<u64, ConnectorError>>;
+    /// Commits; the transaction is over.
+    fn commit(self: Box<Self>) -> BoxFuture<'static, Result<(), ConnectorError>>;
+    /// Rolls back; the transaction is over.
+    fn rollback(self: Box<Self>) -> BoxFuture<'static, Result<(), ConnectorError>>;
 }
 
 /// No connections at all (a validation run, a project without any).

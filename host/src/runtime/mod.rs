@@ -17,7 +17,7 @@ mod loader;
 pub use bindings::fusio::action::connector::{ConnectorError, Rows, SqlValue};
 pub use bindings::fusio::action::types::{ActionError, Context, Problem, Request, Response};
 pub use cache::CacheStats;
-pub use capabilities::{BoxFuture, Capabilities, NoCapabilities, SqlSession};
+pub use capabilities::{BoxFuture, Capabilities, NoCapabilities, SqlSession, SqlTransaction};
 pub use engine::{EngineSettings, PoolingMode};
 pub use invoke::InvokeError;
 pub use loader::{ActionSpec, Limits, LoadError, LoadedAction};

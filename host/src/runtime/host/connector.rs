@@ -4,14 +4,22 @@
 
 use super::HostState;
 use crate::runtime::bindings::fusio::action::connector::{
-    ConnectorError, Host, HostSql, Rows, Sql, SqlValue,
+    ConnectorError, Host, HostSql, HostTransaction, Rows, Sql, SqlValue, Transaction,
 };
-use crate::runtime::capabilities::SqlSession;
+use crate::runtime::capabilities::{SqlSession, SqlTransaction};
 use std::sync::Arc;
 use wasmtime::component::Resource;
 
 /// The host side of an open `sql` resource.
 pub struct SqlHandle(Arc<dyn SqlSession>);
+
+/// The host side of a `transaction` resource: `None` once committed or
+/// rolled back. Dropped with the instance (a trap, a timeout) it rolls back.
+pub struct TransactionHandle(Option<Box<dyn SqlTransaction>>);
+
+fn over() -> ConnectorError {
+    ConnectorError::Query("the transaction is over (committed or rolled back)".into())
+}
 
 /// Runs `call` unless `deadline` passes first. Then `call` is dropped,
 /// which gives its pool connection back, and the request ends as a timeout
@@ -65,8 +73,72 @@ impl HostSql for HostState {
         before(self.deadline, session.execute(&statement, params)).await
     }
 
+    async fn begin(
+        &mut self,
+        sql: Resource<Sql>,
+    ) -> wasmtime::Result<Result<Resource<Transaction>, ConnectorError>> {
+        let session = self.table.get(&sql)?.0.clone();
+        match before(self.deadline, session.begin()).await? {
+            Ok(tx) => Ok(Ok(self.table.push(TransactionHandle(Some(tx)))?)),
+            Err(err) => Ok(Err(err)),
+        }
+    }
+
     async fn drop(&mut self, sql: Resource<Sql>) -> wasmtime::Result<()> {
         self.table.delete(sql)?;
+        Ok(())
+    }
+}
+
+impl HostTransaction for HostState {
+    async fn query(
+        &mut self,
+        tx: Resource<Transaction>,
+        statement: String,
+        params: Vec<SqlValue>,
+    ) -> wasmtime::Result<Result<Rows, ConnectorError>> {
+        let deadline = self.deadline;
+        match self.table.get_mut(&tx)?.0.as_mut() {
+            Some(open) => before(deadline, open.query(&statement, params)).await,
+            None => Ok(Err(over())),
+        }
+    }
+
+    async fn execute(
+        &mut self,
+        tx: Resource<Transaction>,
+        statement: String,
+        params: Vec<SqlValue>,
+    ) -> wasmtime::Result<Result<u64, ConnectorError>> {
+        let deadline = self.deadline;
+        match self.table.get_mut(&tx)?.0.as_mut() {
+            Some(open) => before(deadline, open.execute(&statement, params)).await,
+            None => Ok(Err(over())),
+        }
+    }
+
+    async fn commit(
+        &mut self,
+        tx: Resource<Transaction>,
+    ) -> wasmtime::Result<Result<(), ConnectorError>> {
+        match self.table.get_mut(&tx)?.0.take() {
+            Some(open) => before(self.deadline, open.commit()).await,
+            None => Ok(Err(over())),
+        }
+    }
+
+    async fn rollback(
+        &mut self,
+        tx: Resource<Transaction>,
+    ) -> wasmtime::Result<Result<(), ConnectorError>> {
+        match self.table.get_mut(&tx)?.0.take() {
+            Some(open) => before(self.deadline, open.rollback()).await,
+            None => Ok(Err(over())),
+        }
+    }
+
+    async fn drop(&mut self, tx: Resource<Transaction>) -> wasmtime::Result<()> {
+        self.table.delete(tx)?;
         Ok(())
     }
 }

@@ -29,6 +29,20 @@ fn handle(req: Request) -> Result<Response, Error> {
         Ok(db) => db,
         Err(err) => return failed(err),
     };
+    match req.query("tx") {
+        Some("trap") => {
+            let tx = db.begin().map_err(Error::from)?;
+            tx.execute("INSERT INTO todo (title) VALUES (?)", &["in-tx".into()])?;
+            panic!("the guest traps inside a transaction");
+        }
+        Some("commit") => {
+            let tx = db.begin()?;
+            tx.execute("INSERT INTO todo (title) VALUES (?)", &["in-tx".into()])?;
+            tx.commit()?;
+            return Response::json(200, &json!({ "committed": true }));
+        }
+        _ => {}
+    }
     if let Some(seconds) = req.query("pg_sleep") {
         let seconds: f64 = seconds.parse().unwrap_or(1.0);
         return match db.query("SELECT 1 AS slept FROM pg_sleep($1)", &[seconds.into()]) {
