@@ -164,3 +164,50 @@ connection:
     );
     drop(db);
 }
+
+/// `fusio:action/cache`: a value survives requests (which share no memory)
+/// until its time to live ends, and one action never sees another's keys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cached_value_lives_until_its_ttl_in_its_action_s_namespace() {
+    let app = TestApp::start(
+        Backend::Sqlite,
+        r#"
+routes:
+  /cache:
+    methods:
+      GET: { action: cached, public: true }
+      PUT: { action: cached, public: true }
+      DELETE: { action: cached, public: true }
+  /other:
+    methods:
+      GET: { action: other, public: true }
+action:
+  cached:
+    component: "{guest:cached}"
+  other:
+    component: "{guest:cached}"
+"#,
+    )
+    .await;
+    let put = |uri: &'static str, body: &'static str| {
+        let app = &app;
+        async move {
+            app.send(Request::put(uri).body(Body::from(body)).unwrap())
+                .await
+        }
+    };
+    assert_eq!(put("/cache?key=a&ttl=60000", "kept").await.status, 204);
+    assert_eq!(put("/cache?key=b&ttl=300", "brief").await.status, 204);
+    assert_eq!(app.get("/cache?key=a").await.text(), "kept");
+    assert_eq!(app.get("/cache?key=b").await.text(), "brief");
+    app.get("/other?key=a").await.assert_problem(404);
+
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    app.get("/cache?key=b").await.assert_problem(404);
+    assert_eq!(app.get("/cache?key=a").await.text(), "kept");
+    let deleted = app
+        .send(Request::delete("/cache?key=a").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(deleted.status, 204);
+    app.get("/cache?key=a").await.assert_problem(404);
+}

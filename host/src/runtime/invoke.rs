@@ -57,6 +57,7 @@ impl Runtime {
             request_id.clone(),
             deadline,
             capabilities,
+            self.inner.kv.clone(),
         );
         let mut store = Store::new(&self.inner.engine, state);
         store.limiter(|state| &mut state.limits);

@@ -12,6 +12,7 @@ pub mod capabilities;
 mod engine;
 mod host;
 mod invoke;
+mod kv;
 mod loader;
 
 pub use bindings::fusio::action::connector::{ConnectorError, Rows, SqlValue};
@@ -35,6 +36,8 @@ struct RuntimeInner {
     engine: wasmtime::Engine,
     linker: wasmtime::component::Linker<host::HostState>,
     cache: cache::PrecompileCache,
+    /// The actions' cache (`fusio:action/cache`).
+    kv: kv::ActionCache,
     settings: EngineSettings,
     pooling: PoolingMode,
 }
@@ -71,6 +74,7 @@ impl Runtime {
                 engine,
                 linker,
                 cache,
+                kv: kv::ActionCache::new(),
                 settings,
                 pooling,
             }),

@@ -4,6 +4,7 @@
 //! Per-request state is built lazily: WASI, which most requests never touch,
 //! is set up only when the guest first calls into it.
 
+mod cache;
 mod config;
 pub(crate) mod connector;
 mod logger;
@@ -29,6 +30,8 @@ pub(crate) struct HostState {
     pub(crate) deadline: std::time::Instant,
     /// The served revision's connections.
     pub(crate) capabilities: Arc<dyn super::capabilities::Capabilities>,
+    /// The runtime's action cache.
+    pub(crate) cache: super::kv::ActionCache,
     table: ResourceTable,
     wasi: Option<Wasi>,
 }
@@ -52,6 +55,7 @@ impl HostState {
         request_id: Arc<str>,
         deadline: std::time::Instant,
         capabilities: Arc<dyn super::capabilities::Capabilities>,
+        cache: super::kv::ActionCache,
     ) -> Self {
         Self {
             limits,
@@ -59,6 +63,7 @@ impl HostState {
             request_id,
             deadline,
             capabilities,
+            cache,
             table: ResourceTable::new(),
             wasi: None,
         }
