@@ -24,6 +24,7 @@ extern crate self as fusio_sdk;
 pub mod cache;
 pub mod config;
 mod error;
+pub mod http;
 pub mod log;
 mod request;
 mod response;

@@ -211,3 +211,74 @@ action:
     assert_eq!(deleted.status, 204);
     app.get("/cache?key=a").await.assert_problem(404);
 }
+
+/// An upstream HTTP service on loopback that answers the API key it got.
+async fn upstream() -> String {
+    let router = axum::Router::new().route(
+        "/hello",
+        axum::routing::get(|headers: http::HeaderMap| async move {
+            let key = headers
+                .get("x-api-key")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("none")
+                .to_owned();
+            format!("hello from upstream, key {key}")
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://{address}")
+}
+
+/// An HTTP connection sends the connection's headers to its base URL; one
+/// that points at a loopback address is refused unless it allows private
+/// addresses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_connection_to_loopback_is_refused_unless_allowed() {
+    let url = upstream().await;
+    let project = |allow: bool, url: &str| {
+        format!(
+            r#"
+routes:
+  /proxy:
+    methods:
+      GET: {{ action: proxy, public: true }}
+action:
+  proxy:
+    component: "{{guest:proxy}}"
+    connections: [Upstream]
+    config:
+      connection: Upstream
+connection:
+  Upstream:
+    type: http
+    config:
+      url: "{url}"
+      headers:
+        x-api-key: the-key
+      allow_private: {allow}
+"#
+        )
+    };
+    let refused = TestApp::start(Backend::Sqlite, &project(false, &url)).await;
+    let answer = refused.get("/proxy?path=/hello").await;
+    assert_eq!(answer.status, 502, "{}", answer.text());
+    assert_eq!(answer.json()["error"], "access-denied");
+    assert!(
+        answer.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("127.0.0.1")
+    );
+    // A name that resolves to loopback is refused as well.
+    let by_name = url.replace("127.0.0.1", "localhost");
+    let refused = TestApp::start(Backend::Sqlite, &project(false, &by_name)).await;
+    let answer = refused.get("/proxy?path=/hello").await;
+    assert_eq!(answer.json()["error"], "access-denied", "{}", answer.text());
+
+    let allowed = TestApp::start(Backend::Sqlite, &project(true, &url)).await;
+    let answer = allowed.get("/proxy?path=/hello").await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert_eq!(answer.text(), "hello from upstream, key the-key");
+}

@@ -3,7 +3,9 @@
 //! the server implements it (pools, drivers), so the runtime knows nothing
 //! of sqlx.
 
-use super::bindings::fusio::action::connector::{ConnectorError, Rows, SqlValue};
+use super::bindings::fusio::action::connector::{
+    ConnectorError, HttpRequest, HttpResponse, Rows, SqlValue,
+};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -18,6 +20,13 @@ pub trait Capabilities: Send + Sync + std::fmt::Debug {
         &'a self,
         name: &'a str,
     ) -> BoxFuture<'a, Result<Arc<dyn SqlSession>, ConnectorError>>;
+    /// Sends `request` through the HTTP connection `name` (the grant is
+    /// already checked).
+    fn http_send<'a>(
+        &'a self,
+        name: &'a str,
+        request: HttpRequest,
+    ) -> BoxFuture<'a, Result<HttpResponse, ConnectorError>>;
 }
 
 /// An open SQL connection.
@@ -63,6 +72,18 @@ pub trait SqlTransaction: Send {
 pub struct NoCapabilities;
 
 impl Capabilities for NoCapabilities {
+    fn http_send<'a>(
+        &'a self,
+        name: &'a str,
+        _: HttpRequest,
+    ) -> BoxFuture<'a, Result<HttpResponse, ConnectorError>> {
+        Box::pin(async move {
+            Err(ConnectorError::NotFound(format!(
+                "no HTTP connection `{name}` is served"
+            )))
+        })
+    }
+
     fn open_sql<'a>(
         &'a self,
         name: &'a str,

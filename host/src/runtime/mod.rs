@@ -15,7 +15,9 @@ mod invoke;
 mod kv;
 mod loader;
 
-pub use bindings::fusio::action::connector::{ConnectorError, Rows, SqlValue};
+pub use bindings::fusio::action::connector::{
+    ConnectorError, HttpRequest, HttpResponse, Rows, SqlValue,
+};
 pub use bindings::fusio::action::types::{ActionError, Context, Problem, Request, Response};
 pub use cache::CacheStats;
 pub use capabilities::{BoxFuture, Capabilities, NoCapabilities, SqlSession, SqlTransaction};

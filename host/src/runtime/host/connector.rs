@@ -4,7 +4,8 @@
 
 use super::HostState;
 use crate::runtime::bindings::fusio::action::connector::{
-    ConnectorError, Host, HostSql, HostTransaction, Rows, Sql, SqlValue, Transaction,
+    ConnectorError, Host, HostSql, HostTransaction, HttpRequest, HttpResponse, Rows, Sql, SqlValue,
+    Transaction,
 };
 use crate::runtime::capabilities::{SqlSession, SqlTransaction};
 use std::sync::Arc;
@@ -33,16 +34,44 @@ async fn before<T>(
         .map_err(|_| crate::runtime::invoke::DeadlineExceeded.into())
 }
 
+impl HostState {
+    /// Access-denied unless the action was granted the connection `name`.
+    fn granted(&self, name: &str) -> Result<(), ConnectorError> {
+        if self
+            .action
+            .connections
+            .iter()
+            .any(|granted| granted == name)
+        {
+            Ok(())
+        } else {
+            Err(ConnectorError::AccessDenied(format!(
+                "the action `{}` is not granted the connection `{name}`",
+                self.action.name
+            )))
+        }
+    }
+}
+
 impl Host for HostState {
+    async fn http_send(
+        &mut self,
+        name: String,
+        request: HttpRequest,
+    ) -> wasmtime::Result<Result<HttpResponse, ConnectorError>> {
+        if let Err(denied) = self.granted(&name) {
+            return Ok(Err(denied));
+        }
+        let capabilities = self.capabilities.clone();
+        before(self.deadline, capabilities.http_send(&name, request)).await
+    }
+
     async fn open_sql(
         &mut self,
         name: String,
     ) -> wasmtime::Result<Result<Resource<Sql>, ConnectorError>> {
-        if !self.action.connections.contains(&name) {
-            return Ok(Err(ConnectorError::AccessDenied(format!(
-                "the action `{}` is not granted the connection `{name}`",
-                self.action.name
-            ))));
+        if let Err(denied) = self.granted(&name) {
+            return Ok(Err(denied));
         }
         let capabilities = self.capabilities.clone();
         match before(self.deadline, capabilities.open_sql(&name)).await? {

@@ -4,9 +4,12 @@
 //! SQL runs through sqlx (SQLite, PostgreSQL, MySQL/MariaDB); parameters
 //! are always bound.
 
+mod http;
+
 use crate::project::connection;
 use crate::runtime::{
-    BoxFuture, Capabilities, ConnectorError, Rows, SqlSession, SqlTransaction, SqlValue,
+    BoxFuture, Capabilities, ConnectorError, HttpRequest, HttpResponse, Rows, SqlSession,
+    SqlTransaction, SqlValue,
 };
 use crate::store::model::{ConnectionKind, ConnectionRecord, Project};
 use sqlx::any::{AnyPoolOptions, AnyRow, AnyTypeInfoKind};
@@ -21,9 +24,16 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 const POOL_SIZE: u32 = 10;
 
 /// Every pool of this node, by connection settings.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Pools {
     sql: Mutex<HashMap<String, AnyPool>>,
+    http: Mutex<HashMap<String, http::HttpClient>>,
+}
+
+impl std::fmt::Debug for Pools {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pools(…)")
+    }
 }
 
 impl Pools {
@@ -37,6 +47,22 @@ impl Pools {
                 .collect(),
             pools: self.clone(),
         })
+    }
+
+    fn http(&self, record: &ConnectionRecord) -> Result<http::HttpClient, ConnectorError> {
+        let config: connection::HttpConfig = serde_json::from_value(record.config.clone())
+            .map_err(|e| ConnectorError::NotFound(format!("`{}`: {e}", record.name)))?;
+        let key = format!("{}\n{}", record.name, record.config);
+        let mut clients = self
+            .http
+            .lock()
+            .expect("the client registry is never poisoned");
+        if let Some(client) = clients.get(&key) {
+            return Ok(client.clone());
+        }
+        let client = http::HttpClient::new(&config)?;
+        clients.insert(key, client.clone());
+        Ok(client)
     }
 
     fn sql(&self, record: &ConnectionRecord) -> Result<AnyPool, ConnectorError> {
@@ -69,6 +95,21 @@ struct ProjectConnections {
 }
 
 impl Capabilities for ProjectConnections {
+    fn http_send<'a>(
+        &'a self,
+        name: &'a str,
+        request: HttpRequest,
+    ) -> BoxFuture<'a, Result<HttpResponse, ConnectorError>> {
+        Box::pin(async move {
+            let record = self
+                .records
+                .get(name)
+                .filter(|r| r.kind == ConnectionKind::Http)
+                .ok_or_else(|| ConnectorError::NotFound(format!("no HTTP connection `{name}`")))?;
+            self.pools.http(record)?.send(request).await
+        })
+    }
+
     fn open_sql<'a>(
         &'a self,
         name: &'a str,

@@ -1,0 +1,156 @@
+//! HTTP connections: one reqwest client per connection's settings, with its
+//! base URL, default headers and timeout. Private, loopback and link-local
+//! addresses are refused unless the connection allows them — checked on
+//! every address a name resolves to (a custom resolver) and on addresses
+//! written as IPs; redirects are not followed, so a redirect cannot lead
+//! around the check.
+
+use crate::project::connection::HttpConfig;
+use crate::runtime::{ConnectorError, HttpRequest, HttpResponse};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a request may take unless the connection says otherwise.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why an address was refused.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{0} is a private or loopback address; the connection does not allow those (allow_private)"
+)]
+struct PrivateAddress(IpAddr);
+
+/// Whether `ip` is not on the public internet.
+fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                // 100.64.0.0/10, carrier-grade NAT.
+                || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_private(IpAddr::V4(v4));
+            }
+            v6.is_loopback()
+                || v6.is_unspecified()
+                // fc00::/7 unique local, fe80::/10 link local.
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// Resolves names, refusing private addresses.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            if let Some(private) = addrs.iter().find(|a| is_private(a.ip())) {
+                return Err(Box::new(PrivateAddress(private.ip()))
+                    as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// A client for one HTTP connection.
+#[derive(Clone)]
+pub(super) struct HttpClient {
+    client: reqwest::Client,
+    base: String,
+    allow_private: bool,
+}
+
+impl HttpClient {
+    pub(super) fn new(config: &HttpConfig) -> Result<Self, ConnectorError> {
+        let mut headers = http::HeaderMap::new();
+        for (name, value) in &config.headers {
+            let name = http::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| ConnectorError::NotFound(format!("header name `{name}`")))?;
+            let value = http::HeaderValue::from_str(value)
+                .map_err(|_| ConnectorError::NotFound(format!("the value of header `{name}`")))?;
+            headers.insert(name, value);
+        }
+        let mut builder = reqwest::Client::builder()
+            .default_headers(headers)
+            .timeout(config.timeout.unwrap_or(DEFAULT_TIMEOUT))
+            .redirect(reqwest::redirect::Policy::none());
+        if !config.allow_private {
+            builder = builder.dns_resolver(Arc::new(PublicOnly));
+        }
+        Ok(Self {
+            client: builder
+                .build()
+                .map_err(|e| ConnectorError::Unavailable(e.to_string()))?,
+            base: config.url.trim_end_matches('/').to_owned(),
+            allow_private: config.allow_private,
+        })
+    }
+
+    pub(super) async fn send(&self, request: HttpRequest) -> Result<HttpResponse, ConnectorError> {
+        let url = format!("{}/{}", self.base, request.path.trim_start_matches('/'));
+        let url = reqwest::Url::parse(&url).map_err(|e| {
+            ConnectorError::Query(format!("`{}` is not a valid path: {e}", request.path))
+        })?;
+        if !self.allow_private
+            && let Some(ip) = url
+                .host_str()
+                .map(|h| h.trim_start_matches('[').trim_end_matches(']'))
+                .and_then(|h| h.parse::<IpAddr>().ok())
+            && is_private(ip)
+        {
+            return Err(ConnectorError::AccessDenied(PrivateAddress(ip).to_string()));
+        }
+        let method = http::Method::from_bytes(request.method.as_bytes())
+            .map_err(|_| ConnectorError::Query(format!("`{}` is not a method", request.method)))?;
+        let mut outgoing = self.client.request(method, url).body(request.body);
+        for (name, value) in request.headers {
+            outgoing = outgoing.header(name, value);
+        }
+        let response = outgoing.send().await.map_err(failure)?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = response.bytes().await.map_err(failure)?.to_vec();
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// A failed request: refused addresses are access-denied, a slow service a
+/// timeout, anything else unavailable.
+fn failure(err: reqwest::Error) -> ConnectorError {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+    while let Some(current) = cause {
+        if let Some(private) = current.downcast_ref::<PrivateAddress>() {
+            return ConnectorError::AccessDenied(private.to_string());
+        }
+        cause = current.source();
+    }
+    if err.is_timeout() {
+        ConnectorError::Timeout("the service did not answer within the connection's timeout".into())
+    } else {
+        ConnectorError::Unavailable(err.without_url().to_string())
+    }
+}
