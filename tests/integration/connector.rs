@@ -282,3 +282,78 @@ connection:
     assert_eq!(answer.status, 200, "{}", answer.text());
     assert_eq!(answer.text(), "hello from upstream, key the-key");
 }
+
+/// `POST /backend/connection/{name}/test` says whether a connection works,
+/// and why not, quickly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_checks_say_what_works_and_why_not() {
+    let app = TestApp::start_with(
+        Backend::Sqlite,
+        r#"
+routes:
+  /todo:
+    methods:
+      GET: { action: todo, public: true }
+action:
+  todo:
+    component: "{guest:sql}"
+    connections: [Local]
+    config:
+      connection: Local
+connection:
+  Local:
+    type: sql
+    config: { url: "sqlite://${dir.src}/check.db?mode=rwc" }
+  Down:
+    type: sql
+    config: { url: "postgres://postgres@127.0.0.1:1/postgres" }
+  NoSuchRole:
+    type: sql
+    config: { url: "postgres://nobody_at_all@127.0.0.1:5432/postgres" }
+  Cache:
+    type: redis
+    config: { url: "redis://127.0.0.1:6379" }
+  Queue:
+    type: amqp
+    config: { url: "amqp://guest:guest@127.0.0.1:5672/%2f" }
+"#,
+        |o| o.admin_password = Some("admin password".into()),
+    )
+    .await;
+    let token = app.password_token("fusio", "admin", "admin password").await;
+    let check = |name: &'static str| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            let started = std::time::Instant::now();
+            let answer = app
+                .send(
+                    Request::post(format!("/backend/connection/~{name}/test"))
+                        .header("authorization", format!("Bearer {token}"))
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await;
+            assert_eq!(answer.status, 200, "{}", answer.text());
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(8),
+                "{name} hung"
+            );
+            answer.json()
+        }
+    };
+    assert_eq!(check("Local").await["ok"], true);
+    let down = check("Down").await;
+    assert_eq!(down["ok"], false);
+    assert!(
+        down["message"].as_str().unwrap().contains("cannot connect"),
+        "{down}"
+    );
+    let role = check("NoSuchRole").await;
+    assert_eq!(role["ok"], false);
+    assert!(
+        role["message"].as_str().unwrap().contains("nobody_at_all"),
+        "{role}"
+    );
+    assert_eq!(check("Cache").await["ok"], true);
+    assert_eq!(check("Queue").await["ok"], true);
+}

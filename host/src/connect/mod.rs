@@ -4,6 +4,7 @@
 //! SQL runs through sqlx (SQLite, PostgreSQL, MySQL/MariaDB); parameters
 //! are always bound.
 
+pub mod check;
 mod http;
 
 use crate::project::connection;

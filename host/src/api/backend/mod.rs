@@ -6,6 +6,7 @@
 mod apps;
 mod component;
 mod config;
+mod connection_test;
 mod deploy;
 mod entities;
 mod execute;
@@ -90,6 +91,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(execute::execute))
         .routes(routes!(schema_check::check))
+        .routes(routes!(connection_test::test))
         .routes(routes!(config::get, config::update))
         .routes(routes!(
             resources::schemas::list,

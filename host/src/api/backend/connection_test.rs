@@ -1,0 +1,57 @@
+//! `POST /backend/connection/{name}/test`: does a served connection work,
+//! and if not, why (an unreachable host, a wrong password, a refused
+//! statement) — answered within seconds, never hanging.
+
+use super::resources::connections::ConnectionScope;
+use crate::api::Authorized;
+use crate::api::answer::{respond, store_problem};
+use crate::app::AppState;
+use crate::connect::check::check;
+use crate::problem::Problem;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use http::{HeaderMap, StatusCode};
+use serde::Serialize;
+
+/// The outcome of a check.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Checked {
+    /// Whether the connection works.
+    ok: bool,
+    /// What was done, or why it failed.
+    message: String,
+}
+
+#[utoipa::path(post, path = "/backend/connection/{name}/test", params(("name" = String, Path, description = "~name")),
+    responses((status = 200, body = Checked), (status = 404)),
+    security(("bearer" = ["backend.connection"])))]
+pub(super) async fn test(
+    _: Authorized<ConnectionScope>,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let name = name.strip_prefix('~').unwrap_or(&name);
+        let project = state
+            .store
+            .current()
+            .await
+            .map_err(|e| store_problem(&headers, e))?
+            .project;
+        let record = project
+            .connections
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| {
+                Problem::new(StatusCode::NOT_FOUND).detail(format!("no connection `{name}`"))
+            })?;
+        Ok(Json(match check(record).await {
+            Ok(message) => Checked { ok: true, message },
+            Err(message) => Checked { ok: false, message },
+        }))
+    }
+    .await;
+    respond(&headers, result)
+}

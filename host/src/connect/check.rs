@@ -1,0 +1,75 @@
+//! Whether a connection works, and why not: the backend's
+//! `POST /backend/connection/{name}/test`. SQL connects and runs `SELECT 1`
+//! (credentials included); HTTP asks the base URL (any answer means
+//! reachable); Redis and AMQP open a TCP connection to their host. Every
+//! check is bounded, so an unreachable host never hangs.
+
+use super::http::HttpClient;
+use crate::project::connection;
+use crate::runtime::HttpRequest;
+use crate::store::model::{ConnectionKind, ConnectionRecord};
+use sqlx::Connection;
+use std::time::Duration;
+
+/// How long one check may take.
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Checks `record`; `Err` says why it does not work.
+pub async fn check(record: &ConnectionRecord) -> Result<String, String> {
+    tokio::time::timeout(CHECK_TIMEOUT, run(record))
+        .await
+        .unwrap_or_else(|_| {
+            Err(format!(
+                "no answer within {}s (is the host reachable?)",
+                CHECK_TIMEOUT.as_secs()
+            ))
+        })
+}
+
+async fn run(record: &ConnectionRecord) -> Result<String, String> {
+    match record.kind {
+        ConnectionKind::Sql => {
+            let config = connection::sql(record)?;
+            sqlx::any::install_default_drivers();
+            let mut conn = sqlx::AnyConnection::connect(&config.url)
+                .await
+                .map_err(|e| format!("cannot connect: {e}"))?;
+            sqlx::query("SELECT 1")
+                .execute(&mut conn)
+                .await
+                .map_err(|e| format!("connected, but `SELECT 1` failed: {e}"))?;
+            let _ = conn.close().await;
+            Ok("connected and ran SELECT 1".into())
+        }
+        ConnectionKind::Http => {
+            let config: connection::HttpConfig = serde_json::from_value(record.config.clone())
+                .map_err(|e| format!("config: {e}"))?;
+            let client = HttpClient::new(&config).map_err(|e| format!("{e:?}"))?;
+            let answer = client
+                .send(HttpRequest {
+                    method: "GET".into(),
+                    path: String::new(),
+                    headers: Vec::new(),
+                    body: Vec::new(),
+                })
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+            Ok(format!("the base URL answered {}", answer.status))
+        }
+        ConnectionKind::Redis | ConnectionKind::Amqp => {
+            let url = record.config["url"]
+                .as_str()
+                .and_then(|u| reqwest::Url::parse(u).ok())
+                .ok_or("config.url is not a URL")?;
+            let host = url.host_str().ok_or("config.url has no host")?;
+            let port = url.port().unwrap_or(match record.kind {
+                ConnectionKind::Redis => 6379,
+                _ => 5672,
+            });
+            tokio::net::TcpStream::connect((host, port))
+                .await
+                .map_err(|e| format!("cannot reach {host}:{port}: {e}"))?;
+            Ok(format!("{host}:{port} accepts connections"))
+        }
+    }
+}
