@@ -26,6 +26,7 @@ pub mod config;
 mod error;
 pub mod http;
 pub mod log;
+pub mod redis;
 mod request;
 mod response;
 pub mod sql;

@@ -357,3 +357,58 @@ connection:
     assert_eq!(check("Cache").await["ok"], true);
     assert_eq!(check("Queue").await["ok"], true);
 }
+
+/// Redis through a granted connection, against the machine's Redis: counts
+/// and lists under a key prefix of the test's own (removed afterwards);
+/// administrative commands are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_counts_in_redis_and_cannot_administer_it() {
+    let app = TestApp::start(
+        Backend::Sqlite,
+        r#"
+routes:
+  /visits:
+    methods:
+      GET: { action: visits, public: true }
+action:
+  visits:
+    component: "{guest:visits}"
+    connections: [Cache]
+    config:
+      connection: Cache
+connection:
+  Cache:
+    type: redis
+    config: { url: "redis://127.0.0.1:6379" }
+"#,
+    )
+    .await;
+    let prefix = format!("fusio-test-{}", uuid::Uuid::new_v4().simple());
+    let key = format!("{prefix}:home");
+    let first = app.get(&format!("/visits?key={key}")).await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert_eq!(first.json()["count"], 1);
+    let second = app.get(&format!("/visits?key={key}")).await.json();
+    assert_eq!(second["count"], 2);
+    assert_eq!(second["log"], serde_json::json!(["visit 1", "visit 2"]));
+
+    let flush = app.get("/visits?admin=FLUSHALL").await;
+    assert_eq!(flush.status, 502);
+    assert_eq!(flush.json()["error"], "access-denied");
+
+    // The test's keys, read and removed by the test itself.
+    let client = redis::Client::open("redis://127.0.0.1:6379").unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let stored: i64 = redis::cmd("GET")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(stored, 2, "the count survived the flush attempt");
+    let _: i64 = redis::cmd("DEL")
+        .arg(&key)
+        .arg(format!("{key}:log"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+}

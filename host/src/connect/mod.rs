@@ -6,11 +6,12 @@
 
 pub mod check;
 mod http;
+mod redis;
 
 use crate::project::connection;
 use crate::runtime::{
-    BoxFuture, Capabilities, ConnectorError, HttpRequest, HttpResponse, Rows, SqlSession,
-    SqlTransaction, SqlValue,
+    BoxFuture, Capabilities, ConnectorError, HttpRequest, HttpResponse, RedisValue, Rows,
+    SqlSession, SqlTransaction, SqlValue,
 };
 use crate::store::model::{ConnectionKind, ConnectionRecord, Project};
 use sqlx::any::{AnyPoolOptions, AnyRow, AnyTypeInfoKind};
@@ -29,6 +30,7 @@ const POOL_SIZE: u32 = 10;
 pub struct Pools {
     sql: Mutex<HashMap<String, AnyPool>>,
     http: Mutex<HashMap<String, http::HttpClient>>,
+    redis: tokio::sync::Mutex<HashMap<String, ::redis::aio::ConnectionManager>>,
 }
 
 impl std::fmt::Debug for Pools {
@@ -48,6 +50,23 @@ impl Pools {
                 .collect(),
             pools: self.clone(),
         })
+    }
+
+    async fn redis(
+        &self,
+        record: &ConnectionRecord,
+    ) -> Result<::redis::aio::ConnectionManager, ConnectorError> {
+        let url = record.config["url"]
+            .as_str()
+            .ok_or_else(|| ConnectorError::NotFound(format!("`{}` has no url", record.name)))?;
+        let key = format!("{}\n{url}", record.name);
+        let mut managers = self.redis.lock().await;
+        if let Some(manager) = managers.get(&key) {
+            return Ok(manager.clone());
+        }
+        let manager = redis::connect(url).await?;
+        managers.insert(key, manager.clone());
+        Ok(manager)
     }
 
     fn http(&self, record: &ConnectionRecord) -> Result<http::HttpClient, ConnectorError> {
@@ -96,6 +115,23 @@ struct ProjectConnections {
 }
 
 impl Capabilities for ProjectConnections {
+    fn redis<'a>(
+        &'a self,
+        name: &'a str,
+        command: String,
+        args: Vec<Vec<u8>>,
+    ) -> BoxFuture<'a, Result<RedisValue, ConnectorError>> {
+        Box::pin(async move {
+            let record = self
+                .records
+                .get(name)
+                .filter(|r| r.kind == ConnectionKind::Redis)
+                .ok_or_else(|| ConnectorError::NotFound(format!("no Redis connection `{name}`")))?;
+            let mut manager = self.pools.redis(record).await?;
+            redis::run(&mut manager, &command, args).await
+        })
+    }
+
     fn http_send<'a>(
         &'a self,
         name: &'a str,

@@ -4,7 +4,7 @@
 //! of sqlx.
 
 use super::bindings::fusio::action::connector::{
-    ConnectorError, HttpRequest, HttpResponse, Rows, SqlValue,
+    ConnectorError, HttpRequest, HttpResponse, RedisValue, Rows, SqlValue,
 };
 use std::future::Future;
 use std::pin::Pin;
@@ -20,6 +20,14 @@ pub trait Capabilities: Send + Sync + std::fmt::Debug {
         &'a self,
         name: &'a str,
     ) -> BoxFuture<'a, Result<Arc<dyn SqlSession>, ConnectorError>>;
+    /// Runs a Redis command through the connection `name` (the grant is
+    /// already checked).
+    fn redis<'a>(
+        &'a self,
+        name: &'a str,
+        command: String,
+        args: Vec<Vec<u8>>,
+    ) -> BoxFuture<'a, Result<RedisValue, ConnectorError>>;
     /// Sends `request` through the HTTP connection `name` (the grant is
     /// already checked).
     fn http_send<'a>(
@@ -72,6 +80,19 @@ pub trait SqlTransaction: Send {
 pub struct NoCapabilities;
 
 impl Capabilities for NoCapabilities {
+    fn redis<'a>(
+        &'a self,
+        name: &'a str,
+        _: String,
+        _: Vec<Vec<u8>>,
+    ) -> BoxFuture<'a, Result<RedisValue, ConnectorError>> {
+        Box::pin(async move {
+            Err(ConnectorError::NotFound(format!(
+                "no Redis connection `{name}` is served"
+            )))
+        })
+    }
+
     fn http_send<'a>(
         &'a self,
         name: &'a str,

@@ -16,7 +16,7 @@ mod kv;
 mod loader;
 
 pub use bindings::fusio::action::connector::{
-    ConnectorError, HttpRequest, HttpResponse, Rows, SqlValue,
+    ConnectorError, HttpRequest, HttpResponse, RedisValue, Rows, SqlValue,
 };
 pub use bindings::fusio::action::types::{ActionError, Context, Problem, Request, Response};
 pub use cache::CacheStats;

@@ -4,8 +4,8 @@
 
 use super::HostState;
 use crate::runtime::bindings::fusio::action::connector::{
-    ConnectorError, Host, HostSql, HostTransaction, HttpRequest, HttpResponse, Rows, Sql, SqlValue,
-    Transaction,
+    ConnectorError, Host, HostSql, HostTransaction, HttpRequest, HttpResponse, RedisValue, Rows,
+    Sql, SqlValue, Transaction,
 };
 use crate::runtime::capabilities::{SqlSession, SqlTransaction};
 use std::sync::Arc;
@@ -54,6 +54,19 @@ impl HostState {
 }
 
 impl Host for HostState {
+    async fn redis(
+        &mut self,
+        name: String,
+        command: String,
+        args: Vec<Vec<u8>>,
+    ) -> wasmtime::Result<Result<RedisValue, ConnectorError>> {
+        if let Err(denied) = self.granted(&name) {
+            return Ok(Err(denied));
+        }
+        let capabilities = self.capabilities.clone();
+        before(self.deadline, capabilities.redis(&name, command, args)).await
+    }
+
     async fn http_send(
         &mut self,
         name: String,

@@ -1,0 +1,43 @@
+//! Counts visits in Redis: `GET ?key=K` increments `K` and appends the
+//! visit to the list `K:log`, answering both; `?admin=CMD` tries an
+//! administrative command. A connector error answers 502 with its kind.
+use fusio_sdk::redis::{self, ConnectorError};
+use fusio_sdk::{Error, Request, Response, action, config};
+use serde_json::json;
+
+fn failed(err: ConnectorError) -> Result<Response, Error> {
+    let kind = match err {
+        ConnectorError::AccessDenied(_) => "access-denied",
+        ConnectorError::NotFound(_) => "not-found",
+        ConnectorError::Unavailable(_) => "unavailable",
+        ConnectorError::Query(_) => "query",
+        ConnectorError::Timeout(_) => "timeout",
+    };
+    Response::json(502, &json!({ "error": kind }))
+}
+
+#[action]
+fn handle(req: Request) -> Result<Response, Error> {
+    let connection = config::get("connection").unwrap_or_default();
+    let key = req.query("key").unwrap_or("visits");
+    if let Some(admin) = req.query("admin") {
+        return match redis::command(&connection, admin, &[]) {
+            Ok(_) => Response::json(200, &json!({ "ran": admin })),
+            Err(err) => failed(err),
+        };
+    }
+    let count = match redis::incr(&connection, key, 1) {
+        Ok(count) => count,
+        Err(err) => return failed(err),
+    };
+    let log = format!("{key}:log");
+    if let Err(err) = redis::rpush(&connection, &log, format!("visit {count}").as_bytes()) {
+        return failed(err);
+    }
+    let visits = redis::lrange(&connection, &log, 0, -1).map_err(Error::from)?;
+    let visits: Vec<String> = visits
+        .into_iter()
+        .map(|v| String::from_utf8_lossy(&v).into_owned())
+        .collect();
+    Response::json(200, &json!({ "count": count, "log": visits }))
+}
