@@ -21,6 +21,7 @@
 
 extern crate self as fusio_sdk;
 
+pub mod amqp;
 pub mod cache;
 pub mod config;
 mod error;

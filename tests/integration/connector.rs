@@ -412,3 +412,74 @@ connection:
         .await
         .unwrap();
 }
+
+/// AMQP through a granted connection, against the machine's RabbitMQ: the
+/// guest publishes, the test consumes from a queue of its own (deleted
+/// afterwards).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_published_by_a_guest_reaches_rabbitmq() {
+    use amqprs::channel::{BasicGetArguments, QueueDeclareArguments, QueueDeleteArguments};
+    use amqprs::connection::{Connection, OpenConnectionArguments};
+    let app = TestApp::start(
+        Backend::Sqlite,
+        r#"
+routes:
+  /visits:
+    methods:
+      POST: { action: visits, public: true }
+action:
+  visits:
+    component: "{guest:visits}"
+    connections: [Queue]
+    config:
+      queue: Queue
+connection:
+  Queue:
+    type: amqp
+    config: { url: "amqp://guest:guest@127.0.0.1:5672" }
+"#,
+    )
+    .await;
+    let queue = format!("fusio-test-{}", uuid::Uuid::new_v4().simple());
+    let connection = Connection::open(&OpenConnectionArguments::new(
+        "127.0.0.1",
+        5672,
+        "guest",
+        "guest",
+    ))
+    .await
+    .unwrap();
+    let channel = connection.open_channel(None).await.unwrap();
+    channel
+        .queue_declare(QueueDeclareArguments::new(&queue))
+        .await
+        .unwrap();
+
+    let published = app
+        .send(
+            Request::post(format!("/visits?queue={queue}"))
+                .body(Body::from("hello, queue"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(published.status, 200, "{}", published.text());
+
+    let mut got = None;
+    for _ in 0..50 {
+        if let Some((_, _, body)) = channel
+            .basic_get(BasicGetArguments::new(&queue).no_ack(true).finish())
+            .await
+            .unwrap()
+        {
+            got = Some(body);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    channel
+        .queue_delete(QueueDeleteArguments::new(&queue))
+        .await
+        .unwrap();
+    let _ = connection.close().await;
+    assert_eq!(got.as_deref(), Some(&b"hello, queue"[..]));
+}

@@ -4,14 +4,15 @@
 //! SQL runs through sqlx (SQLite, PostgreSQL, MySQL/MariaDB); parameters
 //! are always bound.
 
+mod amqp;
 pub mod check;
 mod http;
 mod redis;
 
 use crate::project::connection;
 use crate::runtime::{
-    BoxFuture, Capabilities, ConnectorError, HttpRequest, HttpResponse, RedisValue, Rows,
-    SqlSession, SqlTransaction, SqlValue,
+    AmqpMessage, BoxFuture, Capabilities, ConnectorError, HttpRequest, HttpResponse, RedisValue,
+    Rows, SqlSession, SqlTransaction, SqlValue,
 };
 use crate::store::model::{ConnectionKind, ConnectionRecord, Project};
 use sqlx::any::{AnyPoolOptions, AnyRow, AnyTypeInfoKind};
@@ -31,6 +32,7 @@ pub struct Pools {
     sql: Mutex<HashMap<String, AnyPool>>,
     http: Mutex<HashMap<String, http::HttpClient>>,
     redis: tokio::sync::Mutex<HashMap<String, ::redis::aio::ConnectionManager>>,
+    amqp: tokio::sync::Mutex<HashMap<String, Arc<amqp::Publisher>>>,
 }
 
 impl std::fmt::Debug for Pools {
@@ -50,6 +52,23 @@ impl Pools {
                 .collect(),
             pools: self.clone(),
         })
+    }
+
+    async fn amqp(
+        &self,
+        record: &ConnectionRecord,
+    ) -> Result<Arc<amqp::Publisher>, ConnectorError> {
+        let url = record.config["url"]
+            .as_str()
+            .ok_or_else(|| ConnectorError::NotFound(format!("`{}` has no url", record.name)))?;
+        let key = format!("{}\n{url}", record.name);
+        let mut publishers = self.amqp.lock().await;
+        if let Some(publisher) = publishers.get(&key).filter(|p| p.is_open()) {
+            return Ok(publisher.clone());
+        }
+        let publisher = Arc::new(amqp::Publisher::open(url).await?);
+        publishers.insert(key, publisher.clone());
+        Ok(publisher)
     }
 
     async fn redis(
@@ -115,6 +134,21 @@ struct ProjectConnections {
 }
 
 impl Capabilities for ProjectConnections {
+    fn amqp_publish<'a>(
+        &'a self,
+        name: &'a str,
+        message: AmqpMessage,
+    ) -> BoxFuture<'a, Result<(), ConnectorError>> {
+        Box::pin(async move {
+            let record = self
+                .records
+                .get(name)
+                .filter(|r| r.kind == ConnectionKind::Amqp)
+                .ok_or_else(|| ConnectorError::NotFound(format!("no AMQP connection `{name}`")))?;
+            self.pools.amqp(record).await?.publish(message).await
+        })
+    }
+
     fn redis<'a>(
         &'a self,
         name: &'a str,

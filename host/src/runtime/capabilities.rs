@@ -28,6 +28,13 @@ pub trait Capabilities: Send + Sync + std::fmt::Debug {
         command: String,
         args: Vec<Vec<u8>>,
     ) -> BoxFuture<'a, Result<RedisValue, ConnectorError>>;
+    /// Publishes a message through the AMQP connection `name` (the grant
+    /// is already checked).
+    fn amqp_publish<'a>(
+        &'a self,
+        name: &'a str,
+        message: AmqpMessage,
+    ) -> BoxFuture<'a, Result<(), ConnectorError>>;
     /// Sends `request` through the HTTP connection `name` (the grant is
     /// already checked).
     fn http_send<'a>(
@@ -75,11 +82,36 @@ pub trait SqlTransaction: Send {
     fn rollback(self: Box<Self>) -> BoxFuture<'static, Result<(), ConnectorError>>;
 }
 
+/// A message to publish over AMQP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmqpMessage {
+    /// The exchange (`""`: the default one).
+    pub exchange: String,
+    /// The routing key (with the default exchange: a queue's name).
+    pub routing_key: String,
+    /// The body.
+    pub body: Vec<u8>,
+    /// Its media type, when said.
+    pub content_type: Option<String>,
+}
+
 /// No connections at all (a validation run, a project without any).
 #[derive(Debug, Default)]
 pub struct NoCapabilities;
 
 impl Capabilities for NoCapabilities {
+    fn amqp_publish<'a>(
+        &'a self,
+        name: &'a str,
+        _: AmqpMessage,
+    ) -> BoxFuture<'a, Result<(), ConnectorError>> {
+        Box::pin(async move {
+            Err(ConnectorError::NotFound(format!(
+                "no AMQP connection `{name}` is served"
+            )))
+        })
+    }
+
     fn redis<'a>(
         &'a self,
         name: &'a str,

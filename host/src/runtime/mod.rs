@@ -20,7 +20,9 @@ pub use bindings::fusio::action::connector::{
 };
 pub use bindings::fusio::action::types::{ActionError, Context, Problem, Request, Response};
 pub use cache::CacheStats;
-pub use capabilities::{BoxFuture, Capabilities, NoCapabilities, SqlSession, SqlTransaction};
+pub use capabilities::{
+    AmqpMessage, BoxFuture, Capabilities, NoCapabilities, SqlSession, SqlTransaction,
+};
 pub use engine::{EngineSettings, PoolingMode};
 pub use invoke::InvokeError;
 pub use loader::{ActionSpec, Limits, LoadError, LoadedAction};

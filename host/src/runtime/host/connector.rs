@@ -54,6 +54,27 @@ impl HostState {
 }
 
 impl Host for HostState {
+    async fn amqp_publish(
+        &mut self,
+        name: String,
+        exchange: String,
+        routing_key: String,
+        body: Vec<u8>,
+        content_type: Option<String>,
+    ) -> wasmtime::Result<Result<(), ConnectorError>> {
+        if let Err(denied) = self.granted(&name) {
+            return Ok(Err(denied));
+        }
+        let capabilities = self.capabilities.clone();
+        let message = crate::runtime::AmqpMessage {
+            exchange,
+            routing_key,
+            body,
+            content_type,
+        };
+        before(self.deadline, capabilities.amqp_publish(&name, message)).await
+    }
+
     async fn redis(
         &mut self,
         name: String,

@@ -1,6 +1,8 @@
 //! Counts visits in Redis: `GET ?key=K` increments `K` and appends the
 //! visit to the list `K:log`, answering both; `?admin=CMD` tries an
-//! administrative command. A connector error answers 502 with its kind.
+//! administrative command; `POST ?queue=Q` publishes the body to the queue
+//! `Q` over the AMQP connection in the config's `queue`. A connector error
+//! answers 502 with its kind.
 use fusio_sdk::redis::{self, ConnectorError};
 use fusio_sdk::{Error, Request, Response, action, config};
 use serde_json::json;
@@ -20,6 +22,13 @@ fn failed(err: ConnectorError) -> Result<Response, Error> {
 fn handle(req: Request) -> Result<Response, Error> {
     let connection = config::get("connection").unwrap_or_default();
     let key = req.query("key").unwrap_or("visits");
+    if let Some(queue) = req.query("queue") {
+        let amqp = config::get("queue").unwrap_or_default();
+        return match fusio_sdk::amqp::publish(&amqp, "", queue, req.body(), Some("text/plain")) {
+            Ok(()) => Response::json(200, &json!({ "published": queue })),
+            Err(err) => failed(err),
+        };
+    }
     if let Some(admin) = req.query("admin") {
         return match redis::command(&connection, admin, &[]) {
             Ok(_) => Response::json(200, &json!({ "ran": admin })),
