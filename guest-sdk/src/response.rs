@@ -83,6 +83,30 @@ impl Response {
         self
     }
 
+    /// Fusio's `$response->build(status, headers, body)`: the host checks
+    /// the status and every header now, so a mistake is an error here (a
+    /// 500 naming it in the log) instead of an answer the gateway refuses.
+    ///
+    /// ```no_run
+    /// # use fusio_sdk::Response;
+    /// # fn run() -> Result<Response, fusio_sdk::Error> {
+    /// Response::build(201, &[("Location", "/todo/42")], b"{}")
+    /// # }
+    /// ```
+    pub fn build(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Result<Self, Error> {
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        crate::bindings::fusio::action::response::build(status, &headers, body)
+            .map(|raw| Self {
+                status: raw.status,
+                headers: raw.headers,
+                body: raw.body,
+            })
+            .map_err(|reason| Error::internal(format!("the response cannot be built: {reason}")))
+    }
+
     /// The status code.
     ///
     /// ```no_run

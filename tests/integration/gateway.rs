@@ -161,6 +161,26 @@ async fn an_invalid_response_header_is_a_500() {
     assert!(!response.text().contains("bad header"));
 }
 
+/// The response factory checks headers where the action builds them: the
+/// action's error names the header (in the log), the client gets a 500.
+#[tokio::test]
+async fn the_response_factory_refuses_a_bad_header_where_it_is_built() {
+    let app = TestApp::start(Backend::Sqlite, ECHO).await;
+    let made = app.get("/echo/1/2024/x?header=valid").await;
+    assert_eq!(made.status, 201, "{}", made.text());
+    assert_eq!(made.header("location"), Some("/echo/1"));
+    assert_eq!(made.text(), "made");
+    let refused = app.get("/echo/1/2024/x?header=built").await;
+    refused.assert_problem(500);
+    let logged = crate::support::logs::lines_with(&refused.request_id());
+    assert!(
+        logged
+            .iter()
+            .any(|line| line.contains("`bad header` is not a valid header name")),
+        "{logged:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_body_over_the_limit_is_413_and_never_reaches_the_action() {
     let app = TestApp::start(Backend::Sqlite, ECHO).await;

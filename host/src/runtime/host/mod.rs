@@ -8,6 +8,7 @@ mod cache;
 mod config;
 pub(crate) mod connector;
 mod logger;
+mod response;
 
 use super::bindings::Action;
 use super::loader::ActionShared;

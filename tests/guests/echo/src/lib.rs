@@ -21,6 +21,12 @@ fn handle(req: Request) -> Result<Response, Error> {
     if req.query("header") == Some("invalid") {
         return Ok(Response::text(200, "x").header("bad header", "v"));
     }
+    if req.query("header") == Some("built") {
+        return Response::build(201, &[("location", "/echo/1"), ("bad header", "v")], b"x");
+    }
+    if req.query("header") == Some("valid") {
+        return Response::build(201, &[("location", "/echo/1")], b"made");
+    }
     log::log(log::Level::Info, "echo called", &[("path", req.path())]);
     let ctx = req.context();
     Response::json(
