@@ -123,6 +123,26 @@ impl Error {
     }
 }
 
+/// Another action's error (through the processor) as this action's.
+impl From<raw::ActionError> for Error {
+    fn from(error: raw::ActionError) -> Self {
+        let raw = match error {
+            raw::ActionError::BadRequest(d) => RawError::BadRequest(d),
+            raw::ActionError::Unauthorized(d) => RawError::Unauthorized(d),
+            raw::ActionError::Forbidden(d) => RawError::Forbidden(d),
+            raw::ActionError::NotFound(d) => RawError::NotFound(d),
+            raw::ActionError::Conflict(d) => RawError::Conflict(d),
+            raw::ActionError::Internal(d) => RawError::Internal(d),
+            raw::ActionError::Custom(p) => RawError::Custom {
+                status: p.status,
+                title: p.title,
+                detail: p.detail,
+            },
+        };
+        Self { raw }
+    }
+}
+
 impl From<RawError> for Error {
     fn from(raw: RawError) -> Self {
         Self { raw }

@@ -27,6 +27,7 @@ pub mod config;
 mod error;
 pub mod http;
 pub mod log;
+pub mod processor;
 pub mod redis;
 mod request;
 mod response;

@@ -39,6 +39,11 @@ fn lookup<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 impl Request {
+    /// The record the host gave, to hand to another action.
+    pub(crate) fn raw(&self) -> &raw::Request {
+        &self.raw
+    }
+
     pub(crate) fn from_raw(raw: raw::Request) -> Self {
         Self { raw }
     }

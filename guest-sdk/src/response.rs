@@ -99,11 +99,7 @@ impl Response {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         crate::bindings::fusio::action::response::build(status, &headers, body)
-            .map(|raw| Self {
-                status: raw.status,
-                headers: raw.headers,
-                body: raw.body,
-            })
+            .map(Self::from_raw)
             .map_err(|reason| Error::internal(format!("the response cannot be built: {reason}")))
     }
 
@@ -115,6 +111,24 @@ impl Response {
     /// ```
     pub fn status(&self) -> u16 {
         self.status
+    }
+
+    pub(crate) fn from_raw(raw: raw::Response) -> Self {
+        Self {
+            status: raw.status,
+            headers: raw.headers,
+            body: raw.body,
+        }
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
+    /// The body.
+    pub fn body_bytes(&self) -> &[u8] {
+        &self.body
     }
 
     pub(crate) fn into_raw(self) -> raw::Response {

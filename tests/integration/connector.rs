@@ -483,3 +483,57 @@ connection:
     let _ = connection.close().await;
     assert_eq!(got.as_deref(), Some(&b"hello, queue"[..]));
 }
+
+/// `fusio:action/processor`: an action hands the request to another (a
+/// fresh instance of its own) and answers what it answered; an action that
+/// calls itself stops at the depth limit with a clear error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_processor_chains_actions_and_stops_recursion() {
+    let app = TestApp::start(
+        Backend::Sqlite,
+        r#"
+routes:
+  /chain:
+    methods:
+      GET: { action: first, public: true }
+  /loop:
+    methods:
+      GET: { action: loop, public: true }
+action:
+  first:
+    component: "{guest:chain}"
+    config: { next: echo, name: first }
+  echo:
+    component: "{guest:echo}"
+    config: { generation: "9" }
+  loop:
+    component: "{guest:chain}"
+    config: { next: loop, name: loop }
+"#,
+    )
+    .await;
+    let chained = app.get("/chain?q=1").await;
+    assert_eq!(chained.status, 200, "{}", chained.text());
+    assert_eq!(chained.header("x-via"), Some("first"));
+    let body = chained.json();
+    assert_eq!(
+        crate::deploy::generation(&body),
+        "9",
+        "the echo action answered"
+    );
+    assert_eq!(
+        body["context"]["requestId"],
+        chained.request_id(),
+        "one request id"
+    );
+
+    let looped = app.get("/loop").await;
+    let problem = looped.assert_problem(508);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("the most is 8"),
+        "{problem}"
+    );
+}

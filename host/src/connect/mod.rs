@@ -42,9 +42,14 @@ impl std::fmt::Debug for Pools {
 }
 
 impl Pools {
-    /// The connections of `project`, for its snapshot.
-    pub fn for_project(self: &Arc<Self>, project: &Project) -> Arc<dyn Capabilities> {
+    /// The connections and actions of `project`, for its snapshot.
+    pub fn for_project(
+        self: &Arc<Self>,
+        project: &Project,
+        actions: HashMap<String, Arc<crate::runtime::LoadedAction>>,
+    ) -> Arc<dyn Capabilities> {
         Arc::new(ProjectConnections {
+            actions,
             records: project
                 .connections
                 .iter()
@@ -129,11 +134,16 @@ impl Pools {
 /// The connections one revision serves.
 #[derive(Debug)]
 struct ProjectConnections {
+    actions: HashMap<String, Arc<crate::runtime::LoadedAction>>,
     records: HashMap<String, ConnectionRecord>,
     pools: Arc<Pools>,
 }
 
 impl Capabilities for ProjectConnections {
+    fn action(&self, name: &str) -> Option<Arc<crate::runtime::LoadedAction>> {
+        self.actions.get(name).cloned()
+    }
+
     fn amqp_publish<'a>(
         &'a self,
         name: &'a str,

@@ -174,7 +174,10 @@ impl Deployer {
             .await?;
         let mut snapshot = snapshot::assemble(revision, &validated.project, &validated.actions)
             .expect("a validated project always assembles");
-        snapshot.capabilities = self.inner.pools.for_project(&validated.project);
+        snapshot.capabilities = self
+            .inner
+            .pools
+            .for_project(&validated.project, snapshot.actions.clone());
         self.inner.live.swap(snapshot);
         Ok(Outcome {
             revision,
@@ -220,7 +223,10 @@ impl Deployer {
         if stored.revision > self.inner.live.current().revision {
             let mut snapshot =
                 snapshot::from_store(&self.inner.runtime, &self.inner.store, &stored).await?;
-            snapshot.capabilities = self.inner.pools.for_project(&stored.project);
+            snapshot.capabilities = self
+                .inner
+                .pools
+                .for_project(&stored.project, snapshot.actions.clone());
             self.inner.live.swap(snapshot);
         }
         Ok(self.inner.live.current().revision)

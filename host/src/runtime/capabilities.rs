@@ -15,6 +15,8 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The connections of one served revision.
 pub trait Capabilities: Send + Sync + std::fmt::Debug {
+    /// The deployed action `name`, for the processor.
+    fn action(&self, name: &str) -> Option<Arc<super::LoadedAction>>;
     /// Opens the SQL connection `name` (the grant is already checked).
     fn open_sql<'a>(
         &'a self,
@@ -100,6 +102,10 @@ pub struct AmqpMessage {
 pub struct NoCapabilities;
 
 impl Capabilities for NoCapabilities {
+    fn action(&self, _: &str) -> Option<Arc<super::LoadedAction>> {
+        None
+    }
+
     fn amqp_publish<'a>(
         &'a self,
         name: &'a str,

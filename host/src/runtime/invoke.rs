@@ -35,6 +35,14 @@ pub enum InvokeError {
     Instantiate(String),
 }
 
+/// A call made by another action (the processor): the caller's deadline and
+/// how deep the calls nest.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Nesting {
+    pub(crate) deadline: Instant,
+    pub(crate) depth: u32,
+}
+
 impl Runtime {
     /// Runs `request` through a fresh instance of `action`. The outer result
     /// says whether the action answered at all; the inner one is its answer.
@@ -44,20 +52,37 @@ impl Runtime {
         request: Request,
         capabilities: Arc<dyn super::capabilities::Capabilities>,
     ) -> Result<Result<Response, ActionError>, InvokeError> {
+        self.invoke_within(action, request, capabilities, None)
+            .await
+    }
+
+    /// [`Self::invoke`], for a call from another action: the earlier of
+    /// the callee's timeout and the caller's deadline ends it.
+    pub(crate) async fn invoke_within(
+        &self,
+        action: &LoadedAction,
+        request: Request,
+        capabilities: Arc<dyn super::capabilities::Capabilities>,
+        caller: Option<Nesting>,
+    ) -> Result<Result<Response, ActionError>, InvokeError> {
         let timeout = action.spec.limits.timeout;
         let request_id: Arc<str> = Arc::from(request.context.request_id.as_str());
         let limits = StoreLimitsBuilder::new()
             .memory_size(usize::try_from(action.spec.limits.memory).unwrap_or(usize::MAX))
             .trap_on_grow_failure(true)
             .build();
-        let deadline = Instant::now() + timeout;
+        let own = Instant::now() + timeout;
+        let deadline = caller.map_or(own, |c| c.deadline.min(own));
         let state = HostState::new(
             limits,
             action.shared.clone(),
             request_id.clone(),
-            deadline,
+            Nesting {
+                deadline,
+                depth: caller.map_or(0, |c| c.depth + 1),
+            },
             capabilities,
-            self.inner.kv.clone(),
+            self.clone(),
         );
         let mut store = Store::new(&self.inner.engine, state);
         store.limiter(|state| &mut state.limits);

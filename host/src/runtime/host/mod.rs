@@ -8,6 +8,7 @@ mod cache;
 mod config;
 pub(crate) mod connector;
 mod logger;
+mod processor;
 mod response;
 
 use super::bindings::Action;
@@ -33,6 +34,10 @@ pub(crate) struct HostState {
     pub(crate) capabilities: Arc<dyn super::capabilities::Capabilities>,
     /// The runtime's action cache.
     pub(crate) cache: super::kv::ActionCache,
+    /// How deep this call is nested (0: the request's own action).
+    pub(crate) depth: u32,
+    /// The runtime, for the processor's calls.
+    pub(crate) runtime: super::Runtime,
     table: ResourceTable,
     wasi: Option<Wasi>,
 }
@@ -54,17 +59,19 @@ impl HostState {
         limits: StoreLimits,
         action: Arc<ActionShared>,
         request_id: Arc<str>,
-        deadline: std::time::Instant,
+        nesting: super::invoke::Nesting,
         capabilities: Arc<dyn super::capabilities::Capabilities>,
-        cache: super::kv::ActionCache,
+        runtime: super::Runtime,
     ) -> Self {
         Self {
             limits,
             action,
             request_id,
-            deadline,
+            deadline: nesting.deadline,
             capabilities,
-            cache,
+            cache: runtime.inner.kv.clone(),
+            depth: nesting.depth,
+            runtime,
             table: ResourceTable::new(),
             wasi: None,
         }
