@@ -219,3 +219,28 @@ impl From<ConnectorError> for Error {
         }
     }
 }
+
+impl ConnectorError {
+    /// The kind of failure, as WIT names it: `access-denied`, `not-found`,
+    /// `unavailable`, `query` or `timeout`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ConnectorError::AccessDenied(_) => "access-denied",
+            ConnectorError::NotFound(_) => "not-found",
+            ConnectorError::Unavailable(_) => "unavailable",
+            ConnectorError::Query(_) => "query",
+            ConnectorError::Timeout(_) => "timeout",
+        }
+    }
+
+    /// What the host said about it.
+    pub fn detail(&self) -> &str {
+        match self {
+            ConnectorError::AccessDenied(d)
+            | ConnectorError::NotFound(d)
+            | ConnectorError::Unavailable(d)
+            | ConnectorError::Query(d)
+            | ConnectorError::Timeout(d) => d,
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! Forwards `GET ?path=P` to the HTTP connection named in its config and
 //! answers what came back; a connector error answers 502 with its kind.
-use fusio_sdk::http::{self, ConnectorError};
+use fusio_sdk::http;
 use fusio_sdk::{Error, Request, Response, action, config};
 use serde_json::json;
 
@@ -13,15 +13,6 @@ fn handle(req: Request) -> Result<Response, Error> {
             answer.status,
             String::from_utf8_lossy(&answer.body).into_owned(),
         )),
-        Err(err) => {
-            let (kind, detail) = match err {
-                ConnectorError::AccessDenied(d) => ("access-denied", d),
-                ConnectorError::NotFound(d) => ("not-found", d),
-                ConnectorError::Unavailable(d) => ("unavailable", d),
-                ConnectorError::Query(d) => ("query", d),
-                ConnectorError::Timeout(d) => ("timeout", d),
-            };
-            Response::json(502, &json!({ "error": kind, "detail": detail }))
-        }
+        Err(err) => Response::json(502, &json!({ "error": err.kind(), "detail": err.detail() })),
     }
 }

@@ -8,14 +8,7 @@ use fusio_sdk::{Error, Request, Response, action, config};
 use serde_json::json;
 
 fn failed(err: ConnectorError) -> Result<Response, Error> {
-    let (kind, detail) = match err {
-        ConnectorError::AccessDenied(d) => ("access-denied", d),
-        ConnectorError::NotFound(d) => ("not-found", d),
-        ConnectorError::Unavailable(d) => ("unavailable", d),
-        ConnectorError::Query(d) => ("query", d),
-        ConnectorError::Timeout(d) => ("timeout", d),
-    };
-    Response::json(502, &json!({ "error": kind, "detail": detail }))
+    Response::json(502, &json!({ "error": err.kind(), "detail": err.detail() }))
 }
 
 #[action]

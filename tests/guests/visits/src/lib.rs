@@ -8,14 +8,7 @@ use fusio_sdk::{Error, Request, Response, action, config};
 use serde_json::json;
 
 fn failed(err: ConnectorError) -> Result<Response, Error> {
-    let kind = match err {
-        ConnectorError::AccessDenied(_) => "access-denied",
-        ConnectorError::NotFound(_) => "not-found",
-        ConnectorError::Unavailable(_) => "unavailable",
-        ConnectorError::Query(_) => "query",
-        ConnectorError::Timeout(_) => "timeout",
-    };
-    Response::json(502, &json!({ "error": kind }))
+    Response::json(502, &json!({ "error": err.kind(), "detail": err.detail() }))
 }
 
 #[action]
