@@ -505,3 +505,43 @@ on_both_stores!(
     settings_are_typed_conditional_audited_and_honoured,
     a_schema_previews_an_example,
 );
+
+/// What an action logs is stored with the request id and shown by
+/// `GET /backend/log`, searchable by the request id of a response.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn action_log_entries_are_kept_for_the_backend() {
+    let app = TestApp::start_with(Backend::Sqlite, PROJECT, |o| {
+        o.admin_password = Some("admin password".into());
+    })
+    .await;
+    let token = admin(&app).await;
+    let answered = app.get("/echo").await;
+    assert_eq!(answered.status, 200);
+    let id = answered.request_id();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let entry = loop {
+        let log = send(
+            &app,
+            Method::GET,
+            &format!("/backend/log?search={id}"),
+            &token,
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(log.status, 200, "{}", log.text());
+        let log = log.json();
+        if log["totalResults"] == 1 {
+            break log["entry"][0].clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the entry was never stored: {log}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(entry["action"], "echo");
+    assert_eq!(entry["level"], "info");
+    assert_eq!(entry["message"], "echo called");
+    assert_eq!(entry["fields"], serde_json::json!([["path", "/echo"]]));
+}

@@ -18,6 +18,7 @@ pub const SYSTEM: &[(&str, &str)] = &[
     ("backend.role", "Roles"),
     ("backend.token", "Issued tokens"),
     ("backend.deploy", "Deploying a project"),
+    ("backend.log", "What actions logged"),
     ("consumer", "Everything in the developer portal's API"),
     ("consumer.account", "The caller's own account"),
     ("consumer.app", "The caller's own apps"),

@@ -7,13 +7,15 @@
 mod amqp;
 pub mod check;
 mod http;
+mod log;
 mod redis;
 
 use crate::project::connection;
 use crate::runtime::{
-    AmqpMessage, BoxFuture, Capabilities, ConnectorError, HttpRequest, HttpResponse, RedisValue,
-    Rows, SqlSession, SqlTransaction, SqlValue,
+    AmqpMessage, BoxFuture, Capabilities, ConnectorError, HttpRequest, HttpResponse, LogRecord,
+    RedisValue, Rows, SqlSession, SqlTransaction, SqlValue,
 };
+use crate::store::Store;
 use crate::store::model::{ConnectionKind, ConnectionRecord, Project};
 use sqlx::any::{AnyPoolOptions, AnyRow, AnyTypeInfoKind};
 use sqlx::{AnyPool, Column, Row, ValueRef};
@@ -33,6 +35,7 @@ pub struct Pools {
     http: Mutex<HashMap<String, http::HttpClient>>,
     redis: tokio::sync::Mutex<HashMap<String, ::redis::aio::ConnectionManager>>,
     amqp: tokio::sync::Mutex<HashMap<String, Arc<amqp::Publisher>>>,
+    log: Option<log::LogSink>,
 }
 
 impl std::fmt::Debug for Pools {
@@ -42,6 +45,14 @@ impl std::fmt::Debug for Pools {
 }
 
 impl Pools {
+    /// Pools whose actions' log entries are stored in `store`.
+    pub fn new(store: Store) -> Self {
+        Self {
+            log: Some(log::LogSink::start(store)),
+            ..Self::default()
+        }
+    }
+
     /// The connections and actions of `project`, for its snapshot.
     pub fn for_project(
         self: &Arc<Self>,
@@ -140,6 +151,12 @@ struct ProjectConnections {
 }
 
 impl Capabilities for ProjectConnections {
+    fn log(&self, entry: LogRecord) {
+        if let Some(sink) = &self.pools.log {
+            sink.send(entry);
+        }
+    }
+
     fn action(&self, name: &str) -> Option<Arc<crate::runtime::LoadedAction>> {
         self.actions.get(name).cloned()
     }

@@ -112,10 +112,10 @@ impl Deployer {
     pub fn new(store: Store, runtime: Runtime, live: Arc<LiveSnapshot>) -> Self {
         Self {
             inner: Arc::new(Inner {
+                pools: Arc::new(crate::connect::Pools::new(store.clone())),
                 store,
                 runtime,
                 live,
-                pools: Arc::default(),
                 lock: tokio::sync::Mutex::new(()),
             }),
         }

@@ -15,6 +15,9 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The connections of one served revision.
 pub trait Capabilities: Send + Sync + std::fmt::Debug {
+    /// Keeps an entry the action logged (for the backend's log view); never
+    /// waits: an entry that cannot be kept at once is dropped.
+    fn log(&self, entry: LogRecord);
     /// The deployed action `name`, for the processor.
     fn action(&self, name: &str) -> Option<Arc<super::LoadedAction>>;
     /// Opens the SQL connection `name` (the grant is already checked).
@@ -84,6 +87,21 @@ pub trait SqlTransaction: Send {
     fn rollback(self: Box<Self>) -> BoxFuture<'static, Result<(), ConnectorError>>;
 }
 
+/// An entry an action logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRecord {
+    /// The request it belongs to.
+    pub request_id: String,
+    /// The action that logged it.
+    pub action: String,
+    /// `trace`, `debug`, `info`, `warn` or `error`.
+    pub level: &'static str,
+    /// The message.
+    pub message: String,
+    /// Key-value fields.
+    pub fields: Vec<(String, String)>,
+}
+
 /// A message to publish over AMQP.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AmqpMessage {
@@ -102,6 +120,8 @@ pub struct AmqpMessage {
 pub struct NoCapabilities;
 
 impl Capabilities for NoCapabilities {
+    fn log(&self, _: LogRecord) {}
+
     fn action(&self, _: &str) -> Option<Arc<super::LoadedAction>> {
         None
     }

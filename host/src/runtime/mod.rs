@@ -21,7 +21,7 @@ pub use bindings::fusio::action::connector::{
 pub use bindings::fusio::action::types::{ActionError, Context, Problem, Request, Response};
 pub use cache::CacheStats;
 pub use capabilities::{
-    AmqpMessage, BoxFuture, Capabilities, NoCapabilities, SqlSession, SqlTransaction,
+    AmqpMessage, BoxFuture, Capabilities, LogRecord, NoCapabilities, SqlSession, SqlTransaction,
 };
 pub use engine::{EngineSettings, PoolingMode};
 pub use invoke::InvokeError;

@@ -40,7 +40,7 @@ impl Store {
     /// Stores a component (content-addressed: storing it twice is one copy);
     /// answers its sha256.
     pub async fn put_component(&self, bytes: &[u8]) -> Result<String, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let sha256 = insert(&mut tx, bytes).await?;
         tx.commit().await?;
         Ok(sha256)

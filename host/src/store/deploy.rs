@@ -73,7 +73,7 @@ impl Store {
             expected,
             detail,
         } = deployment;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(expected) = expected {
             // Writing the revision table first serializes concurrent deploys
             // (the write lock on SQLite; on PostgreSQL the lock below).

@@ -8,6 +8,7 @@ mod components;
 pub use components::sha256_hex;
 pub mod deploy;
 pub mod identity;
+pub mod log;
 pub mod model;
 pub mod revision;
 pub mod settings;
@@ -137,6 +138,20 @@ impl Store {
             url: Arc::from(url),
             cipher: None,
         })
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock at
+    /// once (`BEGIN IMMEDIATE`): a transaction that reads first and writes
+    /// later would otherwise fail with "database is locked" the moment
+    /// another writer (the action-log writer, another request) holds the
+    /// lock, instead of waiting its turn.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
     }
 
     /// This store, sealing connection credentials with `cipher`.

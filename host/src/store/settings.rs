@@ -41,7 +41,7 @@ impl Store {
         expected: Option<&[String]>,
         actor: &str,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if self.backend == Backend::Postgres {
             sqlx::query("LOCK TABLE fusio_config IN EXCLUSIVE MODE")
                 .execute(&mut *tx)

@@ -10,6 +10,7 @@ mod connection_test;
 mod deploy;
 mod entities;
 mod execute;
+mod log;
 mod resources;
 mod roles;
 mod schema_check;
@@ -74,6 +75,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(deploy::revision))
         .routes(routes!(deploy::rollback))
         .routes(routes!(deploy::audit))
+        .routes(routes!(log::list))
         .routes(routes!(resources::routes::list, resources::routes::create))
         .routes(routes!(
             resources::routes::get,

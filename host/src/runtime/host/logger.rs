@@ -15,10 +15,23 @@ impl Host for HostState {
         let action = &*self.action.name;
         // Fields ride in the message so an entry without fields stays clean.
         let text = if fields.is_empty() {
-            message
+            message.clone()
         } else {
             format!("{message} {}", FieldList(&fields))
         };
+        self.capabilities.log(crate::runtime::LogRecord {
+            request_id: request_id.to_owned(),
+            action: action.to_owned(),
+            level: match level {
+                Level::Trace => "trace",
+                Level::Debug => "debug",
+                Level::Info => "info",
+                Level::Warn => "warn",
+                Level::Error => "error",
+            },
+            message,
+            fields,
+        });
         match level {
             Level::Trace => tracing::trace!(target: "fusio::action", request_id, action, "{text}"),
             Level::Debug => tracing::debug!(target: "fusio::action", request_id, action, "{text}"),

@@ -354,7 +354,7 @@ impl Store {
     /// [`StoreError::Conflict`] when the name or email is taken and
     /// [`StoreError::Missing`] for an unknown role or scope.
     pub async fn create_user(&self, user: &NewUser<'_>) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let now = now();
         let row = sqlx::query(
             "INSERT INTO fusio_user (role_id, status, name, email, password_hash, created_at, updated_at) \
@@ -417,7 +417,7 @@ impl Store {
     /// Creates an app with its scopes; fails with [`StoreError::Conflict`]
     /// when the name or client id is taken.
     pub async fn create_app(&self, app: &NewApp<'_>) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let now = now();
         let redirect_uris = serde_json::to_string(app.redirect_uris)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -622,7 +622,7 @@ impl Store {
     /// A code that was used before comes back with `used` set: the caller
     /// must refuse it (and revoke what it issued).
     pub async fn take_code(&self, code_hash: &str) -> Result<Option<CodeRecord>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let Some(row) = sqlx::query(
             "SELECT id, app_id, user_id, redirect_uri, scope, code_challenge, expires_at, used \
              FROM fusio_app_code WHERE code_hash = $1",
@@ -763,7 +763,7 @@ impl Store {
         token_hash: &str,
         now_unix: i64,
     ) -> Result<Option<i64>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let Some(row) = sqlx::query(
             "SELECT id, user_id FROM fusio_user_token \
              WHERE token_hash = $1 AND purpose = $2 AND used = 0 AND expires_at > $3",
@@ -819,7 +819,7 @@ impl Store {
         user_id: i64,
         password_hash: &str,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE fusio_user SET password_hash = $1, updated_at = $2 WHERE id = $3")
             .bind(password_hash)
             .bind(now())
@@ -857,7 +857,7 @@ impl Store {
         changes: &AppChanges<'_>,
         expected: &Expected,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let revision = bump(&mut tx, Revised::App, app_id, expected).await?;
         let now = now();
         if let Some(name) = changes.name {
@@ -923,7 +923,7 @@ impl Store {
         changes: &UserChanges<'_>,
         expected: &Expected,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let revision = bump(&mut tx, Revised::User, user_id, expected).await?;
         if let Some(status) = changes.status {
             sqlx::query("UPDATE fusio_user SET status = $1 WHERE id = $2")

@@ -101,7 +101,7 @@ async fn set_role_scopes_in(
 impl Store {
     /// Adds the role unless it exists, and grants it `scopes` by default.
     pub async fn ensure_role(&self, name: &str, scopes: &[&str]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO fusio_role (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
             .bind(name)
             .bind(now())
@@ -163,7 +163,7 @@ impl Store {
     /// [`StoreError::Conflict`] when the name is taken,
     /// [`StoreError::Missing`] for an unknown scope.
     pub async fn create_role(&self, name: &str, scopes: &[String]) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: i64 =
             sqlx::query("INSERT INTO fusio_role (name, created_at) VALUES ($1, $2) RETURNING id")
                 .bind(name)
@@ -187,7 +187,7 @@ impl Store {
         changes: &RoleChanges<'_>,
         expected: &Expected,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let revision = bump(&mut tx, Revised::Role, role_id, expected).await?;
         if let Some(name) = changes.name {
             sqlx::query("UPDATE fusio_role SET name = $1 WHERE id = $2")

@@ -37,7 +37,7 @@ impl Store {
         scopes: &[(&str, &str)],
         system: bool,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for (name, description) in scopes {
             ensure_scope_in(&mut tx, name, description, system).await?;
         }
@@ -102,7 +102,7 @@ impl Store {
         description: &str,
         expected: &Expected,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let revision = bump(&mut tx, Revised::Scope, scope_id, expected).await?;
         sqlx::query("UPDATE fusio_scope SET description = $1 WHERE id = $2")
             .bind(description)

@@ -1,0 +1,81 @@
+//! Stores what actions log (`fusio_log`) off the request path: entries go
+//! into a bounded channel and one task writes them in batches. When the
+//! store falls behind, entries are dropped (and counted in the server log)
+//! rather than slowing requests down.
+
+use crate::runtime::LogRecord;
+use crate::store::Store;
+use crate::store::log::LogEntry;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Entries waiting to be written, at most.
+const QUEUE: usize = 10_000;
+/// Entries written in one transaction, at most.
+const BATCH: usize = 256;
+/// How long an entry may wait for its batch.
+const LINGER: Duration = Duration::from_millis(100);
+
+/// The sending side, shared by every snapshot of the node.
+#[derive(Debug)]
+pub(super) struct LogSink {
+    sender: mpsc::Sender<LogEntry>,
+    dropped: AtomicU64,
+}
+
+impl LogSink {
+    /// Starts the writer task for `store`.
+    pub(super) fn start(store: Store) -> Self {
+        let (sender, receiver) = mpsc::channel(QUEUE);
+        tokio::spawn(write(store, receiver));
+        Self {
+            sender,
+            dropped: AtomicU64::new(0),
+        }
+    }
+
+    /// Queues an entry; drops it when the queue is full.
+    pub(super) fn send(&self, record: LogRecord) {
+        let entry = LogEntry {
+            id: 0,
+            request_id: record.request_id,
+            action: record.action,
+            level: record.level.to_owned(),
+            message: record.message,
+            fields: record.fields,
+            created_at: String::new(),
+        };
+        if self.sender.try_send(entry).is_err() {
+            let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            if dropped.is_power_of_two() {
+                tracing::warn!(
+                    dropped,
+                    "the action log cannot keep up; entries were dropped"
+                );
+            }
+        }
+    }
+}
+
+async fn write(store: Store, mut receiver: mpsc::Receiver<LogEntry>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while let Some(first) = receiver.recv().await {
+        batch.push(first);
+        let linger = tokio::time::sleep(LINGER);
+        tokio::pin!(linger);
+        while batch.len() < BATCH {
+            tokio::select! {
+                next = receiver.recv() => match next {
+                    Some(entry) => batch.push(entry),
+                    None => break,
+                },
+                () = &mut linger => break,
+            }
+        }
+        if let Err(err) = store.insert_log(&batch).await {
+            tracing::error!(error = %err, entries = batch.len(), "cannot store action log entries");
+        }
+        batch.clear();
+    }
+}
