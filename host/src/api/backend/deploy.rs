@@ -7,6 +7,7 @@
 
 use super::{AuditScope, DeployScope, listing};
 use crate::api::answer::{bad_request, json, respond, store_problem};
+use crate::api::precondition::if_match_tags;
 use crate::api::{Authorized, Collection, CollectionQuery};
 use crate::app::AppState;
 use crate::problem::Problem;
@@ -20,7 +21,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use http::{HeaderMap, StatusCode, header};
+use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 
 /// The largest component `PUT /backend/component/{sha256}` takes.
@@ -204,15 +205,14 @@ fn answer(outcome: Outcome, dry_run: bool, what: &str) -> Json<Deployed> {
 
 /// The revision an `If-Match` names (`"7"`), if any.
 fn expected_revision(headers: &HeaderMap) -> Result<Option<i64>, Problem> {
-    let Some(value) = headers.get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    value
-        .to_str()
-        .ok()
-        .and_then(|v| v.trim().strip_prefix('"')?.strip_suffix('"')?.parse().ok())
-        .map(Some)
-        .ok_or_else(|| bad_request("`If-Match` must name one revision, e.g. \"7\""))
+    match if_match_tags(headers).as_deref() {
+        None => Ok(None),
+        Some([tag]) => tag
+            .parse()
+            .map(Some)
+            .map_err(|_| bad_request("`If-Match` must name one revision, e.g. \"7\"")),
+        Some(_) => Err(bad_request("`If-Match` must name one revision, e.g. \"7\"")),
+    }
 }
 
 #[utoipa::path(post, path = "/backend/component/missing", request_body = ComponentList,
