@@ -5,8 +5,10 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! let hits = fusio_sdk::cache::get("hits").map_or(0, |v| u64::from_le_bytes(v.try_into().unwrap_or_default()));
-//! fusio_sdk::cache::set("hits", &(hits + 1).to_le_bytes(), Duration::from_secs(60));
+//! fusio_sdk::cache::set("greeting", b"Hello", Duration::from_secs(60));
+//! let greeting = fusio_sdk::cache::get("greeting");
+//! // A counter: one atomic step, so concurrent requests never lose a hit.
+//! let hits = fusio_sdk::cache::incr("hits", 1, Duration::from_secs(3600));
 //! ```
 
 use crate::bindings::fusio::action::cache as raw;
@@ -24,6 +26,18 @@ pub fn set(key: &str, value: &[u8], ttl: Duration) {
         value,
         u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX),
     );
+}
+
+/// Adds `delta` to the integer under `key` in one atomic step (a missing,
+/// expired or non-integer entry counts as 0) and answers the new value;
+/// the entry then lives for `ttl` (at most a day). The value is kept as
+/// decimal text, so [`get`] reads it as such.
+pub fn incr(key: &str, delta: i64, ttl: Duration) -> i64 {
+    raw::incr(
+        key,
+        delta,
+        u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX),
+    )
 }
 
 /// Forgets `key`.

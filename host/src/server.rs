@@ -121,7 +121,12 @@ pub async fn boot(options: &BootOptions) -> Result<AppState, BootError> {
         "runtime ready"
     );
     let live = Arc::new(LiveSnapshot::default());
-    let deployer = Deployer::new(store.clone(), runtime.clone(), live.clone());
+    let deployer = Deployer::new(
+        store.clone(),
+        runtime.clone(),
+        live.clone(),
+        options.data_dir.clone(),
+    );
     deployer.refresh().await?;
     if let Some(file) = &options.deploy {
         let outcome = project::deploy_file(&deployer, file, &options.build, "cli").await?;

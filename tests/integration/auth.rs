@@ -5,8 +5,8 @@ use crate::support::{Backend, TestApp, on_both_stores};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use fusio::auth::keys::Keys;
-use fusio::auth::{Claims, Jwt, password, secret};
-use fusio::store::identity::{NewApp, NewUser, Status};
+use fusio::auth::{Claims, Jwt, secret};
+use fusio::store::identity::NewApp;
 
 const PROJECT: &str = r#"
 routes:
@@ -33,39 +33,6 @@ async fn start(backend: Backend) -> TestApp {
     .await
 }
 
-/// A developer `dev` (password `dev password`) whose role holds
-/// `echo.read`, and a confidential app of theirs allowed `echo.read`.
-/// Answers the client id and secret.
-async fn developer_app(app: &TestApp) -> (String, String) {
-    let store = &app.state.store;
-    store.ensure_role("Consumer", &["echo.read"]).await.unwrap();
-    let hash = password::hash("dev password");
-    let user = store
-        .create_user(&NewUser {
-            name: "dev",
-            email: Some("dev@example.org"),
-            status: Status::Active,
-            password_hash: Some(&hash),
-            role: "Consumer",
-            scopes: &[],
-        })
-        .await
-        .unwrap();
-    let (client_id, client_secret) = (format!("client-{user}"), secret::generate());
-    store
-        .create_app(&NewApp {
-            user_id: user,
-            name: "Dev app",
-            client_id: &client_id,
-            secret_hash: Some(&secret::hash(&client_secret)),
-            redirect_uris: &[],
-            scopes: &["echo.read".into()],
-        })
-        .await
-        .unwrap();
-    (client_id, client_secret)
-}
-
 fn assert_oauth_error(response: &crate::support::app::TestResponse, status: u16, error: &str) {
     assert_eq!(response.status.as_u16(), status, "{}", response.text());
     assert_eq!(response.json()["error"], error, "{}", response.text());
@@ -75,7 +42,7 @@ fn assert_oauth_error(response: &crate::support::app::TestResponse, status: u16,
 
 async fn client_credentials_reach_a_protected_route(backend: Backend) {
     let app = start(backend).await;
-    let (client_id, client_secret) = developer_app(&app).await;
+    let (client_id, client_secret) = app.developer_app("echo.read").await;
 
     let anonymous = app.get("/private").await;
     anonymous.assert_problem(401);
@@ -152,7 +119,7 @@ async fn client_credentials_reach_a_protected_route(backend: Backend) {
 
 async fn refresh_tokens_rotate_and_a_replay_ends_the_grant(backend: Backend) {
     let app = start(backend).await;
-    let (client_id, client_secret) = developer_app(&app).await;
+    let (client_id, client_secret) = app.developer_app("echo.read").await;
     let client = Some((client_id.as_str(), client_secret.as_str()));
 
     let first = app
@@ -229,7 +196,7 @@ async fn refresh_tokens_rotate_and_a_replay_ends_the_grant(backend: Backend) {
 
 async fn a_revoked_token_is_refused_at_once(backend: Backend) {
     let app = start(backend).await;
-    let (client_id, client_secret) = developer_app(&app).await;
+    let (client_id, client_secret) = app.developer_app("echo.read").await;
     let client = Some((client_id.as_str(), client_secret.as_str()));
     let issued = app
         .post_form(
@@ -291,7 +258,7 @@ fn segment(token: &str, index: usize) -> serde_json::Value {
 #[tokio::test]
 async fn forged_expired_and_foreign_tokens_are_refused() {
     let app = start(Backend::Sqlite).await;
-    let (client_id, client_secret) = developer_app(&app).await;
+    let (client_id, client_secret) = app.developer_app("echo.read").await;
     let issued = app
         .post_form(
             "/authorization/token",
@@ -380,7 +347,7 @@ async fn forged_expired_and_foreign_tokens_are_refused() {
 #[tokio::test]
 async fn bad_token_requests_get_rfc_6749_errors() {
     let app = start(Backend::Sqlite).await;
-    let (client_id, client_secret) = developer_app(&app).await;
+    let (client_id, client_secret) = app.developer_app("echo.read").await;
     let client = Some((client_id.as_str(), client_secret.as_str()));
 
     let json = app
@@ -546,9 +513,9 @@ async fn the_first_start_creates_the_admin_and_the_backend_app() {
 const REDIRECT: &str = "http://client.example/cb";
 
 /// A confidential app with `REDIRECT` registered, for the code flow; uses
-/// the developer of [`developer_app`]. Answers client id and secret.
+/// the developer of [`TestApp::developer_app`]. Answers client id and secret.
 async fn code_flow_app(app: &TestApp) -> (String, String) {
-    developer_app(app).await;
+    app.developer_app("echo.read").await;
     let user = app.state.store.user_by_name("dev").await.unwrap().unwrap();
     let (client_id, client_secret) = ("web-client".to_owned(), secret::generate());
     app.state

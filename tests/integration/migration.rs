@@ -6,76 +6,11 @@
 
 use crate::deploy::{build, connect, start};
 use crate::support::Backend;
-use crate::support::db::TestDb;
+use crate::support::sqldb::{Kind, SqlTarget};
 use fusio::client::deploy::{DeployCommandError, deploy};
 use fusio::project::ProjectError;
 use sqlx::Connection;
 use std::path::Path;
-
-/// A database a project's connection migrates, created for the test.
-enum Target {
-    Sqlite(String),
-    /// The database is dropped with its `TestDb`.
-    Postgres(
-        #[allow(dead_code, reason = "held to drop the database at the end")] TestDb,
-        String,
-    ),
-    Mariadb(String, String),
-}
-
-impl Target {
-    async fn new(kind: &str, dir: &Path) -> Self {
-        match kind {
-            "sqlite" => Target::Sqlite(format!("sqlite://{}/app.db?mode=rwc", dir.display())),
-            "postgres" => {
-                let db = TestDb::new(Backend::Postgres, dir).await;
-                let url = db.url.clone().unwrap();
-                Target::Postgres(db, url)
-            }
-            _ => {
-                let name = format!("fusio_test_{}", uuid::Uuid::new_v4().simple());
-                let mut admin = sqlx::MySqlConnection::connect("mysql://root@127.0.0.1:3306/")
-                    .await
-                    .expect("MariaDB is reachable");
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut admin)
-                    .await
-                    .unwrap();
-                let url = format!("mysql://root@127.0.0.1:3306/{name}");
-                Target::Mariadb(name, url)
-            }
-        }
-    }
-
-    fn url(&self) -> &str {
-        match self {
-            Target::Sqlite(url) | Target::Postgres(_, url) | Target::Mariadb(_, url) => url,
-        }
-    }
-
-    /// Whether a table exists in the database.
-    async fn has_table(&self, table: &str) -> bool {
-        sqlx::any::install_default_drivers();
-        let mut conn = sqlx::AnyConnection::connect(self.url()).await.unwrap();
-        let found = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
-            .execute(&mut conn)
-            .await
-            .is_ok();
-        let _ = conn.close().await;
-        found
-    }
-
-    async fn drop_database(&self) {
-        if let Target::Mariadb(name, _) = self {
-            let mut admin = sqlx::MySqlConnection::connect("mysql://root@127.0.0.1:3306/")
-                .await
-                .unwrap();
-            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
-                .execute(&mut admin)
-                .await;
-        }
-    }
-}
 
 fn write_project(dir: &Path, url: &str, files: &[&str]) -> std::path::PathBuf {
     let file = dir.join("fusio.yml");
@@ -101,12 +36,12 @@ fn refusal(result: Result<fusio::client::Deployed, DeployCommandError>) -> Strin
     }
 }
 
-async fn migrations_run_once_and_a_failure_changes_nothing(kind: &str) {
+async fn migrations_run_once_and_a_failure_changes_nothing(kind: Kind) {
     let app = start(Backend::Sqlite).await;
     let client = connect(&app).await;
     let dir = app.dir.path().join("project");
     std::fs::create_dir_all(&dir).unwrap();
-    let target = Target::new(kind, &dir).await;
+    let target = SqlTarget::new(kind, &dir).await;
     std::fs::write(dir.join("0001_todo.sql"), "CREATE TABLE todo (id INTEGER PRIMARY KEY, title VARCHAR(200) NOT NULL);\nINSERT INTO todo (id, title) VALUES (1, 'milk');").unwrap();
     std::fs::write(
         dir.join("0002_done.sql"),
@@ -115,7 +50,7 @@ async fn migrations_run_once_and_a_failure_changes_nothing(kind: &str) {
     .unwrap();
     std::fs::write(dir.join("0003_broken.sql"), "CREATE TABLE broken (;").unwrap();
 
-    let first = write_project(&dir, target.url(), &["0001_todo.sql"]);
+    let first = write_project(&dir, &target.url, &["0001_todo.sql"]);
     let deployed = deploy(&client, &first, &build(), false).await.unwrap();
     assert_eq!(deployed.plan.migrations, ["App/0001_todo.sql"]);
     assert!(target.has_table("todo").await);
@@ -129,13 +64,13 @@ async fn migrations_run_once_and_a_failure_changes_nothing(kind: &str) {
     // deploy is undone where DDL is transactional.
     let failing = write_project(
         &dir,
-        target.url(),
+        &target.url,
         &["0001_todo.sql", "0002_done.sql", "0003_broken.sql"],
     );
     let message = refusal(deploy(&client, &failing, &build(), false).await);
     assert!(message.contains("`0003_broken.sql` failed"), "{message}");
     assert!(message.contains("migration.App"), "{message}");
-    if kind != "mariadb" {
+    if kind != Kind::Mariadb {
         assert!(!target.has_table("done").await, "0002 was undone");
     }
     assert_eq!(app.state.live.current().revision, served);
@@ -157,22 +92,21 @@ async fn migrations_run_once_and_a_failure_changes_nothing(kind: &str) {
         "located in the file: {message}"
     );
     assert_eq!(app.state.live.current().revision, served);
-    target.drop_database().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_on_sqlite() {
-    migrations_run_once_and_a_failure_changes_nothing("sqlite").await;
+    migrations_run_once_and_a_failure_changes_nothing(Kind::Sqlite).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_on_postgres() {
-    migrations_run_once_and_a_failure_changes_nothing("postgres").await;
+    migrations_run_once_and_a_failure_changes_nothing(Kind::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_on_mariadb() {
-    migrations_run_once_and_a_failure_changes_nothing("mariadb").await;
+    migrations_run_once_and_a_failure_changes_nothing(Kind::Mariadb).await;
 }
 
 /// Credentials are sealed in the store and never shown by the API.

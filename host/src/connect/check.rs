@@ -9,14 +9,16 @@ use crate::project::connection;
 use crate::runtime::HttpRequest;
 use crate::store::model::{ConnectionKind, ConnectionRecord};
 use sqlx::Connection;
+use std::path::Path;
 use std::time::Duration;
 
 /// How long one check may take.
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Checks `record`; `Err` says why it does not work.
-pub async fn check(record: &ConnectionRecord) -> Result<String, String> {
-    tokio::time::timeout(CHECK_TIMEOUT, run(record))
+/// A relative `sqlite:` path is a file in `data_dir`.
+pub async fn check(record: &ConnectionRecord, data_dir: &Path) -> Result<String, String> {
+    tokio::time::timeout(CHECK_TIMEOUT, run(record, data_dir))
         .await
         .unwrap_or_else(|_| {
             Err(format!(
@@ -26,12 +28,12 @@ pub async fn check(record: &ConnectionRecord) -> Result<String, String> {
         })
 }
 
-async fn run(record: &ConnectionRecord) -> Result<String, String> {
+async fn run(record: &ConnectionRecord, data_dir: &Path) -> Result<String, String> {
     match record.kind {
         ConnectionKind::Sql => {
             let config = connection::sql(record)?;
             sqlx::any::install_default_drivers();
-            let mut conn = sqlx::AnyConnection::connect(&config.url)
+            let mut conn = sqlx::AnyConnection::connect(&config.url_in(data_dir))
                 .await
                 .map_err(|e| format!("cannot connect: {e}"))?;
             sqlx::query("SELECT 1")

@@ -1,7 +1,7 @@
 //! The server's side of `fusio:action/connector`: connection pools, created
 //! on first use and shared by every request and node-local instance, keyed
 //! by the connection's settings so a changed connection gets a new pool.
-//! SQL runs through sqlx (SQLite, PostgreSQL, MySQL/MariaDB); parameters
+//! SQL runs through sqlx, one driver per database (`sql/`); parameters
 //! are always bound.
 
 mod amqp;
@@ -9,29 +9,28 @@ pub mod check;
 mod http;
 mod log;
 mod redis;
+mod sql;
 
 use crate::project::connection;
 use crate::runtime::{
     AmqpMessage, BoxFuture, Capabilities, ConnectorError, HttpRequest, HttpResponse, LogRecord,
-    RedisValue, Rows, SqlSession, SqlTransaction, SqlValue,
+    RedisValue, SqlSession,
 };
 use crate::store::Store;
 use crate::store::model::{ConnectionKind, ConnectionRecord, Project};
-use sqlx::any::{AnyPoolOptions, AnyRow, AnyTypeInfoKind};
-use sqlx::{AnyPool, Column, Row, ValueRef};
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-/// How long a statement may wait for a pooled connection.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections per SQL pool unless the connection says otherwise.
 const POOL_SIZE: u32 = 10;
 
 /// Every pool of this node, by connection settings.
 #[derive(Default)]
 pub struct Pools {
-    sql: Mutex<HashMap<String, AnyPool>>,
+    /// Where relative `sqlite:` paths live: the server's data directory.
+    data_dir: PathBuf,
+    sql: Mutex<HashMap<String, sql::Pool>>,
     http: Mutex<HashMap<String, http::HttpClient>>,
     redis: tokio::sync::Mutex<HashMap<String, ::redis::aio::ConnectionManager>>,
     amqp: tokio::sync::Mutex<HashMap<String, Arc<amqp::Publisher>>>,
@@ -45,12 +44,19 @@ impl std::fmt::Debug for Pools {
 }
 
 impl Pools {
-    /// Pools whose actions' log entries are stored in `store`.
-    pub fn new(store: Store) -> Self {
+    /// Pools whose actions' log entries are stored in `store`, on a server
+    /// whose data directory is `data_dir`.
+    pub fn new(store: Store, data_dir: PathBuf) -> Self {
         Self {
             log: Some(log::LogSink::start(store)),
+            data_dir,
             ..Self::default()
         }
+    }
+
+    /// The server's data directory, where relative `sqlite:` paths live.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
     }
 
     /// The connections and actions of `project`, for its snapshot.
@@ -120,10 +126,11 @@ impl Pools {
         Ok(client)
     }
 
-    fn sql(&self, record: &ConnectionRecord) -> Result<AnyPool, ConnectorError> {
+    fn sql(&self, record: &ConnectionRecord) -> Result<sql::Pool, ConnectorError> {
         let config = connection::sql(record).map_err(ConnectorError::NotFound)?;
         let size = config.max_connections.unwrap_or(POOL_SIZE);
-        let key = format!("{}\n{}\n{size}", record.name, config.url);
+        let url = config.url_in(&self.data_dir);
+        let key = format!("{}\n{url}\n{size}", record.name);
         let mut pools = self
             .sql
             .lock()
@@ -131,11 +138,7 @@ impl Pools {
         if let Some(pool) = pools.get(&key) {
             return Ok(pool.clone());
         }
-        sqlx::any::install_default_drivers();
-        let pool = AnyPoolOptions::new()
-            .max_connections(size)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_lazy(&config.url)
+        let pool = sql::Pool::lazy(&url, size)
             .map_err(|e| ConnectorError::Unavailable(format!("`{}`: {e}", record.name)))?;
         pools.insert(key, pool.clone());
         Ok(pool)
@@ -218,217 +221,7 @@ impl Capabilities for ProjectConnections {
                 .get(name)
                 .filter(|r| r.kind == ConnectionKind::Sql)
                 .ok_or_else(|| ConnectorError::NotFound(format!("no SQL connection `{name}`")))?;
-            let pool = self.pools.sql(record)?;
-            Ok(Arc::new(SqlPool {
-                name: name.to_owned(),
-                pool,
-            }) as Arc<dyn SqlSession>)
+            Ok(self.pools.sql(record)?.session(name))
         })
     }
-}
-
-/// A SQL connection handed to a guest: statements run on the pool.
-struct SqlPool {
-    name: String,
-    pool: AnyPool,
-}
-
-/// A pooled connection running one statement. When the statement's future
-/// is dropped before it finishes (the request's deadline passed), the
-/// connection is detached and closed instead of going back to the pool,
-/// where it would stay busy until the database finished the statement: the
-/// pool gets its slot back at once.
-struct InFlight {
-    connection: Option<sqlx::pool::PoolConnection<sqlx::Any>>,
-    finished: bool,
-}
-
-impl InFlight {
-    async fn acquire(sql: &SqlPool) -> Result<Self, ConnectorError> {
-        let connection = sql
-            .pool
-            .acquire()
-            .await
-            .map_err(|e| failure(&sql.name, e))?;
-        Ok(Self {
-            connection: Some(connection),
-            finished: false,
-        })
-    }
-
-    fn connection(&mut self) -> &mut sqlx::AnyConnection {
-        self.connection
-            .as_mut()
-            .expect("the connection is held until drop")
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        if !self.finished
-            && let Some(connection) = self.connection.take()
-        {
-            drop(connection.detach());
-        }
-    }
-}
-
-fn failure(name: &str, err: sqlx::Error) -> ConnectorError {
-    match err {
-        sqlx::Error::Database(db) => ConnectorError::Query(db.message().to_owned()),
-        sqlx::Error::ColumnDecode { .. } | sqlx::Error::TypeNotFound { .. } => {
-            ConnectorError::Query(err.to_string())
-        }
-        other => ConnectorError::Unavailable(format!("`{name}`: {other}")),
-    }
-}
-
-fn bind<'q>(
-    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
-    params: Vec<SqlValue>,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-    for param in params {
-        query = match param {
-            SqlValue::Null => query.bind(None::<String>),
-            SqlValue::Boolean(b) => query.bind(b),
-            SqlValue::Integer(i) => query.bind(i),
-            SqlValue::Float(f) => query.bind(f),
-            SqlValue::Text(t) | SqlValue::Json(t) | SqlValue::Timestamp(t) => query.bind(t),
-            SqlValue::Bytes(b) => query.bind(b),
-        };
-    }
-    query
-}
-
-fn value(row: &AnyRow, index: usize) -> Result<SqlValue, sqlx::Error> {
-    let raw = row.try_get_raw(index)?;
-    if raw.is_null() {
-        return Ok(SqlValue::Null);
-    }
-    let kind = raw.type_info().kind();
-    Ok(match kind {
-        AnyTypeInfoKind::Null => SqlValue::Null,
-        AnyTypeInfoKind::Bool => SqlValue::Boolean(row.try_get(index)?),
-        AnyTypeInfoKind::SmallInt | AnyTypeInfoKind::Integer | AnyTypeInfoKind::BigInt => {
-            SqlValue::Integer(row.try_get(index)?)
-        }
-        AnyTypeInfoKind::Real | AnyTypeInfoKind::Double => SqlValue::Float(row.try_get(index)?),
-        AnyTypeInfoKind::Text => SqlValue::Text(row.try_get(index)?),
-        AnyTypeInfoKind::Blob => SqlValue::Bytes(row.try_get(index)?),
-    })
-}
-
-impl SqlSession for SqlPool {
-    fn query<'a>(
-        &'a self,
-        statement: &'a str,
-        params: Vec<SqlValue>,
-    ) -> BoxFuture<'a, Result<Rows, ConnectorError>> {
-        Box::pin(async move {
-            let query = bind(sqlx::query(sqlx::AssertSqlSafe(statement)), params);
-            let mut flight = InFlight::acquire(self).await?;
-            let rows = query.fetch_all(flight.connection()).await;
-            flight.finished = true;
-            let rows = rows.map_err(|e| failure(&self.name, e))?;
-            rows_of(&self.name, &rows)
-        })
-    }
-
-    fn execute<'a>(
-        &'a self,
-        statement: &'a str,
-        params: Vec<SqlValue>,
-    ) -> BoxFuture<'a, Result<u64, ConnectorError>> {
-        Box::pin(async move {
-            let query = bind(sqlx::query(sqlx::AssertSqlSafe(statement)), params);
-            let mut flight = InFlight::acquire(self).await?;
-            let done = query.execute(flight.connection()).await;
-            flight.finished = true;
-            done.map(|done| done.rows_affected())
-                .map_err(|e| failure(&self.name, e))
-        })
-    }
-
-    fn begin(&self) -> BoxFuture<'_, Result<Box<dyn SqlTransaction>, ConnectorError>> {
-        Box::pin(async move {
-            let tx = self
-                .pool
-                .begin()
-                .await
-                .map_err(|e| failure(&self.name, e))?;
-            Ok(Box::new(SqlTx {
-                name: self.name.clone(),
-                tx,
-            }) as Box<dyn SqlTransaction>)
-        })
-    }
-}
-
-/// An open transaction; sqlx rolls it back when it is dropped uncommitted.
-struct SqlTx {
-    name: String,
-    tx: sqlx::Transaction<'static, sqlx::Any>,
-}
-
-impl SqlTransaction for SqlTx {
-    fn query<'a>(
-        &'a mut self,
-        statement: &'a str,
-        params: Vec<SqlValue>,
-    ) -> BoxFuture<'a, Result<Rows, ConnectorError>> {
-        Box::pin(async move {
-            let query = bind(sqlx::query(sqlx::AssertSqlSafe(statement)), params);
-            let rows = query
-                .fetch_all(&mut *self.tx)
-                .await
-                .map_err(|e| failure(&self.name, e))?;
-            rows_of(&self.name, &rows)
-        })
-    }
-
-    fn execute<'a>(
-        &'a mut self,
-        statement: &'a str,
-        params: Vec<SqlValue>,
-    ) -> BoxFuture<'a, Result<u64, ConnectorError>> {
-        Box::pin(async move {
-            let query = bind(sqlx::query(sqlx::AssertSqlSafe(statement)), params);
-            query
-                .execute(&mut *self.tx)
-                .await
-                .map(|done| done.rows_affected())
-                .map_err(|e| failure(&self.name, e))
-        })
-    }
-
-    fn commit(self: Box<Self>) -> BoxFuture<'static, Result<(), ConnectorError>> {
-        Box::pin(async move {
-            let name = self.name;
-            self.tx.commit().await.map_err(|e| failure(&name, e))
-        })
-    }
-
-    fn rollback(self: Box<Self>) -> BoxFuture<'static, Result<(), ConnectorError>> {
-        Box::pin(async move {
-            let name = self.name;
-            self.tx.rollback().await.map_err(|e| failure(&name, e))
-        })
-    }
-}
-
-/// Rows with their column names, typed.
-fn rows_of(name: &str, rows: &[AnyRow]) -> Result<Rows, ConnectorError> {
-    let columns = rows
-        .first()
-        .map(|row| row.columns().iter().map(|c| c.name().to_owned()).collect())
-        .unwrap_or_default();
-    let values = rows
-        .iter()
-        .map(|row| (0..row.len()).map(|i| value(row, i)).collect())
-        .collect::<Result<Vec<Vec<SqlValue>>, _>>()
-        .map_err(|e| failure(name, e))?;
-    Ok(Rows {
-        columns,
-        rows: values,
-    })
 }

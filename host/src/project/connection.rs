@@ -11,12 +11,39 @@ use std::time::Duration;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SqlConfig {
-    /// The database URL with its credentials; a `sqlite:` path is a path
-    /// on the server.
+    /// The database URL with its credentials; a relative `sqlite:` path
+    /// is a file in the server's data directory (see [`Self::url_in`]).
     pub url: String,
     /// How many connections the node's pool keeps open at most (10).
     #[serde(default)]
     pub max_connections: Option<u32>,
+}
+
+impl SqlConfig {
+    /// The URL to connect to on a server whose data directory is
+    /// `data_dir`: a relative `sqlite:` path (`sqlite:todo.db`) names a
+    /// file there, created on first use, so an embedded database works on
+    /// any server without knowing its directories (as PocketBase keeps its
+    /// data in `pb_data`). Absolute paths, `:memory:` and other databases
+    /// are taken as written.
+    pub fn url_in(&self, data_dir: &std::path::Path) -> String {
+        let Some(rest) = self.url.strip_prefix("sqlite:") else {
+            return self.url.clone();
+        };
+        let rest = rest.strip_prefix("//").unwrap_or(rest);
+        let (path, options) = rest.split_once('?').unwrap_or((rest, ""));
+        if path.is_empty() || path.starts_with('/') || path.starts_with(':') {
+            return self.url.clone();
+        }
+        let options = if options.split('&').any(|o| o.starts_with("mode=")) {
+            options.to_owned()
+        } else if options.is_empty() {
+            "mode=rwc".to_owned()
+        } else {
+            format!("{options}&mode=rwc")
+        };
+        format!("sqlite://{}?{options}", data_dir.join(path).display())
+    }
 }
 
 /// An HTTP API.
@@ -110,6 +137,53 @@ pub fn check(record: &ConnectionRecord) -> Result<(), String> {
         ConnectionKind::Amqp => {
             let config: AmqpConfig = typed(&record.config)?;
             scheme_of(&config.url, &["amqp", "amqps"])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SqlConfig;
+    use std::path::Path;
+
+    fn url(url: &str) -> String {
+        SqlConfig {
+            url: url.into(),
+            max_connections: None,
+        }
+        .url_in(Path::new("/srv/fusio"))
+    }
+
+    #[test]
+    fn a_relative_sqlite_path_lives_in_the_data_directory() {
+        assert_eq!(
+            url("sqlite:todo.db"),
+            "sqlite:///srv/fusio/todo.db?mode=rwc"
+        );
+        assert_eq!(
+            url("sqlite://app/todo.db"),
+            "sqlite:///srv/fusio/app/todo.db?mode=rwc"
+        );
+        assert_eq!(
+            url("sqlite:todo.db?mode=ro"),
+            "sqlite:///srv/fusio/todo.db?mode=ro"
+        );
+        assert_eq!(
+            url("sqlite:todo.db?cache=shared"),
+            "sqlite:///srv/fusio/todo.db?cache=shared&mode=rwc"
+        );
+    }
+
+    #[test]
+    fn absolute_paths_memory_and_other_databases_stay_as_written() {
+        for kept in [
+            "sqlite:///var/lib/todo.db",
+            "sqlite:/var/lib/todo.db",
+            "sqlite::memory:",
+            "postgres://app@db/app",
+            "mysql://root@db/app",
+        ] {
+            assert_eq!(url(kept), kept);
         }
     }
 }

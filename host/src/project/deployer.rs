@@ -108,17 +108,29 @@ impl From<ValidateError> for DeployError {
 }
 
 impl Deployer {
-    /// A deployer over the store, runtime and live snapshot of one node.
-    pub fn new(store: Store, runtime: Runtime, live: Arc<LiveSnapshot>) -> Self {
+    /// A deployer over the store, runtime and live snapshot of one node
+    /// whose data directory (for relative `sqlite:` connections) is
+    /// `data_dir`.
+    pub fn new(
+        store: Store,
+        runtime: Runtime,
+        live: Arc<LiveSnapshot>,
+        data_dir: std::path::PathBuf,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
-                pools: Arc::new(crate::connect::Pools::new(store.clone())),
+                pools: Arc::new(crate::connect::Pools::new(store.clone(), data_dir)),
                 store,
                 runtime,
                 live,
                 lock: tokio::sync::Mutex::new(()),
             }),
         }
+    }
+
+    /// The node's data directory, where relative `sqlite:` paths live.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.inner.pools.data_dir()
     }
 
     /// Validates `request.project` completely, then (unless dry or
@@ -157,7 +169,13 @@ impl Deployer {
                 plan,
             });
         }
-        migrate::run(&self.inner.store, &validated.project, &pending).await?;
+        migrate::run(
+            &self.inner.store,
+            &validated.project,
+            &pending,
+            self.inner.pools.data_dir(),
+        )
+        .await?;
         let bytes: Vec<&[u8]> = request.new_components.iter().map(|c| &c[..]).collect();
         let detail = serde_json::to_value(&plan).unwrap_or_default();
         let revision = self

@@ -92,6 +92,7 @@ pub async fn run(
     store: &Store,
     project: &Project,
     pending: &Pending<'_>,
+    data_dir: &std::path::Path,
 ) -> Result<(), MigrateError> {
     let mut by_connection: Vec<(&str, Vec<&MigrationRecord>)> = Vec::new();
     for migration in &pending.files {
@@ -111,16 +112,18 @@ pub async fn run(
             .ok_or_else(|| refused(name, format!("the connection `{name}` is not defined")))?;
         let config = connection::sql(record).map_err(|reason| refused(name, reason))?;
         sqlx::any::install_default_drivers();
-        let mut conn =
-            tokio::time::timeout(CONNECT_TIMEOUT, sqlx::AnyConnection::connect(&config.url))
-                .await
-                .map_err(|_| {
-                    refused(
-                        name,
-                        format!("cannot connect within {}s", CONNECT_TIMEOUT.as_secs()),
-                    )
-                })?
-                .map_err(|err| refused(name, format!("cannot connect: {err}")))?;
+        let mut conn = tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            sqlx::AnyConnection::connect(&config.url_in(data_dir)),
+        )
+        .await
+        .map_err(|_| {
+            refused(
+                name,
+                format!("cannot connect within {}s", CONNECT_TIMEOUT.as_secs()),
+            )
+        })?
+        .map_err(|err| refused(name, format!("cannot connect: {err}")))?;
         let mut tx = conn
             .begin()
             .await

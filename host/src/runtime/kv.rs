@@ -82,6 +82,33 @@ impl ActionCache {
         );
     }
 
+    /// Adds `delta` to the decimal integer under `key` in one step (moka
+    /// runs the update under the key's lock); the entry lives `ttl` after.
+    pub(crate) fn incr(&self, action: &Arc<str>, key: String, delta: i64, ttl: Duration) -> i64 {
+        let ttl = ttl.min(MAX_TTL).max(Duration::from_millis(1));
+        let entry = self
+            .entries
+            .entry((action.clone(), key))
+            .and_upsert_with(|old| {
+                let before = old
+                    .and_then(|old| {
+                        std::str::from_utf8(&old.into_value().value)
+                            .ok()?
+                            .parse()
+                            .ok()
+                    })
+                    .unwrap_or(0i64);
+                Entry {
+                    value: before.saturating_add(delta).to_string().into_bytes().into(),
+                    ttl,
+                }
+            });
+        std::str::from_utf8(&entry.into_value().value)
+            .ok()
+            .and_then(|text| text.parse().ok())
+            .unwrap_or_default()
+    }
+
     pub(crate) fn delete(&self, action: &Arc<str>, key: String) {
         self.entries.invalidate(&(action.clone(), key));
     }

@@ -189,6 +189,40 @@ impl TestApp {
         }
     }
 
+    /// A developer `dev` (role Consumer, which may hold `scope`) and an app
+    /// of theirs holding `scope`; answers its client id and secret.
+    pub async fn developer_app(&self, scope: &str) -> (String, String) {
+        use fusio::auth::{password, secret};
+        use fusio::store::identity::{NewApp, NewUser, Status};
+        let store = &self.state.store;
+        store.ensure_role("Consumer", &[scope]).await.unwrap();
+        let hash = password::hash("dev password");
+        let user = store
+            .create_user(&NewUser {
+                name: "dev",
+                email: Some("dev@example.org"),
+                status: Status::Active,
+                password_hash: Some(&hash),
+                role: "Consumer",
+                scopes: &[],
+            })
+            .await
+            .unwrap();
+        let (client_id, client_secret) = (format!("client-{user}"), secret::generate());
+        store
+            .create_app(&NewApp {
+                user_id: user,
+                name: "Dev app",
+                client_id: &client_id,
+                secret_hash: Some(&secret::hash(&client_secret)),
+                redirect_uris: &[],
+                scopes: &[scope.into()],
+            })
+            .await
+            .unwrap();
+        (client_id, client_secret)
+    }
+
     /// `GET uri`.
     pub async fn get(&self, uri: &str) -> TestResponse {
         self.call(Method::GET, uri).await

@@ -6,6 +6,7 @@ pub mod db;
 pub mod guests;
 pub mod logs;
 pub mod process;
+pub mod sqldb;
 
 pub use app::TestApp;
 

@@ -47,7 +47,7 @@ pub(super) async fn test(
             .ok_or_else(|| {
                 Problem::new(StatusCode::NOT_FOUND).detail(format!("no connection `{name}`"))
             })?;
-        Ok(Json(match check(record).await {
+        Ok(Json(match check(record, state.deployer.data_dir()).await {
             Ok(message) => Checked { ok: true, message },
             Err(message) => Checked { ok: false, message },
         }))

@@ -15,6 +15,12 @@ impl Host for HostState {
         Ok(())
     }
 
+    async fn incr(&mut self, key: String, delta: i64, ttl_ms: u64) -> wasmtime::Result<i64> {
+        Ok(self
+            .cache
+            .incr(&self.action.name, key, delta, Duration::from_millis(ttl_ms)))
+    }
+
     async fn delete(&mut self, key: String) -> wasmtime::Result<()> {
         self.cache.delete(&self.action.name, key);
         Ok(())
