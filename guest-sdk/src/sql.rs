@@ -3,6 +3,14 @@
 //! statement; the placeholders are the database's (`?` for SQLite and
 //! MySQL, `$1` for PostgreSQL).
 //!
+//! Values are typed both ways ([`Value`]): a JSON parameter
+//! (`serde_json::Value` converts into one) is bound as JSON, a
+//! [`Value::Timestamp`] (RFC 3339) as a timestamp; columns come back as
+//! their database type says — JSON as [`Value::Json`], timestamps in UTC as
+//! [`Value::Timestamp`], exact decimals as text. [`Sql::query_json`] and
+//! [`Sql::query_as`] turn them into plain JSON (a JSON column nested as
+//! JSON, a timestamp as its RFC 3339 string).
+//!
 //! ```no_run
 //! use fusio_sdk::sql::{self, Value};
 //! # fn run() -> Result<(), fusio_sdk::Error> {
@@ -184,6 +192,20 @@ impl From<&str> for Value {
 impl From<String> for Value {
     fn from(value: String) -> Self {
         Value::Text(value)
+    }
+}
+
+impl From<Vec<u8>> for Value {
+    fn from(value: Vec<u8>) -> Self {
+        Value::Bytes(value)
+    }
+}
+
+/// A JSON document, bound as JSON (`jsonb`/`json` on PostgreSQL, `JSON` on
+/// MySQL, text on SQLite).
+impl From<serde_json::Value> for Value {
+    fn from(value: serde_json::Value) -> Self {
+        Value::Json(value.to_string())
     }
 }
 

@@ -537,3 +537,56 @@ action:
         "{problem}"
     );
 }
+
+/// A Redis or AMQP connection that cannot work (nothing listens, a wrong
+/// password) answers the guest a typed `unavailable` error, well before
+/// the action's deadline, and the client a problem through `?`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_redis_and_amqp_are_typed_errors_that_never_hang() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let app = TestApp::start(
+        Backend::Sqlite,
+        &format!(
+            r#"
+routes:
+  /visits:
+    methods:
+      GET: {{ action: visits, public: true }}
+      POST: {{ action: visits, public: true }}
+action:
+  visits:
+    component: "{{guest:visits}}"
+    connections: [Cache, Queue]
+    config:
+      connection: Cache
+      queue: Queue
+    limits:
+      timeout: 30s
+connection:
+  Cache:
+    type: redis
+    config: {{ url: "redis://{closed}" }}
+  Queue:
+    type: amqp
+    config: {{ url: "amqp://guest:wrong-password@127.0.0.1:5672" }}
+"#
+        ),
+    )
+    .await;
+    // A 502 from the guest, not the deadline's 504: the error came first.
+    let redis = app.get("/visits?key=fusio-test-unreachable").await;
+    assert_eq!(redis.status, 502, "{}", redis.text());
+    assert_eq!(redis.json()["error"], "unavailable", "{}", redis.text());
+    let amqp = app
+        .send(
+            Request::post("/visits?queue=fusio-test-unreachable")
+                .body(Body::from("lost"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(amqp.status, 502, "{}", amqp.text());
+    assert_eq!(amqp.json()["error"], "unavailable", "{}", amqp.text());
+}
