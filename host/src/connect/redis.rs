@@ -2,7 +2,8 @@
 //! connection's settings; any command but those that administer the server.
 
 use crate::runtime::{ConnectorError, RedisValue};
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use std::time::Duration;
 
 /// Commands an action may not run: they administer or empty the server.
 const DENIED: &[&str] = &[
@@ -29,15 +30,32 @@ const DENIED: &[&str] = &[
     "PSYNC",
 ];
 
+/// How long connecting may take, all attempts together.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Opens a connection manager (connecting now, so a wrong URL or password
-/// shows at the first command).
+/// shows at the first command). A server that does not answer is
+/// unavailable within [`CONNECT_TIMEOUT`]: by default the manager would
+/// retry with growing delays for longer than a request may take.
 pub(super) async fn connect(url: &str) -> Result<ConnectionManager, ConnectorError> {
     let client =
         redis::Client::open(url).map_err(|e| ConnectorError::Unavailable(e.to_string()))?;
-    client
-        .get_connection_manager()
-        .await
-        .map_err(|e| ConnectorError::Unavailable(e.to_string()))
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Duration::from_secs(2))
+        .set_number_of_retries(1)
+        .set_max_delay(500);
+    tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        client.get_connection_manager_with_config(config),
+    )
+    .await
+    .map_err(|_| {
+        ConnectorError::Unavailable(format!(
+            "no connection within {}s",
+            CONNECT_TIMEOUT.as_secs()
+        ))
+    })?
+    .map_err(|e| ConnectorError::Unavailable(e.to_string()))
 }
 
 /// Runs one command.
