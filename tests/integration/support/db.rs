@@ -57,21 +57,29 @@ impl TestDb {
     }
 }
 
+/// Runs `cleanup` to its end from a `Drop`, which runs inside the test's
+/// runtime: on a thread with a runtime of its own.
+pub fn finish_in_drop<F>(cleanup: F)
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(cleanup);
+    })
+    .join()
+    .ok();
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some(name) = self.database.take() {
-            // Drop runs inside the test's runtime: use a thread with its own.
-            std::thread::spawn(move || {
-                tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime")
-                    .block_on(admin(&format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )));
-            })
-            .join()
-            .ok();
+            finish_in_drop(async move {
+                admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await
+            });
         }
     }
 }

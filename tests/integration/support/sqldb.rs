@@ -99,16 +99,9 @@ async fn mariadb_admin(sql: &str) {
 impl Drop for SqlTarget {
     fn drop(&mut self) {
         if let Some(name) = self.mariadb.take() {
-            // Drop runs inside the test's runtime: use a thread with its own.
-            std::thread::spawn(move || {
-                tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime")
-                    .block_on(mariadb_admin(&format!("DROP DATABASE IF EXISTS {name}")));
-            })
-            .join()
-            .ok();
+            super::db::finish_in_drop(async move {
+                mariadb_admin(&format!("DROP DATABASE IF EXISTS {name}")).await
+            });
         }
     }
 }
