@@ -212,19 +212,34 @@ action:
     app.get("/cache?key=a").await.assert_problem(404);
 }
 
-/// An upstream HTTP service on loopback that answers the API key it got.
+/// An upstream HTTP service on loopback: `/hello` answers the API key it
+/// got, `/sized/{n}` answers n KiB with a `Content-Length`, `/streamed/{n}`
+/// answers n KiB in chunks without one.
 async fn upstream() -> String {
-    let router = axum::Router::new().route(
-        "/hello",
-        axum::routing::get(|headers: http::HeaderMap| async move {
-            let key = headers
-                .get("x-api-key")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("none")
-                .to_owned();
-            format!("hello from upstream, key {key}")
-        }),
-    );
+    use axum::extract::Path;
+    let router = axum::Router::new()
+        .route(
+            "/hello",
+            axum::routing::get(|headers: http::HeaderMap| async move {
+                let key = headers
+                    .get("x-api-key")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("none")
+                    .to_owned();
+                format!("hello from upstream, key {key}")
+            }),
+        )
+        .route(
+            "/sized/{n}",
+            axum::routing::get(|Path(n): Path<usize>| async move { vec![b'x'; n * 1024] }),
+        )
+        .route(
+            "/streamed/{n}",
+            axum::routing::get(|Path(n): Path<usize>| async move {
+                let chunks = (0..n).map(|_| Ok::<_, std::io::Error>(vec![b'x'; 1024]));
+                Body::from_stream(futures_util::stream::iter(chunks))
+            }),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await });
@@ -281,6 +296,49 @@ connection:
     let answer = allowed.get("/proxy?path=/hello").await;
     assert_eq!(answer.status, 200, "{}", answer.text());
     assert_eq!(answer.text(), "hello from upstream, key the-key");
+}
+
+/// An answer larger than the connection's `max_response` is refused to the
+/// guest with the limit named, whether its size is announced or not; one
+/// within the limit arrives whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_answer_beyond_max_response_is_refused() {
+    let url = upstream().await;
+    let app = TestApp::start(
+        Backend::Sqlite,
+        &format!(
+            r#"
+routes:
+  /proxy:
+    methods:
+      GET: {{ action: proxy, public: true }}
+action:
+  proxy:
+    component: "{{guest:proxy}}"
+    connections: [Upstream]
+    config:
+      connection: Upstream
+connection:
+  Upstream:
+    type: http
+    config:
+      url: "{url}"
+      allow_private: true
+      max_response: 64 KiB
+"#
+        ),
+    )
+    .await;
+    let within = app.get("/proxy?path=/streamed/64").await;
+    assert_eq!(within.status, 200, "{}", within.text());
+    assert_eq!(within.body.len(), 64 * 1024);
+    for path in ["/sized/65", "/streamed/65"] {
+        let refused = app.get(&format!("/proxy?path={path}")).await;
+        assert_eq!(refused.status, 502, "{path}: {}", refused.text());
+        assert_eq!(refused.json()["error"], "query");
+        let detail = refused.json()["detail"].as_str().unwrap().to_owned();
+        assert!(detail.contains("max_response (64.0 KiB)"), "{detail}");
+    }
 }
 
 /// `POST /backend/connection/{name}/test` says whether a connection works,

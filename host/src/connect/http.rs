@@ -13,6 +13,8 @@ use std::time::Duration;
 
 /// How long a request may take unless the connection says otherwise.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The largest answer body read unless the connection says otherwise.
+const DEFAULT_MAX_RESPONSE: u64 = 16 * 1024 * 1024;
 
 /// Why an address was refused.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +71,7 @@ pub(super) struct HttpClient {
     client: reqwest::Client,
     base: String,
     allow_private: bool,
+    max_response: u64,
 }
 
 impl HttpClient {
@@ -94,6 +97,9 @@ impl HttpClient {
                 .map_err(|e| ConnectorError::Unavailable(e.to_string()))?,
             base: config.url.trim_end_matches('/').to_owned(),
             allow_private: config.allow_private,
+            max_response: config
+                .max_response
+                .map_or(DEFAULT_MAX_RESPONSE, |size| size.as_u64()),
         })
     }
 
@@ -129,12 +135,40 @@ impl HttpClient {
                 )
             })
             .collect();
-        let body = response.bytes().await.map_err(failure)?.to_vec();
+        let body = self.read_body(response).await?;
         Ok(HttpResponse {
             status,
             headers,
             body,
         })
+    }
+}
+
+impl HttpClient {
+    /// The answer's body, refused as soon as it is known to exceed the
+    /// connection's `max_response` (by its `Content-Length`, or while
+    /// reading), so a huge answer never fills the host's memory.
+    async fn read_body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, ConnectorError> {
+        let too_large = || {
+            ConnectorError::Query(format!(
+                "the answer is larger than the connection's max_response ({})",
+                bytesize::ByteSize::b(self.max_response).display().iec()
+            ))
+        };
+        if response
+            .content_length()
+            .is_some_and(|length| length > self.max_response)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(failure)? {
+            if (body.len() + chunk.len()) as u64 > self.max_response {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 }
 

@@ -61,6 +61,10 @@ pub struct HttpConfig {
     /// Whether private and loopback addresses may be called.
     #[serde(default)]
     pub allow_private: bool,
+    /// The largest answer body read (16 MiB): the host buffers it before
+    /// the guest sees it, so an endless or huge answer must stop somewhere.
+    #[serde(default)]
+    pub max_response: Option<bytesize::ByteSize>,
 }
 
 /// A Redis server.
