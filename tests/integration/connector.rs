@@ -471,9 +471,11 @@ connection:
         .unwrap();
 }
 
-/// AMQP through a granted connection, against the machine's RabbitMQ: the
-/// guest publishes, the test consumes from a queue of its own (deleted
-/// afterwards).
+/// AMQP through a granted connection, against the machine's RabbitMQ (its
+/// URL names the vhost `/` as `%2f`): the guest publishes, the test
+/// consumes from a queue of its own (deleted afterwards); a message the
+/// broker refuses (a queue that rejects publishes) is an error for the
+/// guest, not a silent loss.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_published_by_a_guest_reaches_rabbitmq() {
     use amqprs::channel::{BasicGetArguments, QueueDeclareArguments, QueueDeleteArguments};
@@ -494,11 +496,12 @@ action:
 connection:
   Queue:
     type: amqp
-    config: { url: "amqp://guest:guest@127.0.0.1:5672" }
+    config: { url: "amqp://guest:guest@127.0.0.1:5672/%2f" }
 "#,
     )
     .await;
     let queue = format!("fusio-test-{}", uuid::Uuid::new_v4().simple());
+    let full = format!("{queue}-full");
     let connection = Connection::open(&OpenConnectionArguments::new(
         "127.0.0.1",
         5672,
@@ -512,6 +515,35 @@ connection:
         .queue_declare(QueueDeclareArguments::new(&queue))
         .await
         .unwrap();
+    // A queue that holds nothing and refuses publishes: the broker nacks.
+    let mut refusing = amqprs::FieldTable::new();
+    refusing.insert("x-max-length".try_into().unwrap(), amqprs::FieldValue::l(0));
+    refusing.insert("x-overflow".try_into().unwrap(), "reject-publish".into());
+    channel
+        .queue_declare(
+            QueueDeclareArguments::new(&full)
+                .arguments(refusing)
+                .finish(),
+        )
+        .await
+        .unwrap();
+    let refused = app
+        .send(
+            Request::post(format!("/visits?queue={full}"))
+                .body(Body::from("no room"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(refused.status, 502, "{}", refused.text());
+    assert_eq!(refused.json()["error"], "unavailable");
+    assert!(
+        refused.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("refused"),
+        "{}",
+        refused.text()
+    );
 
     let published = app
         .send(
@@ -534,10 +566,12 @@ connection:
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    channel
-        .queue_delete(QueueDeleteArguments::new(&queue))
-        .await
-        .unwrap();
+    for name in [&queue, &full] {
+        channel
+            .queue_delete(QueueDeleteArguments::new(name))
+            .await
+            .unwrap();
+    }
     let _ = connection.close().await;
     assert_eq!(got.as_deref(), Some(&b"hello, queue"[..]));
 }
