@@ -374,6 +374,15 @@ connection:
   Queue:
     type: amqp
     config: { url: "amqp://guest:guest@127.0.0.1:5672/%2f" }
+  WrongQueuePassword:
+    type: amqp
+    config: { url: "amqp://guest:wrong-password@127.0.0.1:5672" }
+  NoSuchVhost:
+    type: amqp
+    config: { url: "amqp://guest:guest@127.0.0.1:5672/fusio-no-such-vhost" }
+  WrongCachePassword:
+    type: redis
+    config: { url: "redis://:wrong-password@127.0.0.1:6379" }
 "#,
         |o| o.admin_password = Some("admin password".into()),
     )
@@ -414,6 +423,26 @@ connection:
     );
     assert_eq!(check("Cache").await["ok"], true);
     assert_eq!(check("Queue").await["ok"], true);
+    // Reachable, but the credentials or the vhost are wrong: said so.
+    for name in ["WrongQueuePassword", "NoSuchVhost", "WrongCachePassword"] {
+        let refused = check(name).await;
+        assert_eq!(refused["ok"], false, "{name}: {refused}");
+        assert!(
+            refused["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("cannot connect: "),
+            "{name}: {refused}"
+        );
+    }
+    let login = check("WrongQueuePassword").await;
+    assert!(
+        login["message"]
+            .as_str()
+            .unwrap()
+            .contains("wrong user or password"),
+        "{login}"
+    );
 }
 
 /// Redis through a granted connection, against the machine's Redis: counts

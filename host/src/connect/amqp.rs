@@ -110,7 +110,18 @@ impl Publisher {
         let unavailable = |e: amqprs::error::Error| ConnectorError::Unavailable(e.to_string());
         let connection = Connection::open(&arguments(url)?)
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| match e {
+                // RabbitMQ drops the socket when a login fails (it tells
+                // only clients that ask for the reason, which amqprs does
+                // not): say what that most likely means.
+                amqprs::error::Error::NetworkError(reason) if reason.contains("reset by peer") => {
+                    ConnectorError::Unavailable(format!(
+                        "the broker closed the connection while logging in \
+                         (a wrong user or password?): {reason}"
+                    ))
+                }
+                other => unavailable(other),
+            })?;
         let channel = connection.open_channel(None).await.map_err(unavailable)?;
         let pending = Arc::new(Mutex::new(Pending {
             next: 1,
@@ -130,6 +141,11 @@ impl Publisher {
             pending,
             publishing: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// Closes the connection (the channel with it).
+    pub(super) async fn close(self) {
+        let _ = self.connection.close().await;
     }
 
     /// Whether the connection still works.

@@ -1,8 +1,9 @@
 //! Whether a connection works, and why not: the backend's
 //! `POST /backend/connection/{name}/test`. SQL connects and runs `SELECT 1`
 //! (credentials included); HTTP asks the base URL (any answer means
-//! reachable); Redis and AMQP open a TCP connection to their host. Every
-//! check is bounded, so an unreachable host never hangs.
+//! reachable); Redis connects (with its password) and runs `PING`; AMQP
+//! logs in to its virtual host and opens a channel. Every check is
+//! bounded, so an unreachable host never hangs.
 
 use super::http::HttpClient;
 use crate::project::connection;
@@ -58,20 +59,40 @@ async fn run(record: &ConnectionRecord, data_dir: &Path) -> Result<String, Strin
                 .map_err(|e| format!("{e:?}"))?;
             Ok(format!("the base URL answered {}", answer.status))
         }
-        ConnectionKind::Redis | ConnectionKind::Amqp => {
+        ConnectionKind::Redis => {
             let url = record.config["url"]
                 .as_str()
-                .and_then(|u| reqwest::Url::parse(u).ok())
-                .ok_or("config.url is not a URL")?;
-            let host = url.host_str().ok_or("config.url has no host")?;
-            let port = url.port().unwrap_or(match record.kind {
-                ConnectionKind::Redis => 6379,
-                _ => 5672,
-            });
-            tokio::net::TcpStream::connect((host, port))
+                .ok_or("config.url is missing")?;
+            let mut manager = super::redis::connect(url)
                 .await
-                .map_err(|e| format!("cannot reach {host}:{port}: {e}"))?;
-            Ok(format!("{host}:{port} accepts connections"))
+                .map_err(|e| format!("cannot connect: {}", reason(e)))?;
+            let answer: String = ::redis::cmd("PING")
+                .query_async(&mut manager)
+                .await
+                .map_err(|e| format!("connected, but PING failed: {e}"))?;
+            Ok(format!("connected and ran PING ({answer})"))
         }
+        ConnectionKind::Amqp => {
+            let url = record.config["url"]
+                .as_str()
+                .ok_or("config.url is missing")?;
+            let publisher = super::amqp::Publisher::open(url)
+                .await
+                .map_err(|e| format!("cannot connect: {}", reason(e)))?;
+            publisher.close().await;
+            Ok("connected, logged in and opened a channel".into())
+        }
+    }
+}
+
+/// The text of a connector error.
+fn reason(err: crate::runtime::ConnectorError) -> String {
+    use crate::runtime::ConnectorError as E;
+    match err {
+        E::AccessDenied(why)
+        | E::NotFound(why)
+        | E::Unavailable(why)
+        | E::Query(why)
+        | E::Timeout(why) => why,
     }
 }
