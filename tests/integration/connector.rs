@@ -6,6 +6,7 @@
 use crate::support::{Backend, TestApp};
 use axum::body::Body;
 use http::Request;
+use sqlx::Connection;
 
 const PROJECT: &str = r#"
 routes:
@@ -149,7 +150,7 @@ connection:
     );
     let app = TestApp::start(Backend::Sqlite, &project).await;
     let started = std::time::Instant::now();
-    let slow = app.get("/todo?pg_sleep=5").await;
+    let slow = app.get("/todo?pg_sleep=60").await;
     slow.assert_problem(504);
     assert!(
         started.elapsed() < std::time::Duration::from_secs(3),
@@ -162,6 +163,29 @@ connection:
         started.elapsed() < std::time::Duration::from_secs(2),
         "the pool's only connection was free again"
     );
+    // The server ends the cut-off statement too (the pool's
+    // statement_timeout is the action's timeout), instead of sleeping on
+    // for a minute in a backend nobody waits for.
+    let database = url.rsplit('/').next().unwrap().to_owned();
+    let mut sleeping = -1;
+    for _ in 0..50 {
+        let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+        sleeping = sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM pg_stat_activity \
+             WHERE datname = $1 AND state = 'active' AND query LIKE '%pg_sleep(%' \
+             AND pid <> pg_backend_pid()",
+        )
+        .bind(&database)
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+        let _ = admin.close().await;
+        if sleeping == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(sleeping, 0, "the cut-off pg_sleep still runs on the server");
     drop(db);
 }
 

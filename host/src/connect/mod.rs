@@ -21,6 +21,7 @@ use crate::store::model::{ConnectionKind, ConnectionRecord, Project};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Connections per SQL pool unless the connection says otherwise.
 const POOL_SIZE: u32 = 10;
@@ -65,8 +66,16 @@ impl Pools {
         project: &Project,
         actions: HashMap<String, Arc<crate::runtime::LoadedAction>>,
     ) -> Arc<dyn Capabilities> {
+        let mut statement_limits: HashMap<String, Duration> = HashMap::new();
+        for action in &project.actions {
+            for name in &action.connections {
+                let limit = statement_limits.entry(name.clone()).or_default();
+                *limit = (*limit).max(action.limits.timeout);
+            }
+        }
         Arc::new(ProjectConnections {
             actions,
+            statement_limits,
             records: project
                 .connections
                 .iter()
@@ -126,11 +135,19 @@ impl Pools {
         Ok(client)
     }
 
-    fn sql(&self, record: &ConnectionRecord) -> Result<sql::Pool, ConnectorError> {
+    fn sql(
+        &self,
+        record: &ConnectionRecord,
+        statement_limit: Duration,
+    ) -> Result<sql::Pool, ConnectorError> {
         let config = connection::sql(record).map_err(ConnectorError::NotFound)?;
         let size = config.max_connections.unwrap_or(POOL_SIZE);
         let url = config.url_in(&self.data_dir);
-        let key = format!("{}\n{url}\n{size}", record.name);
+        let key = format!(
+            "{}\n{url}\n{size}\n{}",
+            record.name,
+            statement_limit.as_millis()
+        );
         let mut pools = self
             .sql
             .lock()
@@ -138,7 +155,7 @@ impl Pools {
         if let Some(pool) = pools.get(&key) {
             return Ok(pool.clone());
         }
-        let pool = sql::Pool::lazy(&url, size)
+        let pool = sql::Pool::lazy(&url, size, statement_limit)
             .map_err(|e| ConnectorError::Unavailable(format!("`{}`: {e}", record.name)))?;
         pools.insert(key, pool.clone());
         Ok(pool)
@@ -149,6 +166,9 @@ impl Pools {
 #[derive(Debug)]
 struct ProjectConnections {
     actions: HashMap<String, Arc<crate::runtime::LoadedAction>>,
+    /// Per SQL connection, the longest timeout of the actions granted it:
+    /// no statement on it may run longer (see [`sql::Pool::lazy`]).
+    statement_limits: HashMap<String, Duration>,
     records: HashMap<String, ConnectionRecord>,
     pools: Arc<Pools>,
 }
@@ -221,7 +241,12 @@ impl Capabilities for ProjectConnections {
                 .get(name)
                 .filter(|r| r.kind == ConnectionKind::Sql)
                 .ok_or_else(|| ConnectorError::NotFound(format!("no SQL connection `{name}`")))?;
-            Ok(self.pools.sql(record)?.session(name))
+            let limit = self
+                .statement_limits
+                .get(name)
+                .copied()
+                .unwrap_or_else(|| crate::runtime::Limits::default().timeout);
+            Ok(self.pools.sql(record, limit)?.session(name))
         })
     }
 }

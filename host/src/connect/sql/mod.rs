@@ -46,19 +46,56 @@ pub(super) enum Pool {
 impl Pool {
     /// A pool of at most `size` connections to `url`, connecting on first
     /// use (so a deploy never waits for a database its actions may not
-    /// call yet).
-    pub(super) fn lazy(url: &str, size: u32) -> Result<Self, sqlx::Error> {
+    /// call yet). On PostgreSQL and MySQL/MariaDB each connection's
+    /// statements are limited to `statement_limit` by the server itself:
+    /// a statement cut off by a request's deadline is detached from the
+    /// pool, and this makes the server end it too instead of letting it run
+    /// on (SQLite runs in-process and has no such limit).
+    pub(super) fn lazy(
+        url: &str,
+        size: u32,
+        statement_limit: Duration,
+    ) -> Result<Self, sqlx::Error> {
         fn options<DB: Database>(size: u32) -> PoolOptions<DB> {
             PoolOptions::new()
                 .max_connections(size)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
         }
+        let millis = statement_limit.as_millis().max(1);
         Ok(match url.split_once(':').map(|(scheme, _)| scheme) {
             Some("sqlite") => Self::Sqlite(options(size).connect_lazy(url)?),
-            Some("postgres" | "postgresql") => Self::Postgres(options(size).connect_lazy(url)?),
+            Some("postgres" | "postgresql") => Self::Postgres(
+                options(size)
+                    .after_connect(move |conn: &mut sqlx::PgConnection, _| {
+                        Box::pin(async move {
+                            let set = format!("SET statement_timeout = {millis}");
+                            conn.execute(sqlx::AssertSqlSafe(set)).await.map(drop)
+                        })
+                    })
+                    .connect_lazy(url)?,
+            ),
             Some("mysql" | "mariadb") => {
                 let url = url.replacen("mariadb:", "mysql:", 1);
-                Self::MySql(options(size).connect_lazy(&url)?)
+                Self::MySql(
+                    options(size)
+                        .after_connect(move |conn: &mut sqlx::MySqlConnection, _| {
+                            Box::pin(async move {
+                                // MariaDB limits every statement (seconds);
+                                // MySQL only SELECTs (milliseconds).
+                                let mariadb = format!(
+                                    "SET SESSION max_statement_time = {}",
+                                    millis as f64 / 1000.0
+                                );
+                                if conn.execute(sqlx::AssertSqlSafe(mariadb)).await.is_err() {
+                                    let mysql =
+                                        format!("SET SESSION max_execution_time = {millis}");
+                                    conn.execute(sqlx::AssertSqlSafe(mysql)).await?;
+                                }
+                                Ok(())
+                            })
+                        })
+                        .connect_lazy(&url)?,
+                )
             }
             _ => {
                 return Err(sqlx::Error::Configuration(
