@@ -277,3 +277,42 @@ async fn typed_sql_on_postgres() {
 async fn typed_sql_on_mariadb() {
     typed_values_round_trip(Kind::Mariadb).await;
 }
+
+/// Concurrent guest transactions that read and then write on SQLite all
+/// commit: they queue for the write lock (`BEGIN IMMEDIATE`) instead of
+/// failing with "database is locked" when another wrote in between.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_sqlite_transactions_that_read_then_write_all_commit() {
+    use tower::ServiceExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (app, target) = start(Kind::Sqlite, dir.path()).await;
+    let body = json!({
+        "transaction": "commit",
+        "statements": [
+            { "sql": "SELECT COUNT(*) AS n FROM item", "rows": true },
+            // Time for another transaction to write in between.
+            { "sql": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c \
+                      WHERE x < 100000) SELECT COUNT(*) AS n FROM c", "rows": true },
+            { "sql": "INSERT INTO item (title) VALUES (?)", "params": [{ "text": "racing" }] },
+        ],
+    })
+    .to_string();
+    let requests: Vec<_> = (0..24)
+        .map(|_| {
+            let request = Request::post("/sql")
+                .header("content-type", "application/json")
+                .body(Body::from(body.clone()))
+                .unwrap();
+            tokio::spawn(app.router().oneshot(request))
+        })
+        .collect();
+    for request in requests {
+        let response = request.await.unwrap().unwrap();
+        let status = response.status();
+        let text = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&text));
+    }
+    assert_eq!(target.count("item").await, 24);
+}

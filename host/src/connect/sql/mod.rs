@@ -33,6 +33,9 @@ pub(super) trait Driver: Database {
     fn read(row: &Self::Row, index: usize) -> Result<SqlValue, sqlx::Error>;
     /// How many rows a statement changed.
     fn rows_affected(done: &Self::QueryResult) -> u64;
+    /// The statement that begins a guest's transaction, when the
+    /// database's plain `BEGIN` is not the right one.
+    const BEGIN: Option<&'static str> = None;
 }
 
 /// A node's pool for one SQL connection, on its database's driver.
@@ -314,11 +317,11 @@ where
 
     fn begin(&self) -> BoxFuture<'_, Result<Box<dyn SqlTransaction>, ConnectorError>> {
         Box::pin(async move {
-            let tx = self
-                .pool
-                .begin()
-                .await
-                .map_err(|e| unavailable(&self.name, e))?;
+            let tx = match DB::BEGIN {
+                Some(begin) => self.pool.begin_with(begin).await,
+                None => self.pool.begin().await,
+            }
+            .map_err(|e| unavailable(&self.name, e))?;
             Ok(Box::new(Tx {
                 name: self.name.clone(),
                 tx,

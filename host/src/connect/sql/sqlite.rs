@@ -3,6 +3,8 @@
 //! declared `BOOLEAN` answers booleans and one declared `DATETIME` (or
 //! `TIMESTAMP`) answers timestamps. Timestamps are stored as SQLite's own
 //! `YYYY-MM-DD HH:MM:SS` in UTC, which sorts with `CURRENT_TIMESTAMP`.
+//! Transactions begin `IMMEDIATE`, so concurrent ones queue instead of
+//! failing.
 
 use super::{Driver, Statement, parse_json, parse_timestamp, timestamp};
 use crate::runtime::SqlValue;
@@ -61,4 +63,10 @@ impl Driver for Sqlite {
     fn rows_affected(done: &SqliteQueryResult) -> u64 {
         done.rows_affected()
     }
+
+    /// Takes the write lock at once: a deferred transaction that reads
+    /// and then writes fails with "database is locked" (without waiting)
+    /// when another connection wrote in between, whereas an immediate one
+    /// waits its turn (busy timeout).
+    const BEGIN: Option<&'static str> = Some("BEGIN IMMEDIATE");
 }
