@@ -17,6 +17,9 @@ pub struct Settings {
     pub activation_mail_subject: String,
     /// The subject of the password-reset mail.
     pub reset_mail_subject: String,
+    /// How many days action log entries are kept (0: for ever); older ones
+    /// are removed at start and every hour.
+    pub log_retention_days: u32,
 }
 
 impl Default for Settings {
@@ -26,6 +29,7 @@ impl Default for Settings {
             consumer_max_apps: 16,
             activation_mail_subject: "Activate your account".into(),
             reset_mail_subject: "Reset your password".into(),
+            log_retention_days: 30,
         }
     }
 }

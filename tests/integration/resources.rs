@@ -545,3 +545,91 @@ async fn action_log_entries_are_kept_for_the_backend() {
     assert_eq!(entry["message"], "echo called");
     assert_eq!(entry["fields"], serde_json::json!([["path", "/echo"]]));
 }
+
+/// Entries older than `logRetentionDays` (30 by default) are removed when a
+/// node starts (and every hour); 0 keeps them for ever.
+async fn log_entries_past_the_retention_are_removed(backend: Backend) {
+    let app = TestApp::start_with(backend, PROJECT, |o| {
+        o.admin_password = Some("admin password".into());
+    })
+    .await;
+    assert_eq!(app.get("/echo").await.status, 200);
+    assert_eq!(app.get("/echo").await.status, 200);
+    let stored = |app: &TestApp| {
+        let store = app.state.store.clone();
+        async move {
+            let page = fusio::store::identity::Page {
+                start: 0,
+                count: 10,
+                search: None,
+            };
+            store.list_log(page).await.unwrap().0
+        }
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while stored(&app).await < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "entries were never stored"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // One entry from long ago, written straight into the store.
+    sqlx::any::install_default_drivers();
+    let url = app.options.database_url.clone().unwrap_or_else(|| {
+        format!(
+            "sqlite://{}",
+            app.options.data_dir.join("fusio.db").display()
+        )
+    });
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE fusio_log SET created_at = '2020-01-01T00:00:00.000Z' \
+         WHERE id = (SELECT MIN(id) FROM fusio_log)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let _ = sqlx::Connection::close(conn).await;
+
+    // Kept for ever: a restart removes nothing.
+    let token = admin(&app).await;
+    let kept = send(
+        &app,
+        Method::PUT,
+        "/backend/config",
+        &token,
+        Some(serde_json::json!({ "logRetentionDays": 0 })),
+        None,
+    )
+    .await;
+    assert_eq!(kept.status, 200, "{}", kept.text());
+    let app = app.restart(false).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(stored(&app).await, 2);
+
+    // 30 days: the old entry goes when the node starts, the new one stays.
+    let token = admin(&app).await;
+    send(
+        &app,
+        Method::PUT,
+        "/backend/config",
+        &token,
+        Some(serde_json::json!({ "logRetentionDays": 30 })),
+        None,
+    )
+    .await;
+    let app = app.restart(false).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while stored(&app).await != 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the old entry was never removed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+on_both_stores!(log_entries_past_the_retention_are_removed);

@@ -16,6 +16,8 @@ const QUEUE: usize = 10_000;
 const BATCH: usize = 256;
 /// How long an entry may wait for its batch.
 const LINGER: Duration = Duration::from_millis(100);
+/// How often entries past the retention (`logRetentionDays`) are removed.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// The sending side, shared by every snapshot of the node.
 #[derive(Debug)]
@@ -25,9 +27,11 @@ pub(super) struct LogSink {
 }
 
 impl LogSink {
-    /// Starts the writer task for `store`.
+    /// Starts the writer task for `store`, and the task that removes
+    /// entries past the retention (now, then every hour).
     pub(super) fn start(store: Store) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE);
+        tokio::spawn(prune(store.clone()));
         tokio::spawn(write(store, receiver));
         Self {
             sender,
@@ -77,5 +81,30 @@ async fn write(store: Store, mut receiver: mpsc::Receiver<LogEntry>) {
             tracing::error!(error = %err, entries = batch.len(), "cannot store action log entries");
         }
         batch.clear();
+    }
+}
+
+/// Removes entries older than the retention setting, now and then every
+/// [`PRUNE_EVERY`] (each node does; the deletes are idempotent).
+async fn prune(store: Store) {
+    let mut every = tokio::time::interval(PRUNE_EVERY);
+    loop {
+        every.tick().await;
+        let days = match store.settings().await {
+            Ok(settings) => settings.log_retention_days,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot read the log retention");
+                continue;
+            }
+        };
+        if days == 0 {
+            continue;
+        }
+        let cutoff = std::time::SystemTime::now() - Duration::from_secs(u64::from(days) * 86_400);
+        match store.prune_log(cutoff).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, days, "removed old action log entries"),
+            Err(err) => tracing::warn!(error = %err, "cannot remove old action log entries"),
+        }
     }
 }

@@ -49,6 +49,27 @@ impl Store {
         Ok(())
     }
 
+    /// Removes the entries stored before `cutoff`, a few thousand per
+    /// statement so a large backlog never holds the write lock for long;
+    /// answers how many went.
+    pub async fn prune_log(&self, cutoff: std::time::SystemTime) -> Result<u64, StoreError> {
+        let cutoff = humantime::format_rfc3339_millis(cutoff).to_string();
+        let mut removed = 0;
+        loop {
+            let done = sqlx::query(
+                "DELETE FROM fusio_log WHERE id IN \
+                 (SELECT id FROM fusio_log WHERE created_at < $1 ORDER BY id LIMIT 5000)",
+            )
+            .bind(&cutoff)
+            .execute(&self.pool)
+            .await?;
+            removed += done.rows_affected();
+            if done.rows_affected() == 0 {
+                return Ok(removed);
+            }
+        }
+    }
+
     /// A page of entries, newest first, whose message, action or request
     /// id contains the search; and how many match.
     pub async fn list_log(&self, page: Page<'_>) -> Result<(i64, Vec<LogEntry>), StoreError> {
