@@ -49,6 +49,11 @@ fn p(kind: Kind, n: usize) -> String {
 }
 
 async fn start(kind: Kind, dir: &std::path::Path) -> (TestApp, SqlTarget) {
+    start_timed(kind, dir, "10s").await
+}
+
+/// [`start`] with the action's timeout.
+async fn start_timed(kind: Kind, dir: &std::path::Path, timeout: &str) -> (TestApp, SqlTarget) {
     let target = SqlTarget::new(kind, dir).await;
     let yaml = format!(
         r#"
@@ -62,6 +67,8 @@ action:
     connections: [App, Broken]
     config:
       connection: App
+    limits:
+      timeout: {timeout}
 connection:
   App:
     type: sql
@@ -315,4 +322,35 @@ async fn concurrent_sqlite_transactions_that_read_then_write_all_commit() {
         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&text));
     }
     assert_eq!(target.count("item").await, 24);
+}
+
+/// A runaway statement on SQLite (an endless recursive insert) ends the
+/// request at its deadline and is then interrupted in the database too, so
+/// it does not keep the write lock: the next write succeeds instead of
+/// waiting for a lock that is never freed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runaway_sqlite_statement_is_interrupted_after_the_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, target) = start_timed(Kind::Sqlite, dir.path(), "1s").await;
+    let runaway = run(
+        &app,
+        "",
+        json!({ "statements": [{ "sql": "INSERT INTO item (title) \
+            WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) \
+            SELECT 'runaway' FROM c" }] }),
+    )
+    .await;
+    runaway.assert_problem(504);
+    let after = run(
+        &app,
+        "",
+        json!({ "statements": [{ "sql": "INSERT INTO item (title) VALUES ('after')" }] }),
+    )
+    .await;
+    assert_eq!(after.status, 200, "{}", after.text());
+    assert_eq!(
+        target.count("item").await,
+        1,
+        "the runaway insert was undone"
+    );
 }

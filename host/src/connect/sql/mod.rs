@@ -17,6 +17,9 @@ use std::time::Duration;
 
 /// How long a statement may wait for a pooled connection.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// SQLite virtual-machine steps between two calls of the progress handler
+/// that limits a statement's time.
+const PROGRESS_STEPS: i32 = 10_000;
 
 /// A statement with its bound parameters, for database `DB`.
 type Statement<'q, DB> = sqlx::query::Query<'q, DB, <DB as Database>::Arguments>;
@@ -49,11 +52,11 @@ pub(super) enum Pool {
 impl Pool {
     /// A pool of at most `size` connections to `url`, connecting on first
     /// use (so a deploy never waits for a database its actions may not
-    /// call yet). On PostgreSQL and MySQL/MariaDB each connection's
-    /// statements are limited to `statement_limit` by the server itself:
-    /// a statement cut off by a request's deadline is detached from the
-    /// pool, and this makes the server end it too instead of letting it run
-    /// on (SQLite runs in-process and has no such limit).
+    /// call yet). Each connection's statements are limited to
+    /// `statement_limit`: a statement cut off by a request's deadline is
+    /// detached from the pool, and this makes the database end it too
+    /// instead of letting it run on (PostgreSQL and MySQL/MariaDB by their
+    /// own settings, SQLite by a progress handler).
     pub(super) fn lazy(
         url: &str,
         size: u32,
@@ -66,7 +69,19 @@ impl Pool {
         }
         let millis = statement_limit.as_millis().max(1);
         Ok(match url.split_once(':').map(|(scheme, _)| scheme) {
-            Some("sqlite") => Self::Sqlite(options(size).connect_lazy(url)?),
+            Some("sqlite") => Self::Sqlite(
+                options(size)
+                    .after_connect(move |conn: &mut sqlx::SqliteConnection, _| {
+                        Box::pin(async move {
+                            conn.lock_handle().await?.set_progress_handler(
+                                PROGRESS_STEPS,
+                                sqlite::runaway_guard(statement_limit),
+                            );
+                            Ok(())
+                        })
+                    })
+                    .connect_lazy(url)?,
+            ),
             Some("postgres" | "postgresql") => Self::Postgres(
                 options(size)
                     .after_connect(move |conn: &mut sqlx::PgConnection, _| {

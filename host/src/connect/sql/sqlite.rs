@@ -4,13 +4,14 @@
 //! `TIMESTAMP`) answers timestamps. Timestamps are stored as SQLite's own
 //! `YYYY-MM-DD HH:MM:SS` in UTC, which sorts with `CURRENT_TIMESTAMP`.
 //! Transactions begin `IMMEDIATE`, so concurrent ones queue instead of
-//! failing.
+//! failing; a statement running longer than its limit is interrupted.
 
 use super::{Driver, Statement, parse_json, parse_timestamp, timestamp};
 use crate::runtime::SqlValue;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{Sqlite, SqliteQueryResult, SqliteRow};
 use sqlx::{Column, Row, TypeInfo, ValueRef};
+use std::time::{Duration, Instant};
 
 impl Driver for Sqlite {
     fn bind(
@@ -69,4 +70,27 @@ impl Driver for Sqlite {
     /// when another connection wrote in between, whereas an immediate one
     /// waits its turn (busy timeout).
     const BEGIN: Option<&'static str> = Some("BEGIN IMMEDIATE");
+}
+
+/// A pause between two progress calls longer than this means the statement
+/// before it ended (or waits for its reader): the next call starts the clock
+/// again.
+const IDLE: Duration = Duration::from_millis(50);
+
+/// SQLite has no statement timeout. This progress handler (called every few
+/// thousand virtual-machine steps while a statement runs) ends a statement
+/// that has run longer than `limit` — a runaway statement whose request's
+/// deadline passed would otherwise keep its connection's thread busy, and
+/// the database's write lock held, until it finished on its own.
+pub(super) fn runaway_guard(limit: Duration) -> impl FnMut() -> bool + Send + 'static {
+    let mut started = Instant::now();
+    let mut last = started;
+    move || {
+        let now = Instant::now();
+        if now.duration_since(last) > IDLE {
+            started = now;
+        }
+        last = now;
+        now.duration_since(started) <= limit
+    }
 }
