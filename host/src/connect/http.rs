@@ -66,7 +66,7 @@ impl reqwest::dns::Resolve for PublicOnly {
 }
 
 /// A client for one HTTP connection.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub(super) struct HttpClient {
     client: reqwest::Client,
     base: String,

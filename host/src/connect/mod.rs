@@ -20,7 +20,7 @@ use crate::store::Store;
 use crate::store::model::{ConnectionKind, ConnectionRecord, Project};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// Connections per SQL pool unless the connection says otherwise.
@@ -76,10 +76,10 @@ impl Pools {
         Arc::new(ProjectConnections {
             actions,
             statement_limits,
-            records: project
+            connections: project
                 .connections
                 .iter()
-                .map(|c| (c.name.clone(), c.clone()))
+                .map(|c| (c.name.clone(), Opened::new(c.clone())))
                 .collect(),
             pools: self.clone(),
         })
@@ -169,8 +169,59 @@ struct ProjectConnections {
     /// Per SQL connection, the longest timeout of the actions granted it:
     /// no statement on it may run longer (see [`sql::Pool::lazy`]).
     statement_limits: HashMap<String, Duration>,
-    records: HashMap<String, ConnectionRecord>,
+    connections: HashMap<String, Opened>,
     pools: Arc<Pools>,
+}
+
+/// A connection of the revision with what this snapshot opened of it, so
+/// a request after the first skips parsing its settings and the node's
+/// registry.
+#[derive(Debug)]
+struct Opened {
+    record: ConnectionRecord,
+    sql: OnceLock<sql::Pool>,
+    http: OnceLock<http::HttpClient>,
+}
+
+impl Opened {
+    fn new(record: ConnectionRecord) -> Self {
+        Self {
+            record,
+            sql: OnceLock::new(),
+            http: OnceLock::new(),
+        }
+    }
+}
+
+/// The value in `cell`, made by `make` the first time it succeeds (a
+/// failure is not kept: the next call tries again).
+fn cached<T: Clone>(
+    cell: &OnceLock<T>,
+    make: impl FnOnce() -> Result<T, ConnectorError>,
+) -> Result<T, ConnectorError> {
+    if let Some(value) = cell.get() {
+        return Ok(value.clone());
+    }
+    let value = make()?;
+    Ok(cell.get_or_init(|| value).clone())
+}
+
+impl ProjectConnections {
+    /// The connection `name` if it is of `kind`.
+    fn of_kind(&self, name: &str, kind: ConnectionKind) -> Result<&Opened, ConnectorError> {
+        self.connections
+            .get(name)
+            .filter(|c| c.record.kind == kind)
+            .ok_or_else(|| {
+                let kind = match kind {
+                    ConnectionKind::Sql => "SQL",
+                    ConnectionKind::Http => "HTTP",
+                    ConnectionKind::Redis => "Redis",
+                    ConnectionKind::Amqp => "AMQP",
+                };
+                ConnectorError::NotFound(format!("no {kind} connection `{name}`"))
+            })
+    }
 }
 
 impl Capabilities for ProjectConnections {
@@ -190,12 +241,12 @@ impl Capabilities for ProjectConnections {
         message: AmqpMessage,
     ) -> BoxFuture<'a, Result<(), ConnectorError>> {
         Box::pin(async move {
-            let record = self
-                .records
-                .get(name)
-                .filter(|r| r.kind == ConnectionKind::Amqp)
-                .ok_or_else(|| ConnectorError::NotFound(format!("no AMQP connection `{name}`")))?;
-            self.pools.amqp(record).await?.publish(message).await
+            let opened = self.of_kind(name, ConnectionKind::Amqp)?;
+            self.pools
+                .amqp(&opened.record)
+                .await?
+                .publish(message)
+                .await
         })
     }
 
@@ -206,12 +257,8 @@ impl Capabilities for ProjectConnections {
         args: Vec<Vec<u8>>,
     ) -> BoxFuture<'a, Result<RedisValue, ConnectorError>> {
         Box::pin(async move {
-            let record = self
-                .records
-                .get(name)
-                .filter(|r| r.kind == ConnectionKind::Redis)
-                .ok_or_else(|| ConnectorError::NotFound(format!("no Redis connection `{name}`")))?;
-            let mut manager = self.pools.redis(record).await?;
+            let opened = self.of_kind(name, ConnectionKind::Redis)?;
+            let mut manager = self.pools.redis(&opened.record).await?;
             redis::run(&mut manager, &command, args).await
         })
     }
@@ -222,12 +269,10 @@ impl Capabilities for ProjectConnections {
         request: HttpRequest,
     ) -> BoxFuture<'a, Result<HttpResponse, ConnectorError>> {
         Box::pin(async move {
-            let record = self
-                .records
-                .get(name)
-                .filter(|r| r.kind == ConnectionKind::Http)
-                .ok_or_else(|| ConnectorError::NotFound(format!("no HTTP connection `{name}`")))?;
-            self.pools.http(record)?.send(request).await
+            let opened = self.of_kind(name, ConnectionKind::Http)?;
+            cached(&opened.http, || self.pools.http(&opened.record))?
+                .send(request)
+                .await
         })
     }
 
@@ -236,17 +281,13 @@ impl Capabilities for ProjectConnections {
         name: &'a str,
     ) -> BoxFuture<'a, Result<Arc<dyn SqlSession>, ConnectorError>> {
         Box::pin(async move {
-            let record = self
-                .records
-                .get(name)
-                .filter(|r| r.kind == ConnectionKind::Sql)
-                .ok_or_else(|| ConnectorError::NotFound(format!("no SQL connection `{name}`")))?;
+            let opened = self.of_kind(name, ConnectionKind::Sql)?;
             let limit = self
                 .statement_limits
                 .get(name)
                 .copied()
                 .unwrap_or_else(|| crate::runtime::Limits::default().timeout);
-            Ok(self.pools.sql(record, limit)?.session(name))
+            Ok(cached(&opened.sql, || self.pools.sql(&opened.record, limit))?.session(name))
         })
     }
 }
