@@ -365,6 +365,46 @@ connection:
     }
 }
 
+/// A guest's path stays below the connection's base URL: dot-segments
+/// that climb out of it (where its headers, its credentials, would go to
+/// another API on the same host) are access-denied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_path_cannot_climb_out_of_the_base_url() {
+    let url = upstream().await;
+    let app = TestApp::start(
+        Backend::Sqlite,
+        &format!(
+            r#"
+routes:
+  /proxy:
+    methods:
+      GET: {{ action: proxy, public: true }}
+action:
+  proxy:
+    component: "{{guest:proxy}}"
+    connections: [Upstream]
+    config:
+      connection: Upstream
+connection:
+  Upstream:
+    type: http
+    config:
+      url: "{url}/sized/"
+      allow_private: true
+"#
+        ),
+    )
+    .await;
+    let below = app.get("/proxy?path=1").await;
+    assert_eq!(below.status, 200, "{}", below.text());
+    assert_eq!(below.body.len(), 1024);
+    for path in ["../hello", "/a/../../hello", "%2e%2e/hello"] {
+        let climbed = app.get(&format!("/proxy?path={path}")).await;
+        assert_eq!(climbed.status, 502, "{path}: {}", climbed.text());
+        assert_eq!(climbed.json()["error"], "access-denied", "{path}");
+    }
+}
+
 /// `POST /backend/connection/{name}/test` says whether a connection works,
 /// and why not, quickly.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -70,6 +70,8 @@ impl reqwest::dns::Resolve for PublicOnly {
 pub(super) struct HttpClient {
     client: reqwest::Client,
     base: String,
+    /// `base` parsed, to keep requests below it.
+    base_url: reqwest::Url,
     allow_private: bool,
     max_response: u64,
 }
@@ -91,7 +93,10 @@ impl HttpClient {
         if !config.allow_private {
             builder = builder.dns_resolver(Arc::new(PublicOnly));
         }
+        let base_url = reqwest::Url::parse(&config.url)
+            .map_err(|e| ConnectorError::NotFound(format!("config.url: {e}")))?;
         Ok(Self {
+            base_url,
             client: builder
                 .build()
                 .map_err(|e| ConnectorError::Unavailable(e.to_string()))?,
@@ -108,6 +113,12 @@ impl HttpClient {
         let url = reqwest::Url::parse(&url).map_err(|e| {
             ConnectorError::Query(format!("`{}` is not a valid path: {e}", request.path))
         })?;
+        if !self.within_base(&url) {
+            return Err(ConnectorError::AccessDenied(format!(
+                "`{}` leads outside the connection's base URL",
+                request.path
+            )));
+        }
         if !self.allow_private
             && let Some(ip) = url
                 .host_str()
@@ -145,6 +156,17 @@ impl HttpClient {
 }
 
 impl HttpClient {
+    /// Whether `url` (the base URL joined with a guest's path, dot-segments
+    /// resolved) stays on the base URL's origin and below its path: the
+    /// connection's headers (its credentials) go only where it points.
+    fn within_base(&self, url: &reqwest::Url) -> bool {
+        let prefix = self.base_url.path().trim_end_matches('/');
+        url.origin() == self.base_url.origin()
+            && (url.path() == prefix
+                || url.path().starts_with(&format!("{prefix}/"))
+                || prefix.is_empty())
+    }
+
     /// The answer's body, refused as soon as it is known to exceed the
     /// connection's `max_response` (by its `Content-Length`, or while
     /// reading), so a huge answer never fills the host's memory.
