@@ -403,6 +403,22 @@ connection:
         assert_eq!(climbed.status, 502, "{path}: {}", climbed.text());
         assert_eq!(climbed.json()["error"], "access-denied", "{path}");
     }
+    // Nor can a header send it elsewhere or change how it travels.
+    for header in ["Host:other.example", "transfer-encoding:chunked"] {
+        let refused = app.get(&format!("/proxy?path=1&header={header}")).await;
+        assert_eq!(refused.status, 502, "{header}: {}", refused.text());
+        assert_eq!(refused.json()["error"], "query");
+        assert!(
+            refused.json()["detail"]
+                .as_str()
+                .unwrap()
+                .contains("is set by the connection"),
+            "{}",
+            refused.text()
+        );
+    }
+    let own = app.get("/proxy?path=1&header=x-trace:abc").await;
+    assert_eq!(own.status, 200, "an action's own header passes");
 }
 
 /// `POST /backend/connection/{name}/test` says whether a connection works,

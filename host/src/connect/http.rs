@@ -16,6 +16,21 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest answer body read unless the connection says otherwise.
 const DEFAULT_MAX_RESPONSE: u64 = 16 * 1024 * 1024;
 
+/// Headers the connection sets, never the action: where the request goes
+/// (`host`), how it travels (hop-by-hop headers) and how long it is.
+const RESERVED_HEADERS: &[&str] = &[
+    "host",
+    "connection",
+    "keep-alive",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "content-length",
+];
+
 /// Why an address was refused.
 #[derive(Debug, thiserror::Error)]
 #[error(
@@ -130,6 +145,15 @@ impl HttpClient {
         }
         let method = http::Method::from_bytes(request.method.as_bytes())
             .map_err(|_| ConnectorError::Query(format!("`{}` is not a method", request.method)))?;
+        if let Some((name, _)) = request
+            .headers
+            .iter()
+            .find(|(name, _)| RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()))
+        {
+            return Err(ConnectorError::Query(format!(
+                "the header `{name}` is set by the connection, not by the action"
+            )));
+        }
         let mut outgoing = self.client.request(method, url).body(request.body);
         for (name, value) in request.headers {
             outgoing = outgoing.header(name, value);
