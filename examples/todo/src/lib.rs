@@ -9,6 +9,7 @@ use fusio_sdk::sql::{self, Sql};
 use fusio_sdk::{Error, Request, Response, action};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use serde_json::value::RawValue;
 
 /// Todos a page holds.
 const PAGE: i64 = 16;
@@ -64,25 +65,38 @@ fn collection(db: &Sql, req: &Request) -> Result<Response, Error> {
     };
     let total: Vec<Count> =
         db.query_as("SELECT COUNT(*) AS n FROM app_todo WHERE status = 1", &[])?;
-    let entry = db.query_json(
+    // The rows go into the answer as the host wrote them, unparsed.
+    let entry = db.query_json_text(
         "SELECT id, status, title, insert_date FROM app_todo WHERE status = 1 \
          ORDER BY insert_date DESC, id DESC LIMIT ? OFFSET ?",
         &[PAGE.into(), start.into()],
     )?;
+    let entry = RawValue::from_string(entry)
+        .map_err(|e| Error::internal(format!("the rows are not JSON: {e}")))?;
     Response::json(
         200,
-        &json!({
-            "totalResults": total.first().map_or(0, |c| c.n),
-            "startIndex": start,
-            "itemsPerPage": PAGE,
-            "entry": entry,
-        }),
+        &Page {
+            total_results: total.first().map_or(0, |c| c.n),
+            start_index: start,
+            items_per_page: PAGE,
+            entry,
+        },
     )
 }
 
 #[derive(Deserialize)]
 struct Count {
     n: i64,
+}
+
+/// A page of the collection, PHP Fusio's shape.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Page {
+    total_results: i64,
+    start_index: i64,
+    items_per_page: i64,
+    entry: Box<RawValue>,
 }
 
 /// The title of a `POST` or `PUT` body, checked: a string of 1 to 255

@@ -136,6 +136,16 @@ impl HostSql for HostState {
         before(self.deadline, session.execute(&statement, params)).await
     }
 
+    async fn query_json(
+        &mut self,
+        sql: Resource<Sql>,
+        statement: String,
+        params: Vec<SqlValue>,
+    ) -> wasmtime::Result<Result<String, ConnectorError>> {
+        let rows = HostSql::query(self, sql, statement, params).await?;
+        Ok(rows.map(|rows| rows_json(&rows)))
+    }
+
     async fn begin(
         &mut self,
         sql: Resource<Sql>,
@@ -180,6 +190,16 @@ impl HostTransaction for HostState {
         }
     }
 
+    async fn query_json(
+        &mut self,
+        tx: Resource<Transaction>,
+        statement: String,
+        params: Vec<SqlValue>,
+    ) -> wasmtime::Result<Result<String, ConnectorError>> {
+        let rows = HostTransaction::query(self, tx, statement, params).await?;
+        Ok(rows.map(|rows| rows_json(&rows)))
+    }
+
     async fn commit(
         &mut self,
         tx: Resource<Transaction>,
@@ -203,5 +223,88 @@ impl HostTransaction for HostState {
     async fn drop(&mut self, tx: Resource<Transaction>) -> wasmtime::Result<()> {
         self.table.delete(tx)?;
         Ok(())
+    }
+}
+
+/// Rows as a JSON array of objects, keys in column order, written straight
+/// from the typed values (no intermediate JSON tree but for JSON columns).
+fn rows_json(rows: &Rows) -> String {
+    use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+
+    struct Value<'a>(&'a SqlValue);
+    impl serde::Serialize for Value<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            match self.0 {
+                SqlValue::Null => s.serialize_unit(),
+                SqlValue::Boolean(b) => s.serialize_bool(*b),
+                SqlValue::Integer(i) => s.serialize_i64(*i),
+                SqlValue::Float(f) if f.is_finite() => s.serialize_f64(*f),
+                SqlValue::Float(_) => s.serialize_unit(),
+                SqlValue::Text(t) | SqlValue::Timestamp(t) => s.serialize_str(t),
+                SqlValue::Bytes(b) => s.collect_seq(b),
+                SqlValue::Json(t) => match serde_json::from_str::<serde_json::Value>(t) {
+                    Ok(json) => json.serialize(s),
+                    Err(_) => s.serialize_str(t),
+                },
+            }
+        }
+    }
+
+    struct Row<'a>(&'a [String], &'a [SqlValue]);
+    impl serde::Serialize for Row<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut map = s.serialize_map(Some(self.0.len()))?;
+            for (column, value) in self.0.iter().zip(self.1) {
+                map.serialize_entry(column, &Value(value))?;
+            }
+            SerializeMap::end(map)
+        }
+    }
+
+    let mut out = Vec::with_capacity(64 * rows.rows.len() + 2);
+    let mut serializer = serde_json::Serializer::new(&mut out);
+    let written = (|| {
+        let mut seq = serializer.serialize_seq(Some(rows.rows.len()))?;
+        for row in &rows.rows {
+            seq.serialize_element(&Row(&rows.columns, row))?;
+        }
+        SerializeSeq::end(seq)
+    })();
+    written.expect("rows serialize to JSON");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Rows, SqlValue, rows_json};
+
+    #[test]
+    fn rows_become_json_objects_in_column_order() {
+        let rows = Rows {
+            columns: vec!["z".into(), "a".into(), "meta".into(), "raw".into()],
+            rows: vec![
+                vec![
+                    SqlValue::Integer(1),
+                    SqlValue::Timestamp("2026-11-27T10:30:00Z".into()),
+                    SqlValue::Json(r#"{"tags":["x"]}"#.into()),
+                    SqlValue::Bytes(vec![0, 255]),
+                ],
+                vec![
+                    SqlValue::Null,
+                    SqlValue::Float(f64::NAN),
+                    SqlValue::Boolean(true),
+                    SqlValue::Text("\"quoted\"".into()),
+                ],
+            ],
+        };
+        assert_eq!(
+            rows_json(&rows),
+            r#"[{"z":1,"a":"2026-11-27T10:30:00Z","meta":{"tags":["x"]},"raw":[0,255]},{"z":null,"a":null,"meta":true,"raw":"\"quoted\""}]"#
+        );
+        let empty = Rows {
+            columns: vec![],
+            rows: vec![],
+        };
+        assert_eq!(rows_json(&empty), "[]");
     }
 }
