@@ -197,6 +197,31 @@ async fn typed_values_round_trip(kind: Kind) {
     assert_eq!(row[6], json!({ "null": null }));
     assert_eq!(row[7], amount);
 
+    // The same row as JSON written by the host, inside a transaction: keys
+    // in column order, JSON nested (where the database knows JSON),
+    // timestamps in UTC.
+    let as_json = run(
+        &app,
+        "",
+        json!({ "transaction": "commit", "statements": [{
+            "sql": format!("SELECT title, done, meta, due, n FROM item WHERE title = {}", p(kind, 1)),
+            "params": [{ "text": INJECTION }],
+            "json": true,
+        }] }),
+    )
+    .await;
+    assert_eq!(as_json.status, 200, "{}", as_json.text());
+    let meta = if kind == Kind::Postgres {
+        json!({ "tags": ["a"] })
+    } else {
+        json!(meta.as_str().unwrap())
+    };
+    assert_eq!(
+        as_json.json()["results"][0]["json"],
+        json!([{ "title": INJECTION, "done": true, "meta": meta,
+                 "due": "2026-11-27T10:30:00Z", "n": null }])
+    );
+
     // A NULL parameter fits an integer column (PostgreSQL infers its type).
     let update = format!("UPDATE item SET n = {} WHERE n IS NULL", p(kind, 1));
     let updated = results(

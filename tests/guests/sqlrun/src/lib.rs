@@ -7,6 +7,7 @@
 //!  "statements": [{"sql": "SELECT ? AS n", "params": [{"integer": 1}], "rows": true}]}
 //! ```
 //!
+//! A statement with `"json": true` answers the host's JSON rows instead.
 //! Values are written as `{"integer": 1}`, `{"text": "a"}`, `{"null": null}`
 //! and so on (the WIT variant's case names). A connector error answers 502
 //! with its kind and detail; with `?raise` it goes through `?` instead, so
@@ -70,6 +71,7 @@ fn rows_json(rows: Rows) -> Json {
 trait Run {
     fn query(&self, sql: &str, params: &[Value]) -> Result<Rows, ConnectorError>;
     fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, ConnectorError>;
+    fn query_json_text(&self, sql: &str, params: &[Value]) -> Result<String, ConnectorError>;
 }
 
 impl Run for sql::Sql {
@@ -79,6 +81,9 @@ impl Run for sql::Sql {
     fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, ConnectorError> {
         sql::Sql::execute(self, sql, params)
     }
+    fn query_json_text(&self, sql: &str, params: &[Value]) -> Result<String, ConnectorError> {
+        sql::Sql::query_json_text(self, sql, params)
+    }
 }
 
 impl Run for sql::Transaction {
@@ -87,6 +92,9 @@ impl Run for sql::Transaction {
     }
     fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, ConnectorError> {
         sql::Transaction::execute(self, sql, params)
+    }
+    fn query_json_text(&self, sql: &str, params: &[Value]) -> Result<String, ConnectorError> {
+        sql::Transaction::query_json_text(self, sql, params)
     }
 }
 
@@ -101,7 +109,11 @@ fn run_all(on: &dyn Run, statements: &[Json]) -> Result<Vec<Json>, ConnectorErro
                 .transpose()
                 .map_err(|e| ConnectorError::Query(format!("{e:?}")))?
                 .unwrap_or_default();
-            if statement["rows"].as_bool().unwrap_or(false) {
+            if statement["json"].as_bool().unwrap_or(false) {
+                on.query_json_text(sql, &params).map(|text| {
+                    json!({ "json": serde_json::from_str::<Json>(&text).unwrap_or(Json::Null) })
+                })
+            } else if statement["rows"].as_bool().unwrap_or(false) {
                 on.query(sql, &params).map(rows_json)
             } else {
                 on.execute(sql, &params).map(|n| json!({ "changed": n }))
