@@ -675,6 +675,37 @@ connection:
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+    // An exchange that does not exist: the broker closes the channel, and
+    // the guest hears why at once (not at its deadline); the next publish
+    // gets a fresh channel.
+    let nowhere = app
+        .send(
+            Request::post(format!(
+                "/visits?queue={queue}&exchange=fusio-no-such-exchange"
+            ))
+            .body(Body::from("lost"))
+            .unwrap(),
+        )
+        .await;
+    assert_eq!(nowhere.status, 502, "{}", nowhere.text());
+    assert_eq!(nowhere.json()["error"], "unavailable");
+    assert!(
+        nowhere.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("fusio-no-such-exchange"),
+        "{}",
+        nowhere.text()
+    );
+    let again = app
+        .send(
+            Request::post(format!("/visits?queue={queue}"))
+                .body(Body::from("again"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(again.status, 200, "{}", again.text());
+
     for name in [&queue, &full] {
         channel
             .queue_delete(QueueDeleteArguments::new(name))

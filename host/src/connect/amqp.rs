@@ -22,6 +22,9 @@ struct Pending {
     next: u64,
     /// Whether each unconfirmed publish was taken (`true`) or refused.
     waiting: BTreeMap<u64, oneshot::Sender<bool>>,
+    /// Why the broker closed the channel, once it has: the publishes still
+    /// waiting will never be confirmed.
+    closed: Option<String>,
 }
 
 impl Pending {
@@ -54,7 +57,15 @@ impl Confirms {
 
 #[async_trait::async_trait]
 impl ChannelCallback for Confirms {
-    async fn close(&mut self, _: &Channel, _: CloseChannel) -> Result<(), amqprs::error::Error> {
+    async fn close(
+        &mut self,
+        _: &Channel,
+        close: CloseChannel,
+    ) -> Result<(), amqprs::error::Error> {
+        let mut pending = self.0.lock().expect("never poisoned");
+        pending.closed = Some(close.reply_text().clone());
+        // Their senders dropped, the waiting publishes fail at once.
+        pending.waiting.clear();
         Ok(())
     }
 
@@ -193,9 +204,13 @@ impl Publisher {
                 "the broker refused the message for `{}` (nack)",
                 message.routing_key
             ))),
-            Err(_) => Err(ConnectorError::Unavailable(
-                "the channel closed before the broker confirmed the message".into(),
-            )),
+            Err(_) => {
+                let reason = self.pending.lock().expect("never poisoned").closed.clone();
+                Err(ConnectorError::Unavailable(format!(
+                    "the broker closed the channel before it confirmed the message: {}",
+                    reason.as_deref().unwrap_or("the connection ended")
+                )))
+            }
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Counts visits in Redis: `GET ?key=K` increments `K` and appends the
 //! visit to the list `K:log`, answering both; `?admin=CMD` tries an
 //! administrative command; `POST ?queue=Q` publishes the body to the queue
-//! `Q` over the AMQP connection in the config's `queue`. A connector error
+//! `Q` (through `?exchange=E` when given) over the AMQP connection in the
+//! config's `queue`. A connector error
 //! answers 502 with its kind.
 use fusio_sdk::redis::{self, ConnectorError};
 use fusio_sdk::{Error, Request, Response, action, config};
@@ -17,7 +18,14 @@ fn handle(req: Request) -> Result<Response, Error> {
     let key = req.query("key").unwrap_or("visits");
     if let Some(queue) = req.query("queue") {
         let amqp = config::get("queue").unwrap_or_default();
-        return match fusio_sdk::amqp::publish(&amqp, "", queue, req.body(), Some("text/plain")) {
+        let exchange = req.query("exchange").unwrap_or("");
+        return match fusio_sdk::amqp::publish(
+            &amqp,
+            exchange,
+            queue,
+            req.body(),
+            Some("text/plain"),
+        ) {
             Ok(()) => Response::json(200, &json!({ "published": queue })),
             Err(err) => failed(err),
         };
