@@ -37,58 +37,73 @@ pub fn open(name: &str) -> Result<Sql, ConnectorError> {
     raw::open_sql(name).map(Sql)
 }
 
+/// The statements a connection and a transaction both run, written once.
+macro_rules! statements {
+    ($on:ident) => {
+        impl $on {
+            /// Runs a statement that answers rows, typed.
+            pub fn query(&self, statement: &str, params: &[Value]) -> Result<Rows, ConnectorError> {
+                self.0.query(statement, params)
+            }
+
+            /// Runs a statement that answers rows, each as a JSON object of
+            /// its columns.
+            pub fn query_json(
+                &self,
+                statement: &str,
+                params: &[Value],
+            ) -> Result<Vec<JsonRow>, ConnectorError> {
+                self.query_json_text(statement, params)
+                    .and_then(|text| parse(&text))
+            }
+
+            /// Runs a statement that answers rows, as the text of a JSON
+            /// array of objects built by the host — the cheapest way to hand
+            /// rows on in a response, e.g. as a `serde_json::value::RawValue`
+            /// field.
+            ///
+            /// ```no_run
+            /// # fn run(db: &fusio_sdk::sql::Sql) -> Result<(), fusio_sdk::Error> {
+            /// let todos = db.query_json_text("SELECT id, title FROM todo", &[])?;
+            /// let response = fusio_sdk::Response::new(200)
+            ///     .header("content-type", "application/json")
+            ///     .body(todos);
+            /// # Ok(()) }
+            /// ```
+            pub fn query_json_text(
+                &self,
+                statement: &str,
+                params: &[Value],
+            ) -> Result<String, ConnectorError> {
+                self.0.query_json(statement, params)
+            }
+
+            /// Runs a statement that answers rows, each decoded into a `T` by
+            /// its column names.
+            pub fn query_as<T: DeserializeOwned>(
+                &self,
+                statement: &str,
+                params: &[Value],
+            ) -> Result<Vec<T>, Error> {
+                decode(&self.query_json_text(statement, params)?)
+            }
+
+            /// Runs a statement; answers how many rows it changed.
+            pub fn execute(
+                &self,
+                statement: &str,
+                params: &[Value],
+            ) -> Result<u64, ConnectorError> {
+                self.0.execute(statement, params)
+            }
+        }
+    };
+}
+
+statements!(Sql);
+statements!(Transaction);
+
 impl Sql {
-    /// Runs a statement that answers rows, typed.
-    pub fn query(&self, statement: &str, params: &[Value]) -> Result<Rows, ConnectorError> {
-        self.0.query(statement, params)
-    }
-
-    /// Runs a statement that answers rows, each as a JSON object of its
-    /// columns.
-    pub fn query_json(
-        &self,
-        statement: &str,
-        params: &[Value],
-    ) -> Result<Vec<JsonRow>, ConnectorError> {
-        self.query_json_text(statement, params)
-            .and_then(|text| parse(&text))
-    }
-
-    /// Runs a statement that answers rows, as the text of a JSON array of
-    /// objects built by the host — the cheapest way to hand rows on in a
-    /// response, e.g. as a `serde_json::value::RawValue` field.
-    ///
-    /// ```no_run
-    /// # fn run(db: &fusio_sdk::sql::Sql) -> Result<(), fusio_sdk::Error> {
-    /// let todos = db.query_json_text("SELECT id, title FROM todo", &[])?;
-    /// let response = fusio_sdk::Response::new(200)
-    ///     .header("content-type", "application/json")
-    ///     .body(todos);
-    /// # Ok(()) }
-    /// ```
-    pub fn query_json_text(
-        &self,
-        statement: &str,
-        params: &[Value],
-    ) -> Result<String, ConnectorError> {
-        self.0.query_json(statement, params)
-    }
-
-    /// Runs a statement that answers rows, each decoded into a `T` by its
-    /// column names.
-    pub fn query_as<T: DeserializeOwned>(
-        &self,
-        statement: &str,
-        params: &[Value],
-    ) -> Result<Vec<T>, Error> {
-        decode(&self.query_json_text(statement, params)?)
-    }
-
-    /// Runs a statement; answers how many rows it changed.
-    pub fn execute(&self, statement: &str, params: &[Value]) -> Result<u64, ConnectorError> {
-        self.0.execute(statement, params)
-    }
-
     /// Starts a transaction on a connection of its own. It is rolled back
     /// unless committed — also when the action fails or traps.
     ///
@@ -112,44 +127,6 @@ pub type JsonRow = serde_json::Map<String, serde_json::Value>;
 pub struct Transaction(raw::Transaction);
 
 impl Transaction {
-    /// Like [`Sql::query`], inside the transaction.
-    pub fn query(&self, statement: &str, params: &[Value]) -> Result<Rows, ConnectorError> {
-        self.0.query(statement, params)
-    }
-
-    /// Like [`Sql::query_json`], inside the transaction.
-    pub fn query_json(
-        &self,
-        statement: &str,
-        params: &[Value],
-    ) -> Result<Vec<JsonRow>, ConnectorError> {
-        self.query_json_text(statement, params)
-            .and_then(|text| parse(&text))
-    }
-
-    /// Like [`Sql::query_json_text`], inside the transaction.
-    pub fn query_json_text(
-        &self,
-        statement: &str,
-        params: &[Value],
-    ) -> Result<String, ConnectorError> {
-        self.0.query_json(statement, params)
-    }
-
-    /// Like [`Sql::query_as`], inside the transaction.
-    pub fn query_as<T: DeserializeOwned>(
-        &self,
-        statement: &str,
-        params: &[Value],
-    ) -> Result<Vec<T>, Error> {
-        decode(&self.query_json_text(statement, params)?)
-    }
-
-    /// Like [`Sql::execute`], inside the transaction.
-    pub fn execute(&self, statement: &str, params: &[Value]) -> Result<u64, ConnectorError> {
-        self.0.execute(statement, params)
-    }
-
     /// Makes the changes permanent.
     pub fn commit(self) -> Result<(), ConnectorError> {
         self.0.commit()

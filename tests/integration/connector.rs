@@ -580,6 +580,32 @@ connection:
         .unwrap();
 }
 
+/// `POST /visits?{query}` with `body`: the visits guest publishes it.
+async fn publish(
+    app: &TestApp,
+    query: &str,
+    body: &'static str,
+) -> crate::support::app::TestResponse {
+    app.send(
+        Request::post(format!("/visits?{query}"))
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await
+}
+
+/// The guest's answer to a connector error `unavailable` whose detail
+/// contains `reason`.
+fn assert_unavailable(answer: &crate::support::app::TestResponse, reason: &str) {
+    assert_eq!(answer.status, 502, "{}", answer.text());
+    assert_eq!(answer.json()["error"], "unavailable", "{}", answer.text());
+    assert!(
+        answer.json()["detail"].as_str().unwrap().contains(reason),
+        "{}",
+        answer.text()
+    );
+}
+
 /// AMQP through a granted connection, against the machine's RabbitMQ (its
 /// URL names the vhost `/` as `%2f`): the guest publishes, the test
 /// consumes from a queue of its own (deleted afterwards); a message the
@@ -636,31 +662,10 @@ connection:
         )
         .await
         .unwrap();
-    let refused = app
-        .send(
-            Request::post(format!("/visits?queue={full}"))
-                .body(Body::from("no room"))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(refused.status, 502, "{}", refused.text());
-    assert_eq!(refused.json()["error"], "unavailable");
-    assert!(
-        refused.json()["detail"]
-            .as_str()
-            .unwrap()
-            .contains("refused"),
-        "{}",
-        refused.text()
-    );
+    let refused = publish(&app, &format!("queue={full}"), "no room").await;
+    assert_unavailable(&refused, "refused");
 
-    let published = app
-        .send(
-            Request::post(format!("/visits?queue={queue}"))
-                .body(Body::from("hello, queue"))
-                .unwrap(),
-        )
-        .await;
+    let published = publish(&app, &format!("queue={queue}"), "hello, queue").await;
     assert_eq!(published.status, 200, "{}", published.text());
 
     let mut got = None;
@@ -678,32 +683,10 @@ connection:
     // An exchange that does not exist: the broker closes the channel, and
     // the guest hears why at once (not at its deadline); the next publish
     // gets a fresh channel.
-    let nowhere = app
-        .send(
-            Request::post(format!(
-                "/visits?queue={queue}&exchange=fusio-no-such-exchange"
-            ))
-            .body(Body::from("lost"))
-            .unwrap(),
-        )
-        .await;
-    assert_eq!(nowhere.status, 502, "{}", nowhere.text());
-    assert_eq!(nowhere.json()["error"], "unavailable");
-    assert!(
-        nowhere.json()["detail"]
-            .as_str()
-            .unwrap()
-            .contains("fusio-no-such-exchange"),
-        "{}",
-        nowhere.text()
-    );
-    let again = app
-        .send(
-            Request::post(format!("/visits?queue={queue}"))
-                .body(Body::from("again"))
-                .unwrap(),
-        )
-        .await;
+    let query = format!("queue={queue}&exchange=fusio-no-such-exchange");
+    let nowhere = publish(&app, &query, "lost").await;
+    assert_unavailable(&nowhere, "fusio-no-such-exchange");
+    let again = publish(&app, &format!("queue={queue}"), "again").await;
     assert_eq!(again.status, 200, "{}", again.text());
 
     for name in [&queue, &full] {
@@ -810,15 +793,7 @@ connection:
     .await;
     // A 502 from the guest, not the deadline's 504: the error came first.
     let redis = app.get("/visits?key=fusio-test-unreachable").await;
-    assert_eq!(redis.status, 502, "{}", redis.text());
-    assert_eq!(redis.json()["error"], "unavailable", "{}", redis.text());
-    let amqp = app
-        .send(
-            Request::post("/visits?queue=fusio-test-unreachable")
-                .body(Body::from("lost"))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(amqp.status, 502, "{}", amqp.text());
-    assert_eq!(amqp.json()["error"], "unavailable", "{}", amqp.text());
+    assert_unavailable(&redis, "");
+    let amqp = publish(&app, "queue=fusio-test-unreachable", "lost").await;
+    assert_unavailable(&amqp, "");
 }
