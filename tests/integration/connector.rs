@@ -270,15 +270,12 @@ async fn upstream() -> String {
     format!("http://{address}")
 }
 
-/// An HTTP connection sends the connection's headers to its base URL; one
-/// that points at a loopback address is refused unless it allows private
-/// addresses.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_http_connection_to_loopback_is_refused_unless_allowed() {
-    let url = upstream().await;
-    let project = |allow: bool, url: &str| {
-        format!(
-            r#"
+/// A project whose `GET /proxy` runs the proxy guest on the HTTP
+/// connection `Upstream` with `config` (YAML lines: url, headers, …).
+fn proxy_project(config: &str) -> String {
+    let config: String = config.lines().map(|l| format!("      {l}\n")).collect();
+    format!(
+        r#"
 routes:
   /proxy:
     methods:
@@ -293,12 +290,20 @@ connection:
   Upstream:
     type: http
     config:
-      url: "{url}"
-      headers:
-        x-api-key: the-key
-      allow_private: {allow}
-"#
-        )
+{config}"#
+    )
+}
+
+/// An HTTP connection sends the connection's headers to its base URL; one
+/// that points at a loopback address is refused unless it allows private
+/// addresses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_connection_to_loopback_is_refused_unless_allowed() {
+    let url = upstream().await;
+    let project = |allow: bool, url: &str| {
+        proxy_project(&format!(
+            "url: \"{url}\"\nheaders: {{ x-api-key: the-key }}\nallow_private: {allow}"
+        ))
     };
     let refused = TestApp::start(Backend::Sqlite, &project(false, &url)).await;
     let answer = refused.get("/proxy?path=/hello").await;
@@ -330,27 +335,9 @@ async fn an_http_answer_beyond_max_response_is_refused() {
     let url = upstream().await;
     let app = TestApp::start(
         Backend::Sqlite,
-        &format!(
-            r#"
-routes:
-  /proxy:
-    methods:
-      GET: {{ action: proxy, public: true }}
-action:
-  proxy:
-    component: "{{guest:proxy}}"
-    connections: [Upstream]
-    config:
-      connection: Upstream
-connection:
-  Upstream:
-    type: http
-    config:
-      url: "{url}"
-      allow_private: true
-      max_response: 64 KiB
-"#
-        ),
+        &proxy_project(&format!(
+            "url: \"{url}\"\nallow_private: true\nmax_response: 64 KiB"
+        )),
     )
     .await;
     let within = app.get("/proxy?path=/streamed/64").await;
@@ -373,26 +360,7 @@ async fn an_http_path_cannot_climb_out_of_the_base_url() {
     let url = upstream().await;
     let app = TestApp::start(
         Backend::Sqlite,
-        &format!(
-            r#"
-routes:
-  /proxy:
-    methods:
-      GET: {{ action: proxy, public: true }}
-action:
-  proxy:
-    component: "{{guest:proxy}}"
-    connections: [Upstream]
-    config:
-      connection: Upstream
-connection:
-  Upstream:
-    type: http
-    config:
-      url: "{url}/sized/"
-      allow_private: true
-"#
-        ),
+        &proxy_project(&format!("url: \"{url}/sized/\"\nallow_private: true")),
     )
     .await;
     let below = app.get("/proxy?path=1").await;
