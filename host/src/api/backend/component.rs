@@ -8,12 +8,11 @@ use super::resources::actions::ActionScope;
 use crate::api::Authorized;
 use crate::api::answer::{respond, store_problem};
 use crate::app::AppState;
-use crate::problem::Problem;
 use crate::runtime::ActionSpec;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use http::{HeaderMap, StatusCode};
+use http::HeaderMap;
 
 #[utoipa::path(put, path = "/backend/action/{name}/component", params(("name" = String, Path, description = "~name")),
     request_body(content = Vec<u8>, content_type = "application/wasm"),
@@ -27,20 +26,7 @@ pub(super) async fn replace(
     body: Bytes,
 ) -> Response {
     let stored = async {
-        let key = name.strip_prefix('~').unwrap_or(&name).to_owned();
-        let mut project = state
-            .store
-            .current()
-            .await
-            .map_err(|e| store_problem(&headers, e))?
-            .project;
-        let mut spec: ActionSpec = project
-            .actions
-            .drain(..)
-            .find(|a| a.name == key)
-            .ok_or_else(|| {
-                Problem::new(StatusCode::NOT_FOUND).detail(format!("no action `{key}`"))
-            })?;
+        let mut spec: ActionSpec = super::entities::served(&state, &headers, &name).await?;
         spec.sha256 = state
             .store
             .put_component(&body)

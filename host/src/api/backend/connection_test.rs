@@ -2,16 +2,18 @@
 //! and if not, why (an unreachable host, a wrong password, a refused
 //! statement) — answered within seconds, never hanging.
 
+use super::entities::served;
 use super::resources::connections::ConnectionScope;
 use crate::api::Authorized;
-use crate::api::answer::{respond, store_problem};
+use crate::api::answer::respond;
 use crate::app::AppState;
 use crate::connect::check::check;
 use crate::problem::Problem;
+use crate::store::model::ConnectionRecord;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use http::{HeaderMap, StatusCode};
+use http::HeaderMap;
 use serde::Serialize;
 
 /// The outcome of a check.
@@ -33,24 +35,13 @@ pub(super) async fn test(
     headers: HeaderMap,
 ) -> Response {
     let result = async {
-        let name = name.strip_prefix('~').unwrap_or(&name);
-        let project = state
-            .store
-            .current()
-            .await
-            .map_err(|e| store_problem(&headers, e))?
-            .project;
-        let record = project
-            .connections
-            .iter()
-            .find(|c| c.name == name)
-            .ok_or_else(|| {
-                Problem::new(StatusCode::NOT_FOUND).detail(format!("no connection `{name}`"))
-            })?;
-        Ok(Json(match check(record, state.deployer.data_dir()).await {
-            Ok(message) => Checked { ok: true, message },
-            Err(message) => Checked { ok: false, message },
-        }))
+        let record: ConnectionRecord = served(&state, &headers, &name).await?;
+        Ok::<_, Problem>(Json(
+            match check(&record, state.deployer.data_dir()).await {
+                Ok(message) => Checked { ok: true, message },
+                Err(message) => Checked { ok: false, message },
+            },
+        ))
     }
     .await;
     respond(&headers, result)

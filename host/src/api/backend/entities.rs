@@ -150,21 +150,33 @@ pub(super) async fn list<E: Entity>(
     .await
 }
 
+/// The served project's entity at `id` (`~name` or the name), or the
+/// problem to answer (404 naming it, or the store's).
+pub(super) async fn served<E: Entity>(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<E, Problem> {
+    let mut project = state
+        .store
+        .current()
+        .await
+        .map_err(|e| store_problem(headers, e))?
+        .project;
+    let name = name_of(id);
+    let all = E::all(&mut project);
+    let position = all
+        .iter()
+        .position(|e| e.key() == name)
+        .ok_or_else(|| missing::<E>(name))?;
+    Ok(all.swap_remove(position))
+}
+
 /// One entity with its `ETag`.
 pub(super) async fn get<E: Entity>(state: &AppState, headers: &HeaderMap, id: &str) -> Response {
     let result = async {
-        let mut project = state
-            .store
-            .current()
-            .await
-            .map_err(|e| store_problem(headers, e))?
-            .project;
-        let name = name_of(id);
-        let entity = E::all(&mut project)
-            .iter()
-            .find(|e| e.key() == name)
-            .ok_or_else(|| missing::<E>(name))?;
-        Ok((etag_of(&tag(entity)), Json(entity.shown())).into_response())
+        let entity: E = served(state, headers, id).await?;
+        Ok((etag_of(&tag(&entity)), Json(entity.shown())).into_response())
     }
     .await;
     respond(headers, result)

@@ -2,12 +2,14 @@
 //! send an example document and see whether the schema accepts it, and
 //! where not, as a request body would be judged.
 
+use super::entities::served;
 use super::resources::schemas::SchemaScope;
 use crate::api::Authorized;
 use crate::api::answer::respond;
 use crate::app::AppState;
 use crate::problem::Problem;
 use crate::schema::{BodyError, Schema, Violation};
+use crate::store::model::SchemaRecord;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -34,20 +36,7 @@ pub(super) async fn check(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let name = name.strip_prefix('~').unwrap_or(&name);
-        let project = state
-            .store
-            .current()
-            .await
-            .map_err(|e| crate::api::answer::store_problem(&headers, e))?
-            .project;
-        let record = project
-            .schemas
-            .iter()
-            .find(|s| s.name == name)
-            .ok_or_else(|| {
-                Problem::new(StatusCode::NOT_FOUND).detail(format!("no schema `{name}`"))
-            })?;
+        let record: SchemaRecord = served(&state, &headers, &name).await?;
         let schema = Schema::compile(&record.name, &record.document)
             .map_err(|reason| Problem::new(StatusCode::INTERNAL_SERVER_ERROR).detail(reason))?;
         match schema.check(&body) {
