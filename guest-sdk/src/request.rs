@@ -129,6 +129,22 @@ impl Request {
             .map(|(_, value)| value.as_str())
     }
 
+    /// Every header as (lower-case name, value) pairs, in the order they
+    /// came. Credential headers (`Authorization`, `Cookie`,
+    /// `Proxy-Authorization`) are not among them unless the action's entry
+    /// lists them in `forwardHeaders`.
+    ///
+    /// ```no_run
+    /// # fn f(req: fusio_sdk::Request) {
+    /// for (name, value) in req.headers() {
+    ///     fusio_sdk::log::info(format!("{name}: {value}"));
+    /// }
+    /// # }
+    /// ```
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.raw.headers
+    }
+
     /// The raw body bytes.
     ///
     /// ```no_run

@@ -55,6 +55,7 @@ fn main() {
             config: Default::default(),
             limits: Limits::default(),
             connections: Vec::new(),
+            forward_headers: Vec::new(),
         };
         let action = std::sync::Arc::new(runtime.load(&spec, &bytes).unwrap());
         let runtime = runtime.clone();

@@ -77,6 +77,7 @@ async fn health(State(state): State<AppState>, headers: http::HeaderMap) -> Resp
         "store": state.store.backend(),
         "allocator": state.runtime.pooling(),
         "precompileCache": state.runtime.cache_stats(),
+        "droppedLogEntries": state.runtime.dropped_log_entries(),
     });
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, Json(body)).into_response(),

@@ -203,6 +203,9 @@ pub struct ServeArgs {
     /// The key that seals connection credentials in the store: a file holding 32 base64 bytes, created on a first start; every node of one store needs the same (FUSIO_SECRET_KEY, the key itself, takes precedence).
     #[arg(long, env = "FUSIO_SECRET_KEY_FILE")]
     pub secret_key_file: Option<PathBuf>,
+    /// A directory where SQLite connections may name absolute paths (`sqlite:/DIR/app.db`); repeat for several, or separate them with `:` in the variable. Relative paths are files in <data-dir>/connections.
+    #[arg(long = "sqlite-dir", env = "FUSIO_SQLITE_DIRS", value_delimiter = ':')]
+    pub sqlite_dirs: Vec<PathBuf>,
     /// The `admin` user's password on a first start (generated and printed once when unset).
     #[arg(long, env = "FUSIO_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,

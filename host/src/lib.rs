@@ -9,6 +9,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod client;
+pub mod confine;
 pub mod connect;
 pub mod gateway;
 pub mod mail;

@@ -1,6 +1,9 @@
 //! Outgoing mail (activation and password-reset links) over SMTP with
-//! lettre, configured by `--smtp-url`. Without SMTP the message is written
-//! to the log, so a fresh Fusio can still activate accounts.
+//! lettre, configured by `--smtp-url`. Without SMTP the message is appended
+//! to an outbox file in the data directory (mbox format, readable by its
+//! owner only), so a fresh Fusio can still activate accounts while the
+//! tokens in its mail never reach the server's log: the log says only that
+//! a mail to whom was written where.
 
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -12,6 +15,8 @@ pub struct MailSettings {
     pub smtp_url: Option<String>,
     /// The sender, e.g. `Fusio <noreply@example.org>`.
     pub from: Option<String>,
+    /// Where mail goes without SMTP.
+    pub outbox: std::path::PathBuf,
 }
 
 /// Why mail could not be set up or sent.
@@ -36,15 +41,15 @@ pub enum Mailer {
         /// The sender.
         from: Mailbox,
     },
-    /// No relay: messages go to the log.
-    Log,
+    /// No relay: messages are appended to this owner-only file.
+    Outbox(std::path::PathBuf),
 }
 
 impl Mailer {
     /// The mailer `settings` describe.
     pub fn new(settings: &MailSettings) -> Result<Self, MailError> {
         let Some(url) = &settings.smtp_url else {
-            return Ok(Mailer::Log);
+            return Ok(Mailer::Outbox(settings.outbox.clone()));
         };
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|err| MailError::Config(format!("--smtp-url: {err}")))?
@@ -62,12 +67,14 @@ impl Mailer {
     /// Sends a plain-text message to `to`.
     pub async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), MailError> {
         match self {
-            Mailer::Log => {
+            Mailer::Outbox(path) => {
+                append_to_outbox(path, to, subject, body)
+                    .map_err(|err| MailError::Send(format!("{}: {err}", path.display())))?;
                 tracing::info!(
                     to,
                     subject,
-                    body,
-                    "no SMTP server is configured; the mail is logged"
+                    outbox = %path.display(),
+                    "no SMTP server is configured; the mail was written to the outbox"
                 );
                 Ok(())
             }
@@ -89,4 +96,45 @@ impl Mailer {
             }
         }
     }
+}
+
+/// Appends one message to the mbox file `path`, creating it readable and
+/// writable by its owner only (the mail holds activation and reset tokens).
+fn append_to_outbox(
+    path: &std::path::Path,
+    to: &str,
+    subject: &str,
+    body: &str,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    let now = chrono::Utc::now();
+    // mbox: a `From ` line opens each message; body lines that begin with
+    // `From ` are quoted so they cannot open another.
+    let mut text = format!(
+        "From fusio {}\nDate: {}\nTo: {to}\nSubject: {subject}\n\n",
+        now.format("%a %b %e %H:%M:%S %Y"),
+        now.to_rfc2822()
+    );
+    for line in body.lines() {
+        if line.starts_with("From ") {
+            text.push('>');
+        }
+        text.push_str(line);
+        text.push('\n');
+    }
+    text.push('\n');
+    file.write_all(text.as_bytes())
 }

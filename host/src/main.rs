@@ -223,8 +223,10 @@ fn boot_options(args: &ServeArgs) -> BootOptions {
     options.mail = fusio::mail::MailSettings {
         smtp_url: args.smtp_url.clone(),
         from: Some(args.mail_from.clone()),
+        outbox: options.mail.outbox.clone(),
     };
     options.registration = !args.no_registration;
+    options.sqlite_dirs = args.sqlite_dirs.clone();
     options.secret_key = std::env::var("FUSIO_SECRET_KEY").ok();
     if let Some(file) = &args.secret_key_file {
         options.secret_key_file = file.clone();

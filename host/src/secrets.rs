@@ -88,6 +88,11 @@ impl Cipher {
         }
     }
 
+    /// Whether `text` is something [`Self::seal`] made (with any key).
+    pub fn is_sealed(text: &str) -> bool {
+        text.starts_with(PREFIX)
+    }
+
     /// `plaintext` sealed with a fresh nonce, as text.
     pub fn seal(&self, plaintext: &[u8]) -> String {
         let mut nonce = [0u8; NONCE_LEN];

@@ -4,6 +4,7 @@
 use crate::app::{AppState, router};
 use crate::auth::social::{ProviderSettings, Providers, SocialError};
 use crate::auth::{self, Auth, AuthError, AuthSettings};
+use crate::confine::Confinement;
 use crate::mail::{MailError, MailSettings, Mailer};
 use crate::project::{self, BuildOptions, Deployer, ProjectError};
 use crate::runtime::{EngineSettings, Runtime, RuntimeError};
@@ -42,11 +43,14 @@ pub struct BootOptions {
     pub secret_key: Option<String>,
     /// The key file used without `secret_key`; created on a first start.
     pub secret_key_file: PathBuf,
+    /// Directories where SQLite connections may name absolute paths.
+    pub sqlite_dirs: Vec<PathBuf>,
 }
 
 impl BootOptions {
     /// Defaults for `data_dir`: SQLite there, cache there, nothing to deploy.
     pub fn new(data_dir: PathBuf) -> Self {
+        let outbox = data_dir.join("outbox.mbox");
         Self {
             engine: EngineSettings::new(data_dir.join("cache")),
             secret_key_file: data_dir.join("secret.key"),
@@ -56,11 +60,33 @@ impl BootOptions {
             build: BuildOptions::default(),
             auth: AuthSettings::new("http://localhost:8080"),
             admin_password: None,
-            mail: MailSettings::default(),
+            mail: MailSettings {
+                outbox,
+                ..MailSettings::default()
+            },
             registration: true,
             providers: Vec::new(),
             secret_key: None,
+            sqlite_dirs: Vec::new(),
         }
+    }
+
+    /// What user connections of this node may reach: never the store,
+    /// the secret key, the precompile cache or the rest of the data
+    /// directory.
+    pub fn confinement(&self) -> Confinement {
+        let mut protected = vec![
+            self.data_dir.join("fusio.db"),
+            self.secret_key_file.clone(),
+            self.engine.cache_dir.clone(),
+        ];
+        let store_url = self.database_url.as_deref();
+        if let Some(url) = store_url.filter(|url| url.starts_with("sqlite:"))
+            && let Ok(options) = url.parse::<sqlx::sqlite::SqliteConnectOptions>()
+        {
+            protected.push(options.get_filename().to_owned());
+        }
+        Confinement::new(&self.data_dir, &self.sqlite_dirs, &protected, store_url)
     }
 }
 
@@ -125,7 +151,7 @@ pub async fn boot(options: &BootOptions) -> Result<AppState, BootError> {
         store.clone(),
         runtime.clone(),
         live.clone(),
-        options.data_dir.clone(),
+        Arc::new(options.confinement()),
     );
     deployer.refresh().await?;
     if let Some(file) = &options.deploy {

@@ -853,36 +853,44 @@ async fn repeated_failed_logins_are_throttled_per_account_and_per_address() {
         let wrong = password_from(&app, [10, 0, 0, 1], dev, "dev", "wrong password").await;
         assert_oauth_error(&wrong, 400, "invalid_grant");
     }
-    // Now even the right password waits, from any address.
-    for ip in [[10, 0, 0, 1], [10, 0, 0, 9]] {
-        let blocked = password_from(&app, ip, dev, "dev", "dev password").await;
-        assert_oauth_error(&blocked, 429, "temporarily_unavailable");
-        assert_eq!(
-            blocked.header("retry-after"),
-            Some(WINDOW.as_secs().to_string().as_str())
-        );
-    }
-    // The login page refuses it too.
+    // Now even the right password waits from that address...
+    let blocked = password_from(&app, [10, 0, 0, 1], dev, "dev", "dev password").await;
+    assert_oauth_error(&blocked, 429, "temporarily_unavailable");
+    assert_eq!(
+        blocked.header("retry-after"),
+        Some(WINDOW.as_secs().to_string().as_str())
+    );
+    // ...and the login page from there refuses it too.
     let challenge = secret::pkce_s256(&secret::generate());
-    let page = app
-        .post_form(
-            "/authorization/authorize",
-            &[
-                ("response_type", "code"),
-                ("client_id", &client_id),
-                ("redirect_uri", REDIRECT),
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-                ("username", "dev"),
-                ("password", "dev password"),
-                ("decision", "allow"),
-            ],
-            None,
-        )
-        .await;
+    let form = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("response_type", "code"),
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("username", "dev"),
+            ("password", "dev password"),
+            ("decision", "allow"),
+        ])
+        .finish();
+    let mut request = http::Request::post("/authorization/authorize")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(form))
+        .unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            [10, 0, 0, 1],
+            40000,
+        ))));
+    let page = app.send(request).await;
     assert_eq!(page.status, 429, "{}", page.text());
     assert!(page.text().contains("Too many failed sign-ins"));
     assert!(page.header("location").is_none(), "no code was issued");
+    // The owner, from an address that has not failed, is not locked out.
+    let owner = password_from(&app, [10, 0, 0, 9], dev, "dev", "dev password").await;
+    assert_eq!(owner.status, 200, "{}", owner.text());
     // Another account is not affected.
     let admin = password_from(&app, [10, 0, 0, 2], backend, "admin", ADMIN_PASSWORD).await;
     assert_eq!(admin.status, 200, "{}", admin.text());
@@ -897,4 +905,92 @@ async fn repeated_failed_logins_are_throttled_per_account_and_per_address() {
     assert_oauth_error(&from_guesser, 429, "temporarily_unavailable");
     let elsewhere = password_from(&app, [10, 0, 0, 4], backend, "admin", ADMIN_PASSWORD).await;
     assert_eq!(elsewhere.status, 200, "{}", elsewhere.text());
+}
+
+/// The raw `private_key` column of every signing key, as the store keeps it.
+async fn raw_signing_keys(app: &TestApp) -> Vec<(String, String)> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let url = app.options.database_url.clone().unwrap_or_else(|| {
+        format!(
+            "sqlite://{}",
+            app.options.data_dir.join("fusio.db").display()
+        )
+    });
+    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    let rows = sqlx::query_as("SELECT kid, private_key FROM fusio_signing_key ORDER BY kid")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    let _ = conn.close().await;
+    rows
+}
+
+async fn signing_keys_are_sealed_and_an_older_store_is_sealed_on_start(backend: Backend) {
+    let app = start(backend).await;
+    let token = app.password_token("fusio", "admin", ADMIN_PASSWORD).await;
+    let jwks = app.get("/authorization/jwks").await.json();
+    let opened = app.state.store.signing_keys().await.unwrap();
+    let stored = raw_signing_keys(&app).await;
+    assert_eq!(stored.len(), 1);
+    assert!(stored[0].1.starts_with("sealed:v1:"), "{}", stored[0].1);
+    assert!(
+        !stored[0].1.contains(&opened[0].private_key),
+        "no seed in clear"
+    );
+
+    // A store written by an older Fusio holds the key in clear.
+    {
+        use sqlx::Connection;
+        let url = app.options.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                app.options.data_dir.join("fusio.db").display()
+            )
+        });
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        sqlx::query("UPDATE fusio_signing_key SET private_key = $1 WHERE kid = $2")
+            .bind(&opened[0].private_key)
+            .bind(&opened[0].kid)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let _ = conn.close().await;
+    }
+    let app = app.restart(false).await;
+    let resealed = raw_signing_keys(&app).await;
+    assert!(resealed[0].1.starts_with("sealed:v1:"), "sealed on start");
+    assert_eq!(app.get("/authorization/jwks").await.json(), jwks);
+    let me = app.get_bearer("/authorization/whoami", &token).await;
+    assert_eq!(me.status, 200, "a token signed before still verifies");
+    let fresh = app.password_token("fusio", "admin", ADMIN_PASSWORD).await;
+    assert_eq!(
+        app.get_bearer("/authorization/whoami", &fresh).await.status,
+        200
+    );
+}
+
+on_both_stores!(signing_keys_are_sealed_and_an_older_store_is_sealed_on_start);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_on_one_node_count_on_every_node_of_the_store() {
+    let first = start(Backend::Postgres).await;
+    let (url, key) = (
+        first.options.database_url.clone(),
+        first.options.secret_key_file.clone(),
+    );
+    let second = TestApp::start_with(Backend::Postgres, crate::support::PROTECTED_ECHO, |o| {
+        o.database_url = url;
+        o.secret_key_file = key;
+    })
+    .await;
+    let backend = ("fusio", None);
+    for _ in 0..fusio::auth::throttle::ACCOUNT_FAILURES {
+        let wrong = password_from(&first, [10, 0, 0, 1], backend, "admin", "wrong").await;
+        assert_oauth_error(&wrong, 400, "invalid_grant");
+    }
+    let elsewhere = password_from(&second, [10, 0, 0, 1], backend, "admin", ADMIN_PASSWORD).await;
+    assert_oauth_error(&elsewhere, 429, "temporarily_unavailable");
+    let owner = password_from(&second, [10, 0, 0, 2], backend, "admin", ADMIN_PASSWORD).await;
+    assert_eq!(owner.status, 200, "{}", owner.text());
 }

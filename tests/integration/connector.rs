@@ -24,11 +24,11 @@ connection:
   App:
     type: sql
     config:
-      url: sqlite://${dir.src}/app.db?mode=rwc
+      url: sqlite:${dir.src}/app.db
   Secret:
     type: sql
     config:
-      url: sqlite://${dir.src}/secret.db?mode=rwc
+      url: sqlite:${dir.src}/secret.db
 migration:
   App: [todo.sql]
 "#;
@@ -409,7 +409,7 @@ action:
 connection:
   Local:
     type: sql
-    config: { url: "sqlite://${dir.src}/check.db?mode=rwc" }
+    config: { url: "sqlite:${dir.src}/check.db" }
   Down:
     type: sql
     config: { url: "postgres://postgres@127.0.0.1:1/postgres" }
@@ -527,9 +527,42 @@ connection:
     assert_eq!(second["count"], 2);
     assert_eq!(second["log"], serde_json::json!(["visit 1", "visit 2"]));
 
-    let flush = app.get("/visits?admin=FLUSHALL").await;
-    assert_eq!(flush.status, 502);
-    assert_eq!(flush.json()["error"], "access-denied");
+    // Scripting, administration, scans and unknown commands are refused.
+    let script = "return redis.call('SET', KEYS[1], 'owned')";
+    for command in [
+        "command=FLUSHALL".to_owned(),
+        format!("command=EVAL&arg={}&arg=1&arg={key}", urlencode(script)),
+        "command=EVALSHA&arg=0000&arg=0".to_owned(),
+        "command=FUNCTION&arg=LIST".to_owned(),
+        "command=FCALL&arg=f&arg=0".to_owned(),
+        "command=SCRIPT&arg=FLUSH".to_owned(),
+        "command=KEYS&arg=*".to_owned(),
+        "command=SCAN&arg=0".to_owned(),
+        "command=SELECT&arg=1".to_owned(),
+        "command=MODULE&arg=LIST".to_owned(),
+        "command=DEBUG&arg=SLEEP&arg=0".to_owned(),
+        "command=CONFIG&arg=GET&arg=*".to_owned(),
+        "command=BLPOP&arg=x&arg=0".to_owned(),
+        "command=NO-SUCH-COMMAND".to_owned(),
+    ] {
+        let refused = app.get(&format!("/visits?{command}")).await;
+        assert_eq!(refused.status, 502, "{command}: {}", refused.text());
+        assert_eq!(refused.json()["error"], "access-denied", "{command}");
+    }
+    // The README's data commands work.
+    for (command, args) in [
+        ("SET", vec![format!("{prefix}:s"), "v".into()]),
+        ("HSET", vec![format!("{prefix}:h"), "f".into(), "v".into()]),
+        ("SADD", vec![format!("{prefix}:set"), "m".into()]),
+        ("ZADD", vec![format!("{prefix}:z"), "1".into(), "m".into()]),
+        ("EXPIRE", vec![format!("{prefix}:s"), "60".into()]),
+        ("INCRBY", vec![format!("{prefix}:n"), "5".into()]),
+        ("PUBLISH", vec![format!("{prefix}:channel"), "hi".into()]),
+    ] {
+        let query: String = args.iter().map(|a| format!("&arg={a}")).collect();
+        let ran = app.get(&format!("/visits?command={command}{query}")).await;
+        assert_eq!(ran.status, 200, "{command}: {}", ran.text());
+    }
 
     // The test's keys, read and removed by the test itself.
     let client = redis::Client::open("redis://127.0.0.1:6379").unwrap();
@@ -543,6 +576,11 @@ connection:
     let _: i64 = redis::cmd("DEL")
         .arg(&key)
         .arg(format!("{key}:log"))
+        .arg(format!("{prefix}:s"))
+        .arg(format!("{prefix}:h"))
+        .arg(format!("{prefix}:set"))
+        .arg(format!("{prefix}:z"))
+        .arg(format!("{prefix}:n"))
         .query_async(&mut conn)
         .await
         .unwrap();

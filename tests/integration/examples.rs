@@ -42,8 +42,8 @@ async fn the_todo_api_lists_inserts_updates_and_deletes() {
         json!({ "totalResults": 0, "startIndex": 0, "itemsPerPage": 16, "entry": [] })
     );
     assert!(
-        app.dir.path().join("data/todo.db").is_file(),
-        "the relative sqlite: path lives in the data directory"
+        app.dir.path().join("data/connections/todo.db").is_file(),
+        "the relative sqlite: path lives in the connections directory"
     );
 
     // Writing needs the scope `todo`.

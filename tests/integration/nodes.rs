@@ -119,11 +119,48 @@ async fn a_deploy_to_one_node_is_served_by_the_other_within_a_second() {
     let dir = tempfile::tempdir().unwrap();
     let db = TestDb::new(Backend::Postgres, dir.path()).await;
     let url = db.url.clone().unwrap();
+    // Every node of one store needs the same secret key.
+    let key = dir.path().join("secret.key");
+    let key = key.to_str().unwrap();
     let first = serve(
-        &["--database", &url, "--admin-password", PASSWORD],
+        &[
+            "--database",
+            &url,
+            "--admin-password",
+            PASSWORD,
+            "--secret-key-file",
+            key,
+        ],
         &dir.path().join("first"),
     );
-    let second = serve(&["--database", &url], &dir.path().join("second"));
+    let second = serve(
+        &["--database", &url, "--secret-key-file", key],
+        &dir.path().join("second"),
+    );
+    // A node with another key refuses to start, saying why.
+    let stranger = tokio::process::Command::new(env!("CARGO_BIN_EXE_fusio"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &url,
+            "--data-dir",
+        ])
+        .arg(dir.path().join("stranger"))
+        .env_remove("FUSIO_SECRET_KEY")
+        .kill_on_drop(true)
+        .output();
+    let refused = tokio::time::timeout(Duration::from_secs(60), stranger)
+        .await
+        .expect("a node with the wrong key stops at once")
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("does not open with this server's key"),
+        "{said}"
+    );
     let client = connect(&first, dir.path()).await;
 
     // The first deploy: the second node compiles the component itself.

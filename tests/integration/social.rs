@@ -15,6 +15,8 @@ use std::sync::{Arc, Mutex};
 #[derive(Clone)]
 struct Fake {
     userinfo: serde_json::Value,
+    /// What the GitHub-shaped emails endpoint lists.
+    emails: serde_json::Value,
     client: (String, String),
     codes: Arc<Mutex<HashMap<String, String>>>,
 }
@@ -74,10 +76,28 @@ async fn userinfo_endpoint(State(fake): State<Fake>, headers: http::HeaderMap) -
     }
 }
 
+async fn emails_endpoint(State(fake): State<Fake>, headers: http::HeaderMap) -> Response {
+    match headers.get("authorization").and_then(|v| v.to_str().ok()) {
+        Some("Bearer provider-token") => axum::Json(fake.emails.clone()).into_response(),
+        _ => http::StatusCode::UNAUTHORIZED.into_response(),
+    }
+}
+
 /// Starts a fake provider vouching for `userinfo`; answers its settings.
 async fn fake_provider(name: &str, userinfo: serde_json::Value) -> ProviderSettings {
+    fake_provider_listing(name, userinfo, serde_json::json!([])).await
+}
+
+/// Starts a fake provider vouching for `userinfo` whose emails endpoint
+/// (GitHub's shape) lists `emails`; answers its settings.
+async fn fake_provider_listing(
+    name: &str,
+    userinfo: serde_json::Value,
+    emails: serde_json::Value,
+) -> ProviderSettings {
     let fake = Fake {
         userinfo,
+        emails,
         client: (format!("{name}-client"), format!("{name}-secret")),
         codes: Arc::default(),
     };
@@ -85,6 +105,7 @@ async fn fake_provider(name: &str, userinfo: serde_json::Value) -> ProviderSetti
         .route("/authorize", get(authorize))
         .route("/token", post(token))
         .route("/userinfo", get(userinfo_endpoint))
+        .route("/emails", get(emails_endpoint))
         .with_state(fake.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -96,6 +117,7 @@ async fn fake_provider(name: &str, userinfo: serde_json::Value) -> ProviderSetti
         authorize_url: Some(format!("{base}/authorize")),
         token_url: Some(format!("{base}/token")),
         userinfo_url: Some(format!("{base}/userinfo")),
+        emails_url: (name == "github").then(|| format!("{base}/emails")),
         scopes: None,
     }
 }
@@ -138,9 +160,13 @@ async fn whoami(app: &TestApp, login: &crate::support::app::TestResponse) -> ser
 
 #[tokio::test]
 async fn an_oauth2_provider_creates_the_developer_once_and_logs_them_in_again() {
-    let github = fake_provider(
+    let github = fake_provider_listing(
         "github",
-        serde_json::json!({ "id": 4242, "login": "octo cat", "email": "octo@example.org" }),
+        serde_json::json!({ "id": 4242, "login": "octo cat", "email": "public@example.org" }),
+        serde_json::json!([
+            { "email": "old@example.org", "primary": false, "verified": true },
+            { "email": "octo@example.org", "primary": true, "verified": true },
+        ]),
     )
     .await;
     let app = TestApp::start_with(Backend::Sqlite, PROTECTED_ECHO, |options| {
@@ -170,7 +196,7 @@ async fn an_oauth2_provider_creates_the_developer_once_and_logs_them_in_again() 
 
 #[tokio::test]
 async fn an_openid_connect_provider_links_the_account_with_the_same_email() {
-    let oidc = fake_provider("corp", serde_json::json!({ "sub": "f81d4fae", "email": "ada@example.org", "preferred_username": "ada.l" })).await;
+    let oidc = fake_provider("corp", serde_json::json!({ "sub": "f81d4fae", "email": "ada@example.org", "email_verified": true, "preferred_username": "ada.l" })).await;
     let app = TestApp::start_with(Backend::Sqlite, PROTECTED_ECHO, |options| {
         options.providers = vec![oidc]
     })
@@ -194,5 +220,90 @@ async fn an_openid_connect_provider_links_the_account_with_the_same_email() {
         app.state.store.count_users().await.unwrap(),
         2,
         "admin and ada, nobody new"
+    );
+}
+
+/// An existing developer account `ada@example.org` on an app whose
+/// providers are `providers`.
+async fn app_with_ada(providers: Vec<ProviderSettings>) -> TestApp {
+    let app = TestApp::start_with(Backend::Sqlite, PROTECTED_ECHO, |options| {
+        options.providers = providers
+    })
+    .await;
+    fusio::auth::accounts::add_user(
+        &app.state.store,
+        &fusio::auth::accounts::Account {
+            name: "ada",
+            email: Some("ada@example.org"),
+            password: "ada's password",
+            role: "Consumer",
+            scopes: &[],
+        },
+    )
+    .await
+    .unwrap();
+    app
+}
+
+#[tokio::test]
+async fn an_unverified_email_never_links_to_the_account_that_has_it() {
+    // OpenID Connect without `email_verified`, with it false, and GitHub
+    // whose primary address with that email is not verified.
+    let providers = vec![
+        fake_provider(
+            "absent",
+            serde_json::json!({ "sub": "a1", "email": "ada@example.org" }),
+        )
+        .await,
+        fake_provider(
+            "unconfirmed",
+            serde_json::json!({ "sub": "u1", "email": "ada@example.org", "email_verified": false }),
+        )
+        .await,
+        fake_provider_listing(
+            "github",
+            serde_json::json!({ "id": 7, "login": "mallory", "email": "ada@example.org" }),
+            serde_json::json!([{ "email": "ada@example.org", "primary": true, "verified": false }]),
+        )
+        .await,
+    ];
+    let app = app_with_ada(providers).await;
+    for provider in ["absent", "unconfirmed", "github"] {
+        let refused = log_in_with(&app, provider).await;
+        refused.assert_problem_saying(409, "does not confirm that ada@example.org is verified");
+        assert!(
+            refused.json().get("access_token").is_none(),
+            "{provider}: no token"
+        );
+    }
+    assert_eq!(
+        app.state.store.count_users().await.unwrap(),
+        2,
+        "admin and ada: no account was created with the taken email"
+    );
+    let ada = app.state.store.user_by_name("ada").await.unwrap().unwrap();
+    for (provider, id) in [("absent", "a1"), ("unconfirmed", "u1"), ("github", "7")] {
+        assert!(
+            app.state
+                .store
+                .user_by_identity(provider, id)
+                .await
+                .unwrap()
+                .is_none(),
+            "{provider} is not linked to ada ({})",
+            ada.id
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unverified_email_that_nobody_has_makes_an_account_without_it() {
+    let oidc = fake_provider("corp", serde_json::json!({ "sub": "n1", "email": "new@example.org", "preferred_username": "newcomer" })).await;
+    let app = app_with_ada(vec![oidc]).await;
+    let me = whoami(&app, &log_in_with(&app, "corp").await).await;
+    assert_eq!(me["name"], "newcomer");
+    assert!(
+        me["email"].is_null(),
+        "an address the provider does not vouch for is not kept: {me}"
     );
 }

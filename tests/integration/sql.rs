@@ -34,7 +34,8 @@ fn table(kind: Kind) -> &'static str {
 /// A URL of the same kind that cannot work (a wrong user, a missing file).
 fn broken(kind: Kind) -> &'static str {
     match kind {
-        Kind::Sqlite => "sqlite:///nonexistent-fusio-dir/app.db",
+        // Deployed as a file, made a directory before the first request.
+        Kind::Sqlite => "sqlite:broken.db",
         Kind::Postgres => "postgres://no_such_role@127.0.0.1:5432/postgres",
         Kind::Mariadb => "mysql://no_such_user:wrong@127.0.0.1:3306/mysql",
     }
@@ -55,6 +56,7 @@ async fn start(kind: Kind, dir: &std::path::Path) -> (TestApp, SqlTarget) {
 /// [`start`] with the action's timeout.
 async fn start_timed(kind: Kind, dir: &std::path::Path, timeout: &str) -> (TestApp, SqlTarget) {
     let target = SqlTarget::new(kind, dir).await;
+    let sql_dir = dir;
     let yaml = format!(
         r#"
 routes:
@@ -87,8 +89,13 @@ migration:
     let app = TestApp::start_with(Backend::Sqlite, &yaml, |options| {
         let dir = options.deploy.as_ref().unwrap().parent().unwrap();
         std::fs::write(dir.join("item.sql"), table(kind)).unwrap();
+        options.sqlite_dirs.push(sql_dir.to_owned());
     })
     .await;
+    if kind == Kind::Sqlite {
+        let broken = app.options.data_dir.join("connections/broken.db");
+        std::fs::create_dir_all(broken).unwrap();
+    }
     (app, target)
 }
 

@@ -809,6 +809,9 @@ async fn provider_callback(
                     tracing::warn!(request_id = request_id(&headers), provider = %name, reason, "social login failed");
                     Problem::new(StatusCode::BAD_GATEWAY).detail("the identity provider did not confirm the login")
                 }
+                unverified @ SocialError::UnverifiedEmail(_) => {
+                    Problem::new(StatusCode::CONFLICT).detail(unverified.to_string())
+                }
                 other => bad_request(other.to_string()),
             })
     }

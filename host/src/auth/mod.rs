@@ -113,6 +113,7 @@ impl Auth {
         let jwt = Jwt::new(keys, settings.issuer.clone());
         Ok(Self {
             inner: Arc::new(AuthInner {
+                throttle: throttle::Throttle::new(store.clone()),
                 store,
                 jwt,
                 settings,
@@ -120,7 +121,6 @@ impl Auth {
                     .max_capacity(100_000)
                     .time_to_live(VERIFIED_TTL)
                     .build(),
-                throttle: throttle::Throttle::default(),
             }),
         })
     }
@@ -190,7 +190,7 @@ impl Auth {
         address: Option<std::net::IpAddr>,
     ) -> Result<Login, StoreError> {
         let throttle = &self.inner.throttle;
-        if let Err(throttled) = throttle.check(name, address) {
+        if let Err(throttled) = throttle.check(name, address).await? {
             return Ok(Login::Throttled(throttled));
         }
         let user = self.store().user_by_name(name).await?;
@@ -201,7 +201,7 @@ impl Auth {
         let verified = password::verify(given, stored);
         Ok(match user {
             Some(user) if verified && user.password_hash.is_some() => {
-                throttle.succeeded(name);
+                throttle.succeeded(name, address).await?;
                 if user.status == crate::store::identity::Status::Active {
                     Login::Active(user)
                 } else {
@@ -209,7 +209,7 @@ impl Auth {
                 }
             }
             _ => {
-                throttle.failed(name, address);
+                throttle.failed(name, address).await?;
                 Login::Wrong
             }
         })

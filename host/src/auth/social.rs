@@ -1,8 +1,12 @@
 //! Login through external identity providers: GitHub, Google, Facebook and
 //! any OpenID Connect provider. The authorization-code flow with PKCE runs
 //! through the `oauth2` crate; the provider's userinfo endpoint says who the
-//! user is. A known identity logs its user in, an unknown one is linked to
-//! the user with the same email or becomes a new developer account.
+//! user is. A known identity logs its user in. An unknown one is linked to
+//! the user with the same email only when the provider vouches that the
+//! email is verified (OpenID Connect's `email_verified`, GitHub's verified
+//! primary address from its emails endpoint; Facebook answers only
+//! confirmed addresses); otherwise a taken email is refused, and a free
+//! one becomes a new developer account without it.
 
 use super::secret;
 use crate::store::identity::{NewUser, Status, User};
@@ -33,6 +37,10 @@ pub struct ProviderSettings {
     pub token_url: Option<String>,
     /// The endpoint that answers who the token's user is.
     pub userinfo_url: Option<String>,
+    /// GitHub's endpoint listing the user's addresses with their
+    /// verification (`https://api.github.com/user/emails` for `github`);
+    /// when set, the verified primary address is the user's email.
+    pub emails_url: Option<String>,
     /// The scopes to ask for.
     pub scopes: Option<Vec<String>>,
 }
@@ -58,6 +66,14 @@ pub enum SocialError {
     /// took too long.
     #[error("the login state is unknown or expired; start again")]
     UnknownState,
+    /// The identity's email belongs to an account, but the provider does
+    /// not vouch that the address is verified: linking would hand the
+    /// account to whoever typed the address at the provider.
+    #[error(
+        "the identity provider does not confirm that {0} is verified, and an account uses it; \
+         verify the address at the provider, or log in with the account's password"
+    )]
+    UnverifiedEmail(String),
     /// The provider refused the code or answered something unusable.
     #[error("the identity provider refused: {0}")]
     Provider(String),
@@ -154,10 +170,14 @@ impl Providers {
                     .map(|k| k.3.iter().map(|s| (*s).to_owned()).collect())
                     .unwrap_or_else(|| vec!["openid".into(), "email".into(), "profile".into()])
             });
+            let mut settings = entry.clone();
+            if settings.name == "github" && settings.emails_url.is_none() {
+                settings.emails_url = Some("https://api.github.com/user/emails".into());
+            }
             providers.insert(
                 entry.name.clone(),
                 Provider {
-                    settings: entry.clone(),
+                    settings,
                     client,
                     userinfo_url,
                     scopes,
@@ -250,31 +270,97 @@ impl Providers {
             }
         };
         let text = |key: &str| info.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-        let email = text("email");
+        let email = match &provider.settings.emails_url {
+            Some(url) => {
+                self.verified_primary(url, token.access_token().secret())
+                    .await?
+            }
+            None if provider.settings.name == "facebook" => text("email").map(Email::verified),
+            None => text("email").map(|address| Email {
+                verified: matches!(
+                    info.get("email_verified"),
+                    Some(serde_json::Value::Bool(true))
+                ) || info.get("email_verified").and_then(|v| v.as_str()) == Some("true"),
+                address,
+            }),
+        };
         let login = text("login")
             .or_else(|| text("preferred_username"))
             .or_else(|| text("name"))
             .unwrap_or_else(|| format!("{}-{remote_id}", provider.settings.name));
-        user_for(store, name, &remote_id, email.as_deref(), &login).await
+        user_for(store, name, &remote_id, email.as_ref(), &login).await
+    }
+
+    /// The primary address GitHub lists at `url` (its emails endpoint),
+    /// with whether GitHub verified it.
+    async fn verified_primary(&self, url: &str, token: &str) -> Result<Option<Email>, SocialError> {
+        #[derive(Deserialize)]
+        struct Listed {
+            email: String,
+            #[serde(default)]
+            primary: bool,
+            #[serde(default)]
+            verified: bool,
+        }
+        let listed: Vec<Listed> = self
+            .http
+            .get(url)
+            .bearer_auth(token)
+            .header("accept", "application/json")
+            .header("user-agent", "fusio")
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| SocialError::Provider(format!("emails: {e}")))?
+            .json()
+            .await
+            .map_err(|e| SocialError::Provider(format!("emails: {e}")))?;
+        Ok(listed.into_iter().find(|e| e.primary).map(|e| Email {
+            address: e.email,
+            verified: e.verified,
+        }))
     }
 }
 
-/// The user behind an identity: linked before, or with the same email, or
-/// a new developer account named after the login.
+/// An identity's email and whether its provider vouches for it.
+#[derive(Debug)]
+struct Email {
+    address: String,
+    verified: bool,
+}
+
+impl Email {
+    fn verified(address: String) -> Self {
+        Self {
+            address,
+            verified: true,
+        }
+    }
+}
+
+/// The user behind an identity: linked before, or with the same verified
+/// email, or a new developer account named after the login (with the
+/// email only when it is verified).
 async fn user_for(
     store: &Store,
     provider: &str,
     remote_id: &str,
-    email: Option<&str>,
+    email: Option<&Email>,
     login: &str,
 ) -> Result<User, SocialError> {
     if let Some(user) = store.user_by_identity(provider, remote_id).await? {
         return Ok(user);
     }
     let existing = match email {
-        Some(email) => store.user_by_email(email).await?,
+        Some(email) => store.user_by_email(&email.address).await?,
         None => None,
     };
+    if let (Some(_), Some(email)) = (&existing, email)
+        && !email.verified
+    {
+        return Err(SocialError::UnverifiedEmail(email.address.clone()));
+    }
+    let email = email.filter(|e| e.verified).map(|e| e.address.as_str());
     let user = match existing {
         Some(user) => user,
         None => {

@@ -1,29 +1,27 @@
-//! Login throttling: after repeated failed logins an account, and a client
-//! address, must wait before trying again. Counters live in a moka cache
-//! whose entries expire a window after their last use (a failure or a
-//! refused attempt), so a steady guesser stays blocked and an honest user is
-//! free again after a pause.
+//! Login throttling: after repeated failed logins for an account *from one
+//! client address*, that pair must wait before trying again, and so must an
+//! address that failed for many accounts. An account is never locked as
+//! such: failures from one address cannot keep its owner out from
+//! another. (Without a known address, as in-process callers, the account
+//! alone is counted.) Counters live in the store, so every node of one
+//! store sees the same failures, and lapse a window after the last failure,
+//! so an honest user is free again after a pause.
 
+use crate::store::{Store, StoreError};
 use std::net::IpAddr;
 use std::time::Duration;
 
-/// Failed logins an account may have within a window.
+/// Failed logins an account may have from one address within a window.
 pub const ACCOUNT_FAILURES: u32 = 5;
 /// Failed logins one client address may have within a window, over every
 /// account: one guesser trying many names.
 pub const ADDRESS_FAILURES: u32 = 20;
-/// How long failures are remembered after the last attempt.
+/// How long failures are remembered after the last one.
 pub const WINDOW: Duration = Duration::from_secs(300);
 
-/// Failure counts by account and by client address.
+/// Failure counts by account and address, and by address, in the store.
 pub struct Throttle {
-    failures: moka::sync::Cache<Key, u32>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
-    Account(String),
-    Address(IpAddr),
+    store: Store,
 }
 
 /// A login attempt that must wait.
@@ -34,46 +32,70 @@ pub struct Throttled {
     pub retry_after: Duration,
 }
 
-impl Default for Throttle {
-    fn default() -> Self {
-        Self {
-            failures: moka::sync::Cache::builder()
-                .max_capacity(1_000_000)
-                .time_to_idle(WINDOW)
-                .build(),
-        }
+/// The counter of `account` (any case) from `address`.
+fn account_key(account: &str, address: Option<IpAddr>) -> String {
+    match address {
+        Some(ip) => format!("account {} {ip}", account.to_lowercase()),
+        None => format!("account {}", account.to_lowercase()),
     }
 }
 
+/// The counter of `address` over every account.
+fn address_key(address: IpAddr) -> String {
+    format!("address {address}")
+}
+
+fn unix_now() -> i64 {
+    super::unix_now()
+}
+
 impl Throttle {
+    /// Counters kept in `store`, shared by every node of it.
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
     /// Whether a login for `account` from `address` may be tried now.
-    pub fn check(&self, account: &str, address: Option<IpAddr>) -> Result<(), Throttled> {
-        let over = |key: Key, limit: u32| self.failures.get(&key).is_some_and(|n| n >= limit);
-        if over(Key::Account(account.to_lowercase()), ACCOUNT_FAILURES)
-            || address.is_some_and(|ip| over(Key::Address(ip), ADDRESS_FAILURES))
-        {
-            return Err(Throttled {
+    pub async fn check(
+        &self,
+        account: &str,
+        address: Option<IpAddr>,
+    ) -> Result<Result<(), Throttled>, StoreError> {
+        let mut keys = vec![account_key(account, address)];
+        keys.extend(address.map(address_key));
+        let counts = self.store.login_failures(&keys, unix_now()).await?;
+        let over =
+            counts[0] >= ACCOUNT_FAILURES || counts.get(1).is_some_and(|&n| n >= ADDRESS_FAILURES);
+        Ok(if over {
+            Err(Throttled {
                 retry_after: WINDOW,
-            });
-        }
-        Ok(())
+            })
+        } else {
+            Ok(())
+        })
     }
 
     /// Counts a failed login.
-    pub fn failed(&self, account: &str, address: Option<IpAddr>) {
-        let keys =
-            std::iter::once(Key::Account(account.to_lowercase())).chain(address.map(Key::Address));
-        for key in keys {
-            self.failures
-                .entry(key)
-                .and_upsert_with(|n| n.map_or(1, |e| e.into_value().saturating_add(1)));
-        }
+    pub async fn failed(&self, account: &str, address: Option<IpAddr>) -> Result<(), StoreError> {
+        let mut keys = vec![account_key(account, address)];
+        keys.extend(address.map(address_key));
+        let now = unix_now();
+        let window = i64::try_from(WINDOW.as_secs()).unwrap_or(i64::MAX);
+        self.store
+            .count_login_failure(&keys, now, now.saturating_add(window))
+            .await
     }
 
-    /// Forgets an account's failures after a successful login.
-    pub fn succeeded(&self, account: &str) {
-        self.failures
-            .invalidate(&Key::Account(account.to_lowercase()));
+    /// Forgets an account's failures from `address` after a successful
+    /// login from there.
+    pub async fn succeeded(
+        &self,
+        account: &str,
+        address: Option<IpAddr>,
+    ) -> Result<(), StoreError> {
+        self.store
+            .forget_login_failures(&account_key(account, address))
+            .await
     }
 }
 
@@ -95,5 +117,64 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
                 .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
                 .map(|info| info.0.ip()),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ACCOUNT_FAILURES, ADDRESS_FAILURES, Throttle};
+    use std::net::IpAddr;
+
+    async fn throttle() -> (tempfile::TempDir, Throttle) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(None, dir.path()).await.unwrap();
+        store.migrate().await.unwrap();
+        (dir, Throttle::new(store))
+    }
+
+    #[tokio::test]
+    async fn failures_from_one_address_never_lock_the_owner_out_from_another() {
+        let (_dir, throttle) = throttle().await;
+        let attacker: IpAddr = "203.0.113.7".parse().unwrap();
+        let owner: IpAddr = "198.51.100.2".parse().unwrap();
+        for _ in 0..ACCOUNT_FAILURES {
+            throttle.failed("Admin", Some(attacker)).await.unwrap();
+        }
+        assert!(
+            throttle
+                .check("admin", Some(attacker))
+                .await
+                .unwrap()
+                .is_err()
+        );
+        assert!(throttle.check("admin", Some(owner)).await.unwrap().is_ok());
+        throttle.succeeded("admin", Some(attacker)).await.unwrap();
+        assert!(
+            throttle
+                .check("admin", Some(attacker))
+                .await
+                .unwrap()
+                .is_ok()
+        );
+    }
+
+    #[tokio::test]
+    async fn one_address_guessing_many_accounts_is_stopped() {
+        let (_dir, throttle) = throttle().await;
+        let guesser: IpAddr = "203.0.113.8".parse().unwrap();
+        for n in 0..ADDRESS_FAILURES {
+            throttle
+                .failed(&format!("user{n}"), Some(guesser))
+                .await
+                .unwrap();
+        }
+        assert!(
+            throttle
+                .check("someone-else", Some(guesser))
+                .await
+                .unwrap()
+                .is_err()
+        );
+        assert!(throttle.check("someone-else", None).await.unwrap().is_ok());
     }
 }

@@ -6,20 +6,20 @@
 //! bounded, so an unreachable host never hangs.
 
 use super::http::HttpClient;
+use super::sql::Single;
+use crate::confine::Confinement;
 use crate::project::connection;
 use crate::runtime::HttpRequest;
 use crate::store::model::{ConnectionKind, ConnectionRecord};
-use sqlx::Connection;
-use std::path::Path;
 use std::time::Duration;
 
 /// How long one check may take.
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Checks `record`; `Err` says why it does not work.
-/// A relative `sqlite:` path is a file in `data_dir`.
-pub async fn check(record: &ConnectionRecord, data_dir: &Path) -> Result<String, String> {
-    tokio::time::timeout(CHECK_TIMEOUT, run(record, data_dir))
+/// The connection reaches only what `confinement` allows.
+pub async fn check(record: &ConnectionRecord, confinement: &Confinement) -> Result<String, String> {
+    tokio::time::timeout(CHECK_TIMEOUT, run(record, confinement))
         .await
         .unwrap_or_else(|_| {
             Err(format!(
@@ -29,19 +29,18 @@ pub async fn check(record: &ConnectionRecord, data_dir: &Path) -> Result<String,
         })
 }
 
-async fn run(record: &ConnectionRecord, data_dir: &Path) -> Result<String, String> {
+async fn run(record: &ConnectionRecord, confinement: &Confinement) -> Result<String, String> {
     match record.kind {
         ConnectionKind::Sql => {
             let config = connection::sql(record)?;
-            sqlx::any::install_default_drivers();
-            let mut conn = sqlx::AnyConnection::connect(&config.url_in(data_dir))
+            let target = confinement.sql_target(&config.url)?;
+            let mut conn = Single::connect(&target)
                 .await
                 .map_err(|e| format!("cannot connect: {e}"))?;
-            sqlx::query("SELECT 1")
-                .execute(&mut conn)
+            conn.ping()
                 .await
                 .map_err(|e| format!("connected, but `SELECT 1` failed: {e}"))?;
-            let _ = conn.close().await;
+            conn.close().await;
             Ok("connected and ran SELECT 1".into())
         }
         ConnectionKind::Http => {

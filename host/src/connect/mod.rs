@@ -9,8 +9,9 @@ pub mod check;
 mod http;
 mod log;
 mod redis;
-mod sql;
+pub mod sql;
 
+use crate::confine::Confinement;
 use crate::project::connection;
 use crate::runtime::{
     AmqpMessage, BoxFuture, Capabilities, ConnectorError, HttpRequest, HttpResponse, LogRecord,
@@ -19,7 +20,6 @@ use crate::runtime::{
 use crate::store::Store;
 use crate::store::model::{ConnectionKind, ConnectionRecord, Project};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -27,10 +27,9 @@ use std::time::Duration;
 const POOL_SIZE: u32 = 10;
 
 /// Every pool of this node, by connection settings.
-#[derive(Default)]
 pub struct Pools {
-    /// Where relative `sqlite:` paths live: the server's data directory.
-    data_dir: PathBuf,
+    /// What user connections may reach.
+    confinement: Arc<Confinement>,
     sql: Mutex<HashMap<String, sql::Pool>>,
     http: Mutex<HashMap<String, http::HttpClient>>,
     redis: tokio::sync::Mutex<HashMap<String, ::redis::aio::ConnectionManager>>,
@@ -45,19 +44,22 @@ impl std::fmt::Debug for Pools {
 }
 
 impl Pools {
-    /// Pools whose actions' log entries are stored in `store`, on a server
-    /// whose data directory is `data_dir`.
-    pub fn new(store: Store, data_dir: PathBuf) -> Self {
+    /// Pools whose actions' log entries are stored in `store`, whose
+    /// connections reach only what `confinement` allows.
+    pub fn new(store: Store, confinement: Arc<Confinement>) -> Self {
         Self {
             log: Some(log::LogSink::start(store)),
-            data_dir,
-            ..Self::default()
+            confinement,
+            sql: Mutex::default(),
+            http: Mutex::default(),
+            redis: tokio::sync::Mutex::default(),
+            amqp: tokio::sync::Mutex::default(),
         }
     }
 
-    /// The server's data directory, where relative `sqlite:` paths live.
-    pub fn data_dir(&self) -> &Path {
-        &self.data_dir
+    /// What user connections of this node may reach.
+    pub fn confinement(&self) -> &Arc<Confinement> {
+        &self.confinement
     }
 
     /// The connections and actions of `project`, for its snapshot.
@@ -139,12 +141,17 @@ impl Pools {
         &self,
         record: &ConnectionRecord,
         statement_limit: Duration,
-    ) -> Result<sql::Pool, ConnectorError> {
+    ) -> Result<(sql::Pool, sql::ResultLimits), ConnectorError> {
         let config = connection::sql(record).map_err(ConnectorError::NotFound)?;
         let size = config.max_connections.unwrap_or(POOL_SIZE);
-        let url = config.url_in(&self.data_dir);
+        // Deploy refused every path that leaves its place; one that fails
+        // now (its file became a directory or a link since) cannot be
+        // reached.
+        let target = self.confinement.sql_target(&config.url).map_err(|reason| {
+            ConnectorError::Unavailable(format!("`{}`: {reason}", record.name))
+        })?;
         let key = format!(
-            "{}\n{url}\n{size}\n{}",
+            "{}\n{target:?}\n{size}\n{}",
             record.name,
             statement_limit.as_millis()
         );
@@ -152,13 +159,18 @@ impl Pools {
             .sql
             .lock()
             .expect("the pool registry is never poisoned");
+        let defaults = sql::ResultLimits::default();
+        let results = sql::ResultLimits {
+            rows: config.max_rows.unwrap_or(defaults.rows),
+            bytes: config.max_result.map_or(defaults.bytes, |b| b.as_u64()),
+        };
         if let Some(pool) = pools.get(&key) {
-            return Ok(pool.clone());
+            return Ok((pool.clone(), results));
         }
-        let pool = sql::Pool::lazy(&url, size, statement_limit)
+        let pool = sql::Pool::lazy(&target, size, Some(statement_limit))
             .map_err(|e| ConnectorError::Unavailable(format!("`{}`: {e}", record.name)))?;
         pools.insert(key, pool.clone());
-        Ok(pool)
+        Ok((pool, results))
     }
 }
 
@@ -179,7 +191,7 @@ struct ProjectConnections {
 #[derive(Debug)]
 struct Opened {
     record: ConnectionRecord,
-    sql: OnceLock<sql::Pool>,
+    sql: OnceLock<(sql::Pool, sql::ResultLimits)>,
     http: OnceLock<http::HttpClient>,
 }
 
@@ -287,7 +299,8 @@ impl Capabilities for ProjectConnections {
                 .get(name)
                 .copied()
                 .unwrap_or_else(|| crate::runtime::Limits::default().timeout);
-            Ok(cached(&opened.sql, || self.pools.sql(&opened.record, limit))?.session(name))
+            let (pool, results) = cached(&opened.sql, || self.pools.sql(&opened.record, limit))?;
+            Ok(pool.session(name, results))
         })
     }
 }

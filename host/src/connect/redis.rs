@@ -1,34 +1,57 @@
 //! Redis connections: one multiplexed, reconnecting connection manager per
-//! connection's settings; any command but those that administer the server.
+//! connection's settings; the data commands of an allow-list only.
 
 use crate::runtime::{ConnectorError, RedisValue};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::time::Duration;
 
-/// Commands an action may not run: they administer or empty the server.
-const DENIED: &[&str] = &[
-    "ACL",
-    "BGREWRITEAOF",
-    "BGSAVE",
-    "CLIENT",
-    "CLUSTER",
-    "CONFIG",
-    "DEBUG",
-    "FAILOVER",
-    "FLUSHALL",
-    "FLUSHDB",
-    "MIGRATE",
-    "MODULE",
-    "MONITOR",
-    "REPLICAOF",
-    "SAVE",
-    "SCRIPT",
-    "SHUTDOWN",
-    "SLAVEOF",
-    "SWAPDB",
-    "SYNC",
-    "PSYNC",
+/// The commands an action may run: data commands on keys it names.
+/// Everything else is refused — scripting (`EVAL`, `FUNCTION`, `FCALL`,
+/// `SCRIPT`), administration, `MODULE`, `DEBUG`, `MIGRATE`, whole-server
+/// scans (`KEYS`, `SCAN`, `RANDOMKEY`), commands that touch another
+/// database (`SELECT`, `COPY … DB`, `MOVE`, `SWAPDB`), and commands that
+/// would block or change the state of the connection every request shares
+/// (`BLPOP` and the other blocking forms, `SUBSCRIBE`, `MULTI`/`EXEC`,
+/// `WATCH`) — as is any command this list does not know.
+#[rustfmt::skip]
+const ALLOWED: &[&str] = &[
+    // strings
+    "GET", "SET", "SETNX", "SETEX", "PSETEX", "GETSET", "GETDEL", "GETEX", "GETRANGE",
+    "SETRANGE", "APPEND", "STRLEN", "MGET", "MSET", "MSETNX", "INCR", "INCRBY", "INCRBYFLOAT",
+    "DECR", "DECRBY", "LCS",
+    // keys and expiry
+    "DEL", "UNLINK", "EXISTS", "EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT", "EXPIRETIME",
+    "PEXPIRETIME", "TTL", "PTTL", "PERSIST", "TYPE", "RENAME", "RENAMENX", "TOUCH",
+    // hashes
+    "HGET", "HSET", "HSETNX", "HMGET", "HMSET", "HDEL", "HEXISTS", "HGETALL", "HKEYS", "HVALS",
+    "HLEN", "HINCRBY", "HINCRBYFLOAT", "HSTRLEN", "HRANDFIELD", "HSCAN",
+    // lists
+    "LPUSH", "RPUSH", "LPUSHX", "RPUSHX", "LPOP", "RPOP", "LRANGE", "LLEN", "LINDEX", "LSET",
+    "LINSERT", "LREM", "LTRIM", "LPOS", "LMOVE", "RPOPLPUSH", "LMPOP",
+    // sets
+    "SADD", "SREM", "SMEMBERS", "SISMEMBER", "SMISMEMBER", "SCARD", "SPOP", "SRANDMEMBER",
+    "SINTER", "SINTERSTORE", "SINTERCARD", "SUNION", "SUNIONSTORE", "SDIFF", "SDIFFSTORE",
+    "SMOVE", "SSCAN",
+    // sorted sets
+    "ZADD", "ZREM", "ZSCORE", "ZMSCORE", "ZINCRBY", "ZCARD", "ZCOUNT", "ZRANGE",
+    "ZRANGEBYSCORE", "ZREVRANGE", "ZREVRANGEBYSCORE", "ZRANGEBYLEX", "ZREVRANGEBYLEX", "ZRANK",
+    "ZREVRANK", "ZREMRANGEBYRANK", "ZREMRANGEBYSCORE", "ZREMRANGEBYLEX", "ZPOPMIN", "ZPOPMAX",
+    "ZRANDMEMBER", "ZRANGESTORE", "ZUNION", "ZUNIONSTORE", "ZINTER", "ZINTERSTORE",
+    "ZINTERCARD", "ZDIFF", "ZDIFFSTORE", "ZLEXCOUNT", "ZSCAN", "ZMPOP",
+    // bitmaps, HyperLogLog, geo
+    "SETBIT", "GETBIT", "BITCOUNT", "BITPOS", "BITOP", "BITFIELD", "BITFIELD_RO", "PFADD",
+    "PFCOUNT", "PFMERGE", "GEOADD", "GEODIST", "GEOHASH", "GEOPOS", "GEOSEARCH",
+    "GEOSEARCHSTORE",
+    // streams (without the blocking reads)
+    "XADD", "XLEN", "XRANGE", "XREVRANGE", "XDEL", "XTRIM",
+    // messaging and the connection's liveness
+    "PUBLISH", "PING", "ECHO", "TIME",
 ];
+
+/// Whether an action may run `command` (upper case).
+fn allowed(command: &str) -> bool {
+    ALLOWED.contains(&command)
+}
 
 /// How long connecting may take, all attempts together.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -65,7 +88,7 @@ pub(super) async fn run(
     args: Vec<Vec<u8>>,
 ) -> Result<RedisValue, ConnectorError> {
     let upper = command.to_ascii_uppercase();
-    if upper.is_empty() || DENIED.contains(&upper.as_str()) {
+    if !allowed(&upper) {
         return Err(ConnectorError::AccessDenied(format!(
             "the Redis command `{command}` is not available to actions"
         )));
@@ -113,5 +136,28 @@ fn convert(value: redis::Value) -> RedisValue {
                 .collect(),
         ),
         other => RedisValue::Bytes(bytes(other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::allowed;
+
+    #[test]
+    fn data_commands_pass_and_everything_else_is_refused() {
+        for command in [
+            "GET", "SET", "HSET", "LPUSH", "ZADD", "INCRBY", "EXPIRE", "PUBLISH",
+        ] {
+            assert!(allowed(command), "{command}");
+        }
+        #[rustfmt::skip]
+        let refused = [
+            "EVAL", "EVALSHA", "EVAL_RO", "FUNCTION", "FCALL", "SCRIPT", "MODULE", "DEBUG",
+            "MIGRATE", "KEYS", "SCAN", "SELECT", "COPY", "MOVE", "FLUSHALL", "CONFIG", "BLPOP",
+            "SUBSCRIBE", "MULTI", "WATCH", "SORT", "OBJECT", "", "NOSUCHCOMMAND",
+        ];
+        for command in refused {
+            assert!(!allowed(command), "{command}");
+        }
     }
 }

@@ -13,6 +13,20 @@ pub(super) struct Routed<'a> {
     pub(super) request_id: &'a str,
     /// Who presented a valid token, on a protected method.
     pub(super) caller: Option<&'a crate::auth::Caller>,
+    /// The credential headers the action opted in to receive.
+    pub(super) forward: &'a [String],
+}
+
+/// Headers that carry the caller's credentials. They never reach an action
+/// unless it opts in (`forwardHeaders`): the caller's app, user and scopes
+/// are in the request's context, and a credential handed to a component
+/// could be replayed by it.
+pub const CREDENTIAL_HEADERS: &[&str] = &["authorization", "cookie", "proxy-authorization"];
+
+/// Whether `name` (lower case) may reach an action that opted in to
+/// `forward`.
+fn reaches_action(name: &str, forward: &[String]) -> bool {
+    !CREDENTIAL_HEADERS.contains(&name) || forward.iter().any(|f| f == name)
 }
 
 /// The WIT request for `request`; reads the body (bounded by [`MAX_BODY`]).
@@ -41,6 +55,7 @@ pub(super) async fn to_wit(
     let headers = parts
         .headers
         .iter()
+        .filter(|(name, _)| reaches_action(name.as_str(), routed.forward))
         .map(|(name, value)| {
             (
                 name.as_str().to_owned(),
@@ -76,6 +91,7 @@ pub(super) fn from_wit(response: Response) -> Result<axum::response::Response, S
         .ok()
         .filter(|s| (100..=599).contains(&s.as_u16()))
         .ok_or_else(|| format!("status {} is not an HTTP status", response.status))?;
+    crate::runtime::check_header_size(&response.headers)?;
     let mut http = axum::response::Response::new(Body::from(response.body));
     *http.status_mut() = status;
     let headers = http.headers_mut();

@@ -9,6 +9,7 @@ mod exchange;
 mod version;
 
 pub use error::GatewayError;
+pub use exchange::CREDENTIAL_HEADERS;
 
 use crate::app::AppState;
 use crate::auth;
@@ -91,6 +92,7 @@ async fn route_and_invoke(
             params: matched.params,
             request_id: request_id.unwrap_or_default(),
             caller: caller.as_ref(),
+            forward: &endpoint.action.spec().forward_headers,
         },
     )
     .await?;

@@ -169,6 +169,11 @@ pub async fn compile(file: &Path, build: &BuildOptions) -> Result<Compiled, Proj
                 timeout: entry.limits.timeout.unwrap_or(defaults.timeout),
             },
             connections: entry.connections.clone(),
+            forward_headers: entry
+                .forward_headers
+                .iter()
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
         });
     }
 

@@ -1,7 +1,8 @@
 //! The settings of each connection kind, checked at deploy so a typo in a
-//! URL or an unknown setting is refused before anything runs. Issue 5's
-//! host capabilities open connections from the same types.
+//! URL or an unknown setting is refused before anything runs; the host's
+//! capabilities open connections from the same types.
 
+use crate::confine::Confinement;
 use crate::store::model::{ConnectionKind, ConnectionRecord};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -12,38 +13,18 @@ use std::time::Duration;
 #[serde(deny_unknown_fields)]
 pub struct SqlConfig {
     /// The database URL with its credentials; a relative `sqlite:` path
-    /// is a file in the server's data directory (see [`Self::url_in`]).
+    /// is a file in the server's connections directory (see
+    /// [`Confinement::sql_target`]).
     pub url: String,
     /// How many connections the node's pool keeps open at most (10).
     #[serde(default)]
     pub max_connections: Option<u32>,
-}
-
-impl SqlConfig {
-    /// The URL to connect to on a server whose data directory is
-    /// `data_dir`: a relative `sqlite:` path (`sqlite:todo.db`) names a
-    /// file there, created on first use, so an embedded database works on
-    /// any server without knowing its directories (as PocketBase keeps its
-    /// data in `pb_data`). Absolute paths, `:memory:` and other databases
-    /// are taken as written.
-    pub fn url_in(&self, data_dir: &std::path::Path) -> String {
-        let Some(rest) = self.url.strip_prefix("sqlite:") else {
-            return self.url.clone();
-        };
-        let rest = rest.strip_prefix("//").unwrap_or(rest);
-        let (path, options) = rest.split_once('?').unwrap_or((rest, ""));
-        if path.is_empty() || path.starts_with('/') || path.starts_with(':') {
-            return self.url.clone();
-        }
-        let options = if options.split('&').any(|o| o.starts_with("mode=")) {
-            options.to_owned()
-        } else if options.is_empty() {
-            "mode=rwc".to_owned()
-        } else {
-            format!("{options}&mode=rwc")
-        };
-        format!("sqlite://{}?{options}", data_dir.join(path).display())
-    }
+    /// The most rows one query may answer (100 000); more is an error.
+    #[serde(default)]
+    pub max_rows: Option<u64>,
+    /// The most bytes of values one query may answer (16 MiB).
+    #[serde(default)]
+    pub max_result: Option<bytesize::ByteSize>,
 }
 
 /// An HTTP API.
@@ -117,10 +98,11 @@ pub fn sql(record: &ConnectionRecord) -> Result<SqlConfig, String> {
     Ok(config)
 }
 
-/// Checks a connection's settings for its kind.
-pub fn check(record: &ConnectionRecord) -> Result<(), String> {
+/// Checks a connection's settings for its kind, and that it reaches only
+/// what `confinement` lets a user connection reach.
+pub fn check(record: &ConnectionRecord, confinement: &Confinement) -> Result<(), String> {
     match record.kind {
-        ConnectionKind::Sql => sql(record).map(|_| ()),
+        ConnectionKind::Sql => confinement.sql_target(&sql(record)?.url).map(|_| ()),
         ConnectionKind::Http => {
             let config: HttpConfig = typed(&record.config)?;
             let url = reqwest::Url::parse(&config.url)
@@ -141,53 +123,6 @@ pub fn check(record: &ConnectionRecord) -> Result<(), String> {
         ConnectionKind::Amqp => {
             let config: AmqpConfig = typed(&record.config)?;
             scheme_of(&config.url, &["amqp", "amqps"])
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::SqlConfig;
-    use std::path::Path;
-
-    fn url(url: &str) -> String {
-        SqlConfig {
-            url: url.into(),
-            max_connections: None,
-        }
-        .url_in(Path::new("/srv/fusio"))
-    }
-
-    #[test]
-    fn a_relative_sqlite_path_lives_in_the_data_directory() {
-        assert_eq!(
-            url("sqlite:todo.db"),
-            "sqlite:///srv/fusio/todo.db?mode=rwc"
-        );
-        assert_eq!(
-            url("sqlite://app/todo.db"),
-            "sqlite:///srv/fusio/app/todo.db?mode=rwc"
-        );
-        assert_eq!(
-            url("sqlite:todo.db?mode=ro"),
-            "sqlite:///srv/fusio/todo.db?mode=ro"
-        );
-        assert_eq!(
-            url("sqlite:todo.db?cache=shared"),
-            "sqlite:///srv/fusio/todo.db?cache=shared&mode=rwc"
-        );
-    }
-
-    #[test]
-    fn absolute_paths_memory_and_other_databases_stay_as_written() {
-        for kept in [
-            "sqlite:///var/lib/todo.db",
-            "sqlite:/var/lib/todo.db",
-            "sqlite::memory:",
-            "postgres://app@db/app",
-            "mysql://root@db/app",
-        ] {
-            assert_eq!(url(kept), kept);
         }
     }
 }

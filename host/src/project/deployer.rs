@@ -8,6 +8,7 @@ use super::migrate;
 use super::plan::Plan;
 use super::validate::{ValidateError, validate};
 use super::{EntryProblem, normalize};
+use crate::confine::Confinement;
 use crate::runtime::Runtime;
 use crate::snapshot::{self, Components, LiveSnapshot};
 use crate::store::deploy::Deployment;
@@ -109,17 +110,16 @@ impl From<ValidateError> for DeployError {
 
 impl Deployer {
     /// A deployer over the store, runtime and live snapshot of one node
-    /// whose data directory (for relative `sqlite:` connections) is
-    /// `data_dir`.
+    /// whose user connections reach only what `confinement` allows.
     pub fn new(
         store: Store,
         runtime: Runtime,
         live: Arc<LiveSnapshot>,
-        data_dir: std::path::PathBuf,
+        confinement: Arc<Confinement>,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
-                pools: Arc::new(crate::connect::Pools::new(store.clone(), data_dir)),
+                pools: Arc::new(crate::connect::Pools::new(store.clone(), confinement)),
                 store,
                 runtime,
                 live,
@@ -128,9 +128,9 @@ impl Deployer {
         }
     }
 
-    /// The node's data directory, where relative `sqlite:` paths live.
-    pub fn data_dir(&self) -> &std::path::Path {
-        self.inner.pools.data_dir()
+    /// What user connections of this node may reach.
+    pub fn confinement(&self) -> &Confinement {
+        self.inner.pools.confinement()
     }
 
     /// Validates `request.project` completely, then (unless dry or
@@ -158,7 +158,13 @@ impl Deployer {
             });
         }
         tracing::info!(source = %request.source, base = current.revision, "validating a project");
-        let validated = validate(project, request.components, &self.inner.runtime).await?;
+        let validated = validate(
+            project,
+            request.components,
+            &self.inner.runtime,
+            self.confinement(),
+        )
+        .await?;
         let pending = migrate::pending(&self.inner.store, &validated.project).await?;
         let mut plan = plan;
         plan.migrations = pending.names();
@@ -173,7 +179,7 @@ impl Deployer {
             &self.inner.store,
             &validated.project,
             &pending,
-            self.inner.pools.data_dir(),
+            self.confinement(),
         )
         .await?;
         let bytes: Vec<&[u8]> = request.new_components.iter().map(|c| &c[..]).collect();

@@ -142,6 +142,10 @@ pub struct ActionFile {
     /// The connections it may open.
     #[serde(default)]
     pub connections: Vec<String>,
+    /// Credential headers (`authorization`, `cookie`) the action receives;
+    /// without them they are removed before the request reaches it.
+    #[serde(default, rename = "forwardHeaders")]
+    pub forward_headers: Vec<String>,
 }
 
 /// An action's limits; defaults are 64 MiB and 10 s.

@@ -9,10 +9,11 @@
 use super::EntryProblem;
 use super::compile::migration_entry;
 use super::connection;
+use crate::confine::Confinement;
+use crate::connect::sql::{ScriptError, Single};
 use crate::store::applied::AppliedMigration;
 use crate::store::model::{MigrationRecord, Project};
 use crate::store::{Store, StoreError, sha256_hex};
-use sqlx::Connection;
 use std::time::Duration;
 
 /// How long connecting to a migrated database may take.
@@ -92,7 +93,7 @@ pub async fn run(
     store: &Store,
     project: &Project,
     pending: &Pending<'_>,
-    data_dir: &std::path::Path,
+    confinement: &Confinement,
 ) -> Result<(), MigrateError> {
     let mut by_connection: Vec<(&str, Vec<&MigrationRecord>)> = Vec::new();
     for migration in &pending.files {
@@ -111,41 +112,38 @@ pub async fn run(
             .find(|c| c.name == name)
             .ok_or_else(|| refused(name, format!("the connection `{name}` is not defined")))?;
         let config = connection::sql(record).map_err(|reason| refused(name, reason))?;
-        sqlx::any::install_default_drivers();
-        let mut conn = tokio::time::timeout(
-            CONNECT_TIMEOUT,
-            sqlx::AnyConnection::connect(&config.url_in(data_dir)),
-        )
-        .await
-        .map_err(|_| {
+        let target = confinement
+            .sql_target(&config.url)
+            .map_err(|reason| refused(name, reason))?;
+        let mut conn = tokio::time::timeout(CONNECT_TIMEOUT, Single::connect(&target))
+            .await
+            .map_err(|_| {
+                refused(
+                    name,
+                    format!("cannot connect within {}s", CONNECT_TIMEOUT.as_secs()),
+                )
+            })?
+            .map_err(|err| refused(name, format!("cannot connect: {err}")))?;
+        let scripts: Vec<&str> = files.iter().map(|f| f.sql.as_str()).collect();
+        let ran = conn.run_in_transaction(&scripts).await;
+        conn.close().await;
+        ran.map_err(|err| {
             refused(
                 name,
-                format!("cannot connect within {}s", CONNECT_TIMEOUT.as_secs()),
+                match err {
+                    ScriptError::Failed { index, source } => format!(
+                        "`{}` failed, so no migration of this deploy ran: {source}",
+                        files[index].file
+                    ),
+                    other => format!(
+                        "{other}: {}",
+                        std::error::Error::source(&other)
+                            .map(ToString::to_string)
+                            .unwrap_or_default()
+                    ),
+                },
             )
-        })?
-        .map_err(|err| refused(name, format!("cannot connect: {err}")))?;
-        let mut tx = conn
-            .begin()
-            .await
-            .map_err(|err| refused(name, format!("cannot begin a transaction: {err}")))?;
-        for file in &files {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(file.sql.clone()))
-                .execute(&mut *tx)
-                .await
-                .map_err(|err| {
-                    refused(
-                        name,
-                        format!(
-                            "`{}` failed, so no migration of this deploy ran: {err}",
-                            file.file
-                        ),
-                    )
-                })?;
-        }
-        tx.commit()
-            .await
-            .map_err(|err| refused(name, format!("cannot commit the migrations: {err}")))?;
-        let _ = conn.close().await;
+        })?;
         for file in files {
             store
                 .record_migration(&AppliedMigration {

@@ -10,6 +10,7 @@ use super::compile::{
 };
 use super::connection;
 use crate::auth;
+use crate::confine::Confinement;
 use crate::routes::RoutePath;
 use crate::runtime::{LoadedAction, Runtime};
 use crate::schema::Schema;
@@ -64,6 +65,7 @@ pub async fn validate(
     project: Project,
     components: Components<'_>,
     runtime: &Runtime,
+    confinement: &Confinement,
 ) -> Result<Validated, ValidateError> {
     let mut problems = Vec::new();
     let mut connections = std::collections::HashMap::new();
@@ -76,7 +78,7 @@ pub async fn validate(
             ));
         } else if connections.insert(record.name.as_str(), record).is_some() {
             problems.push(problem(entry, "the connection is defined twice"));
-        } else if let Err(reason) = connection::check(record) {
+        } else if let Err(reason) = connection::check(record, confinement) {
             problems.push(problem(entry, reason));
         }
     }
@@ -129,6 +131,18 @@ pub async fn validate(
             problems.push(problem(
                 entry,
                 format!("the connection `{missing}` is not defined under `connection:`"),
+            ));
+        } else if let Some(other) = spec
+            .forward_headers
+            .iter()
+            .find(|h| !crate::gateway::CREDENTIAL_HEADERS.contains(&h.as_str()))
+        {
+            problems.push(problem(
+                entry,
+                format!(
+                    "forwardHeaders: `{other}` always reaches the action; only {} can be forwarded",
+                    crate::gateway::CREDENTIAL_HEADERS.join(", ")
+                ),
             ));
         } else {
             loadable.push(spec.clone());

@@ -105,6 +105,7 @@ impl Runtime {
             .call_handle(&mut store, &request)
             .await;
         forward_output(&store, &action.shared.name, &request_id);
+        report_dropped_logs(&store, &action.shared.name, &request_id);
         result.map_err(|err| call_error(err, timeout))
     }
 }
@@ -129,9 +130,35 @@ fn instantiate_error(err: wasmtime::Error, timeout: Duration) -> InvokeError {
     InvokeError::Instantiate(format!("{err:#}"))
 }
 
-/// The whole error chain, with the wasm backtrace when there is one.
+/// The whole error chain, with the wasm backtrace when there is one (it is
+/// a layer of the chain). Never the host's own backtrace: resolving it
+/// would load the server binary's debug information into memory for good.
 fn trap_text(err: &wasmtime::Error) -> String {
-    format!("{err:?}")
+    format!("{err:#}")
+}
+
+/// Says, in one line, how many log entries the guest's budget refused, and
+/// counts them for the node.
+fn report_dropped_logs(store: &Store<HostState>, action: &str, request_id: &str) {
+    let dropped = store.data().log_budget.dropped;
+    if dropped == 0 {
+        return;
+    }
+    store
+        .data()
+        .runtime
+        .inner
+        .dropped_log_entries
+        .fetch_add(u64::from(dropped), std::sync::atomic::Ordering::Relaxed);
+    tracing::warn!(
+        target: "fusio::action",
+        request_id,
+        action,
+        dropped,
+        "the action logged past its budget ({} entries, {} bytes per request); {dropped} entries were dropped",
+        super::host::LOG_LINES,
+        super::host::LOG_BYTES
+    );
 }
 
 /// Sends what the guest printed to the server log, tagged with the request.

@@ -9,6 +9,13 @@ use std::time::{Duration, Instant};
 
 /// The most the cache holds, in bytes of keys and values.
 const CAPACITY: u64 = 64 * 1024 * 1024;
+/// The largest value kept; a larger one is not cached (as if evicted at
+/// once), so one entry can never take a large part of the cache.
+pub(crate) const MAX_VALUE: usize = 1024 * 1024;
+/// Values at least this large are evicted for at once: moka applies
+/// inserts (and evicts) in batches, and a batch of large values would hold
+/// far more than the capacity until it is applied.
+const SETTLE_AT: usize = 16 * 1024;
 /// The longest an entry may live.
 pub(crate) const MAX_TTL: Duration = Duration::from_secs(24 * 3600);
 
@@ -69,10 +76,11 @@ impl ActionCache {
 
     pub(crate) fn set(&self, action: &Arc<str>, key: String, value: Vec<u8>, ttl: Duration) {
         let ttl = ttl.min(MAX_TTL);
-        if ttl.is_zero() {
+        if ttl.is_zero() || value.len() > MAX_VALUE {
             self.entries.invalidate(&(action.clone(), key));
             return;
         }
+        let large = value.len() >= SETTLE_AT;
         self.entries.insert(
             (action.clone(), key),
             Entry {
@@ -80,6 +88,9 @@ impl ActionCache {
                 ttl,
             },
         );
+        if large {
+            self.entries.run_pending_tasks();
+        }
     }
 
     /// Adds `delta` to the decimal integer under `key` in one step (moka

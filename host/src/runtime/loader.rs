@@ -47,6 +47,15 @@ pub struct ActionSpec {
     /// The connections it may open (its grants).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub connections: Vec<String>,
+    /// Credential headers (`authorization`, `cookie`, lower case) the
+    /// action still receives; every other credential header is removed
+    /// before a request reaches it.
+    #[serde(
+        default,
+        rename = "forwardHeaders",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub forward_headers: Vec<String>,
 }
 
 /// What every instance of an action shares.

@@ -10,7 +10,7 @@ mod bindings;
 mod cache;
 pub mod capabilities;
 mod engine;
-mod host;
+pub(crate) mod host;
 mod invoke;
 mod kv;
 mod loader;
@@ -24,6 +24,8 @@ pub use capabilities::{
     AmqpMessage, BoxFuture, Capabilities, LogRecord, NoCapabilities, SqlSession, SqlTransaction,
 };
 pub use engine::{EngineSettings, PoolingMode};
+pub use host::response::{MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS, check_header_size};
+pub use host::{LOG_BYTES, LOG_LINES};
 pub use invoke::InvokeError;
 pub use loader::{ActionSpec, Limits, LoadError, LoadedAction};
 
@@ -44,6 +46,8 @@ struct RuntimeInner {
     kv: kv::ActionCache,
     settings: EngineSettings,
     pooling: PoolingMode,
+    /// Log entries refused by instances' log budgets since the start.
+    dropped_log_entries: std::sync::atomic::AtomicU64,
 }
 
 /// Why the runtime could not start.
@@ -81,8 +85,17 @@ impl Runtime {
                 kv: kv::ActionCache::new(),
                 settings,
                 pooling,
+                dropped_log_entries: std::sync::atomic::AtomicU64::new(0),
             }),
         })
+    }
+
+    /// How many log entries actions wrote past their budget since the
+    /// start (each was dropped; `/system/health` shows the count).
+    pub fn dropped_log_entries(&self) -> u64 {
+        self.inner
+            .dropped_log_entries
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Which allocator the engine ended up with.

@@ -331,6 +331,7 @@ impl Store {
                     timeout: Duration::from_millis(to_u64(row.try_get(4)?, "timeout_ms")?),
                 },
                 connections: Vec::new(),
+                forward_headers: Vec::new(),
             });
         }
         let mut routes: Vec<(i64, RouteRecord)> = Vec::new();

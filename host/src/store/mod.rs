@@ -9,6 +9,7 @@ pub use components::sha256_hex;
 pub mod deploy;
 pub mod identity;
 pub mod log;
+mod login_failures;
 pub mod model;
 pub mod revision;
 pub mod settings;
@@ -59,8 +60,9 @@ pub enum StoreError {
     /// An update based on a revision that is no longer current.
     #[error("the {0} changed since it was read")]
     Stale(String),
-    /// Sealed credentials that cannot be opened (no key, another key).
-    #[error("connection credentials cannot be opened: {0}")]
+    /// Sealed secrets (connection settings, signing keys) that cannot be
+    /// opened (no key, another key).
+    #[error("sealed secrets cannot be opened: {0}")]
     Sealed(String),
     /// A component that should be stored is not.
     #[error("the component {0} is not in the store")]
@@ -154,7 +156,15 @@ impl Store {
         }
     }
 
-    /// This store, sealing connection credentials with `cipher`.
+    /// The key that seals secrets in this store, or why there is none.
+    pub(crate) fn cipher(&self) -> Result<&crate::secrets::Cipher, StoreError> {
+        self.cipher
+            .as_deref()
+            .ok_or_else(|| StoreError::Sealed("the store has no key".into()))
+    }
+
+    /// This store, sealing connection credentials and signing keys with
+    /// `cipher`.
     pub fn with_cipher(mut self, cipher: Arc<crate::secrets::Cipher>) -> Self {
         self.cipher = Some(cipher);
         self

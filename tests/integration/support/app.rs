@@ -110,9 +110,12 @@ pub fn write_project(dir: &Path, yaml: &str) -> PathBuf {
 }
 
 /// Options for a test app in `dir`, sharing the compiled-component cache of
-/// the whole test run unless the test needs its own.
+/// the whole test run unless the test needs its own. SQLite connections may
+/// name files anywhere below `dir` (`--sqlite-dir`); the data directory in
+/// it stays the server's own.
 pub fn options(dir: &Path, db: &TestDb) -> BootOptions {
     let mut options = BootOptions::new(dir.join("data"));
+    options.sqlite_dirs = vec![dir.to_owned()];
     options.database_url = db.url.clone();
     options.engine.cache_dir = guests::build_target_dir("cwasm-cache");
     options.build.target_dir = Some(guests::build_target_dir("examples"));
@@ -241,8 +244,11 @@ impl TestApp {
             .await
             .expect("bind");
         let address = listener.local_addr().expect("address");
-        let router = self.router();
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        // As `fusio serve` does: the peer address feeds login throttling.
+        let service = self
+            .router()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, service).await });
         format!("http://{address}")
     }
 

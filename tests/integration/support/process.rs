@@ -32,6 +32,17 @@ impl Server {
         let _ = self.child.wait();
     }
 
+    /// The process's resident memory, in KiB (Linux: `/proc/PID/status`).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("the server runs");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS is in the status")
+    }
+
     /// Waits up to `within` for a log line containing `text`.
     pub fn wait_for_log(&self, text: &str, within: Duration) -> Option<String> {
         let deadline = Instant::now() + within;
@@ -55,6 +66,11 @@ impl Drop for Server {
 /// Starts `fusio serve` on a free port with `args` and the data in
 /// `data_dir`; returns once it listens.
 pub fn serve(args: &[&str], data_dir: &std::path::Path) -> Server {
+    serve_with_env(args, data_dir, &[])
+}
+
+/// [`serve`] with extra environment variables.
+pub fn serve_with_env(args: &[&str], data_dir: &std::path::Path, env: &[(&str, &str)]) -> Server {
     let mut child = fusio()
         .arg("serve")
         .args(["--listen", "127.0.0.1:0", "--data-dir"])
@@ -63,6 +79,7 @@ pub fn serve(args: &[&str], data_dir: &std::path::Path) -> Server {
         .arg(build_target_dir("examples"))
         .args(args)
         .env("FUSIO_LOG", "info")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

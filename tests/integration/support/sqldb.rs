@@ -35,7 +35,7 @@ impl SqlTarget {
     pub async fn new(kind: Kind, dir: &Path) -> Self {
         match kind {
             Kind::Sqlite => Self {
-                url: format!("sqlite://{}/app.db?mode=rwc", dir.display()),
+                url: format!("sqlite:{}/app.db", dir.display()),
                 _postgres: None,
                 mariadb: None,
             },

@@ -37,7 +37,7 @@ pub(super) async fn test(
     let result = async {
         let record: ConnectionRecord = served(&state, &headers, &name).await?;
         Ok::<_, Problem>(Json(
-            match check(&record, state.deployer.data_dir()).await {
+            match check(&record, state.deployer.confinement()).await {
                 Ok(message) => Checked { ok: true, message },
                 Err(message) => Checked { ok: false, message },
             },

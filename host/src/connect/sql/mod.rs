@@ -4,14 +4,19 @@
 //! parameter is bound as what it is. The statement text is the database's
 //! own (placeholders included); parameters are always bound, never spliced.
 
+mod bounded;
 mod mysql;
 mod postgres;
 mod sqlite;
+mod sqlite_guard;
 
+use crate::confine::SqlTarget;
 use crate::runtime::{BoxFuture, ConnectorError, Rows, SqlSession, SqlTransaction, SqlValue};
+pub use bounded::ResultLimits;
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::pool::PoolOptions;
-use sqlx::{Column, Database, Executor, Row};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{Database, Executor};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,49 +48,66 @@ pub(super) trait Driver: Database {
 
 /// A node's pool for one SQL connection, on its database's driver.
 #[derive(Clone, Debug)]
-pub(super) enum Pool {
+pub(crate) enum Pool {
     Sqlite(sqlx::SqlitePool),
     Postgres(sqlx::PgPool),
     MySql(sqlx::MySqlPool),
 }
 
 impl Pool {
-    /// A pool of at most `size` connections to `url`, connecting on first
-    /// use (so a deploy never waits for a database its actions may not
-    /// call yet). Each connection's statements are limited to
-    /// `statement_limit`: a statement cut off by a request's deadline is
-    /// detached from the pool, and this makes the database end it too
-    /// instead of letting it run on (PostgreSQL and MySQL/MariaDB by their
-    /// own settings, SQLite by a progress handler).
-    pub(super) fn lazy(
-        url: &str,
+    /// A pool of at most `size` connections to `target`, connecting on
+    /// first use (so a deploy never waits for a database its actions may
+    /// not call yet). Each connection's statements are limited to
+    /// `statement_limit` when given: a statement cut off by a request's
+    /// deadline is detached from the pool, and this makes the database end
+    /// it too instead of letting it run on (PostgreSQL and MySQL/MariaDB by
+    /// their own settings, SQLite by a progress handler). Every SQLite
+    /// connection is confined to its own file first (`sqlite_guard`).
+    pub(crate) fn lazy(
+        target: &SqlTarget,
         size: u32,
-        statement_limit: Duration,
+        statement_limit: Option<Duration>,
     ) -> Result<Self, sqlx::Error> {
         fn options<DB: Database>(size: u32) -> PoolOptions<DB> {
             PoolOptions::new()
                 .max_connections(size)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
         }
-        let millis = statement_limit.as_millis().max(1);
-        Ok(match url.split_once(':').map(|(scheme, _)| scheme) {
-            Some("sqlite") => Self::Sqlite(
-                options(size)
-                    .after_connect(move |conn: &mut sqlx::SqliteConnection, _| {
-                        Box::pin(async move {
-                            conn.lock_handle().await?.set_progress_handler(
-                                PROGRESS_STEPS,
-                                sqlite::runaway_guard(statement_limit),
-                            );
-                            Ok(())
+        let url = match target {
+            SqlTarget::SqliteFile(_) | SqlTarget::SqliteMemory => {
+                let connect = match target {
+                    SqlTarget::SqliteFile(path) => SqliteConnectOptions::new()
+                        .filename(path)
+                        .create_if_missing(true),
+                    _ => SqliteConnectOptions::new().in_memory(true),
+                };
+                return Ok(Self::Sqlite(
+                    options(size)
+                        .after_connect(move |conn: &mut sqlx::SqliteConnection, _| {
+                            Box::pin(async move {
+                                let mut handle = conn.lock_handle().await?;
+                                sqlite_guard::confine(&mut handle)?;
+                                if let Some(limit) = statement_limit {
+                                    handle.set_progress_handler(
+                                        PROGRESS_STEPS,
+                                        sqlite::runaway_guard(limit),
+                                    );
+                                }
+                                Ok(())
+                            })
                         })
-                    })
-                    .connect_lazy(url)?,
-            ),
+                        .connect_lazy_with(connect),
+                ));
+            }
+            SqlTarget::Server(url) => url,
+        };
+        let millis = statement_limit.map(|limit| limit.as_millis().max(1));
+        Ok(match url.split_once(':').map(|(scheme, _)| scheme) {
             Some("postgres" | "postgresql") => Self::Postgres(
                 options(size)
                     .after_connect(move |conn: &mut sqlx::PgConnection, _| {
                         Box::pin(async move {
+                            let Some(millis) = millis else { return Ok(()) };
                             let set = format!("SET statement_timeout = {millis}");
                             conn.execute(sqlx::AssertSqlSafe(set)).await.map(drop)
                         })
@@ -98,6 +120,7 @@ impl Pool {
                     options(size)
                         .after_connect(move |conn: &mut sqlx::MySqlConnection, _| {
                             Box::pin(async move {
+                                let Some(millis) = millis else { return Ok(()) };
                                 // MariaDB limits every statement (seconds);
                                 // MySQL only SELECTs (milliseconds).
                                 let mariadb = format!(
@@ -123,30 +146,140 @@ impl Pool {
         })
     }
 
-    /// A session on this pool for the guest, named `name` in errors.
-    pub(super) fn session(&self, name: &str) -> Arc<dyn SqlSession> {
+    /// A session on this pool for the guest, named `name` in errors,
+    /// whose query results are bounded by `limits`.
+    pub(super) fn session(&self, name: &str, limits: ResultLimits) -> Arc<dyn SqlSession> {
         let name = name.to_owned();
         match self {
             Self::Sqlite(pool) => Arc::new(Session {
                 name,
                 pool: pool.clone(),
+                limits,
             }),
             Self::Postgres(pool) => Arc::new(Session {
                 name,
                 pool: pool.clone(),
+                limits,
             }),
             Self::MySql(pool) => Arc::new(Session {
                 name,
                 pool: pool.clone(),
+                limits,
             }),
         }
     }
+}
+
+/// Why a script of [`Pool::run_in_transaction`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ScriptError {
+    /// No transaction could be begun.
+    #[error("cannot begin a transaction")]
+    Begin(#[source] sqlx::Error),
+    /// Script `index` failed, so none of them took effect.
+    #[error("script {index} failed")]
+    Failed {
+        /// Which script.
+        index: usize,
+        /// What the database said.
+        source: sqlx::Error,
+    },
+    /// The transaction could not be committed.
+    #[error("cannot commit the migrations")]
+    Commit(#[source] sqlx::Error),
+}
+
+/// One connection outside any pool, for a deploy's migrations and the
+/// backend's connection test; a SQLite one is confined like a pool's.
+pub enum Single {
+    /// A SQLite file or memory database.
+    Sqlite(sqlx::SqliteConnection),
+    /// A database server through sqlx's `Any` driver (errors keep their
+    /// cause, where a pool would answer only that it timed out).
+    Server(sqlx::AnyConnection),
+}
+
+impl Single {
+    /// Connects to `target`.
+    pub async fn connect(target: &SqlTarget) -> Result<Self, sqlx::Error> {
+        use sqlx::Connection;
+        Ok(match target {
+            SqlTarget::SqliteFile(path) => {
+                let options = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true);
+                Self::sqlite(sqlx::SqliteConnection::connect_with(&options).await?).await?
+            }
+            SqlTarget::SqliteMemory => {
+                let options = SqliteConnectOptions::new().in_memory(true);
+                Self::sqlite(sqlx::SqliteConnection::connect_with(&options).await?).await?
+            }
+            SqlTarget::Server(url) => {
+                sqlx::any::install_default_drivers();
+                Self::Server(
+                    sqlx::AnyConnection::connect(&url.replacen("mariadb:", "mysql:", 1)).await?,
+                )
+            }
+        })
+    }
+
+    async fn sqlite(mut conn: sqlx::SqliteConnection) -> Result<Self, sqlx::Error> {
+        sqlite_guard::confine(&mut conn.lock_handle().await?)?;
+        Ok(Self::Sqlite(conn))
+    }
+
+    /// Runs each of `scripts` (several statements each) in one transaction:
+    /// all of them, or (when one fails) none where the database can undo
+    /// its DDL.
+    pub async fn run_in_transaction(&mut self, scripts: &[&str]) -> Result<(), ScriptError> {
+        match self {
+            Self::Sqlite(conn) => run_scripts::<sqlx::Sqlite>(conn, scripts).await,
+            Self::Server(conn) => run_scripts::<sqlx::Any>(conn, scripts).await,
+        }
+    }
+
+    /// Runs `SELECT 1`.
+    pub async fn ping(&mut self) -> Result<(), sqlx::Error> {
+        let select = sqlx::raw_sql("SELECT 1");
+        match self {
+            Self::Sqlite(conn) => select.execute(conn).await.map(drop),
+            Self::Server(conn) => select.execute(conn).await.map(drop),
+        }
+    }
+
+    /// Says goodbye to the database.
+    pub async fn close(self) {
+        use sqlx::Connection;
+        let _ = match self {
+            Self::Sqlite(conn) => conn.close().await,
+            Self::Server(conn) => conn.close().await,
+        };
+    }
+}
+
+async fn run_scripts<DB: Database>(
+    conn: &mut DB::Connection,
+    scripts: &[&str],
+) -> Result<(), ScriptError>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    use sqlx::Connection;
+    let mut tx = conn.begin().await.map_err(ScriptError::Begin)?;
+    for (index, script) in scripts.iter().enumerate() {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(script.to_string()))
+            .execute(&mut *tx)
+            .await
+            .map_err(|source| ScriptError::Failed { index, source })?;
+    }
+    tx.commit().await.map_err(ScriptError::Commit)
 }
 
 /// A SQL connection handed to a guest: statements run on the pool.
 struct Session<DB: Database> {
     name: String,
     pool: sqlx::Pool<DB>,
+    limits: ResultLimits,
 }
 
 /// A pooled connection running one statement. When the statement's future
@@ -222,23 +355,6 @@ fn prepare<DB: Driver>(
     Ok(query)
 }
 
-/// Rows with their column names, typed.
-fn rows_of<DB: Driver>(name: &str, rows: &[DB::Row]) -> Result<Rows, ConnectorError> {
-    let columns = rows
-        .first()
-        .map(|row| row.columns().iter().map(|c| c.name().to_owned()).collect())
-        .unwrap_or_default();
-    let values = rows
-        .iter()
-        .map(|row| (0..row.len()).map(|i| DB::read(row, i)).collect())
-        .collect::<Result<Vec<Vec<SqlValue>>, _>>()
-        .map_err(|e| failure(name, e))?;
-    Ok(Rows {
-        columns,
-        rows: values,
-    })
-}
-
 /// Binds `value` on a database that takes JSON and timestamps as such
 /// (PostgreSQL, MySQL); `null` binds its own kind of NULL.
 fn bind_typed<'q, DB: Database>(
@@ -308,10 +424,13 @@ where
         Box::pin(async move {
             let query = prepare::<DB>(statement, params)?;
             let mut flight = InFlight::acquire(self).await?;
-            let rows = query.fetch_all(flight.connection()).await;
-            flight.finished = true;
-            let rows = rows.map_err(|e| failure(&self.name, e))?;
-            rows_of::<DB>(&self.name, &rows)
+            let rows =
+                bounded::collect::<DB>(&self.name, query.fetch(flight.connection()), self.limits)
+                    .await;
+            // A result cut off at its cap leaves the statement unfinished:
+            // the connection is closed rather than drained.
+            flight.finished = rows.is_ok();
+            rows
         })
     }
 
@@ -340,6 +459,7 @@ where
             Ok(Box::new(Tx {
                 name: self.name.clone(),
                 tx,
+                limits: self.limits,
             }) as Box<dyn SqlTransaction>)
         })
     }
@@ -349,6 +469,7 @@ where
 struct Tx<DB: Database> {
     name: String,
     tx: sqlx::Transaction<'static, DB>,
+    limits: ResultLimits,
 }
 
 impl<DB: Driver> SqlTransaction for Tx<DB>
@@ -363,11 +484,7 @@ where
     ) -> BoxFuture<'a, Result<Rows, ConnectorError>> {
         Box::pin(async move {
             let query = prepare::<DB>(statement, params)?;
-            let rows = query
-                .fetch_all(&mut *self.tx)
-                .await
-                .map_err(|e| failure(&self.name, e))?;
-            rows_of::<DB>(&self.name, &rows)
+            bounded::collect::<DB>(&self.name, query.fetch(&mut *self.tx), self.limits).await
         })
     }
 

@@ -1,5 +1,7 @@
 //! `fusio:action/logger`: guest log entries go to the server log with the
-//! request id and the action's name.
+//! request id and the action's name, within the instance's log budget
+//! (`LOG_LINES` entries, `LOG_BYTES` bytes); entries past it are dropped,
+//! and one line at the end of the request says how many.
 
 use super::HostState;
 use crate::runtime::bindings::fusio::action::logger::{Host, Level};
@@ -11,6 +13,14 @@ impl Host for HostState {
         message: String,
         fields: Vec<(String, String)>,
     ) -> wasmtime::Result<()> {
+        let size = message.len()
+            + fields
+                .iter()
+                .map(|(key, value)| key.len() + value.len())
+                .sum::<usize>();
+        if !self.log_budget.take(size) {
+            return Ok(());
+        }
         let request_id = &*self.request_id;
         let action = &*self.action.name;
         // Fields ride in the message so an entry without fields stays clean.

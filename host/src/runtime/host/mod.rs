@@ -9,7 +9,7 @@ mod config;
 pub(crate) mod connector;
 mod logger;
 mod processor;
-mod response;
+pub(crate) mod response;
 
 use super::bindings::Action;
 use super::loader::ActionShared;
@@ -21,6 +21,42 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 /// How much of a guest's stdout or stderr is kept for the log.
 const OUTPUT_CAPACITY: usize = 64 * 1024;
+
+/// Log entries one instance may write (through `fusio:action/logger`).
+pub const LOG_LINES: u32 = 1_000;
+/// Bytes of log messages and fields one instance may write.
+pub const LOG_BYTES: usize = 1024 * 1024;
+
+/// What an instance may still log; past it entries are dropped and counted,
+/// so a guest that logs in a loop costs the server a bounded amount.
+#[derive(Debug)]
+pub(crate) struct LogBudget {
+    lines: u32,
+    bytes: usize,
+    /// Entries refused so far.
+    pub(crate) dropped: u32,
+}
+
+impl LogBudget {
+    fn new() -> Self {
+        Self {
+            lines: LOG_LINES,
+            bytes: LOG_BYTES,
+            dropped: 0,
+        }
+    }
+
+    /// Whether an entry of `size` bytes may still be written; counts it.
+    pub(crate) fn take(&mut self, size: usize) -> bool {
+        if self.lines == 0 || size > self.bytes {
+            self.dropped = self.dropped.saturating_add(1);
+            return false;
+        }
+        self.lines -= 1;
+        self.bytes -= size;
+        true
+    }
+}
 
 /// The data of one request's `Store`.
 pub(crate) struct HostState {
@@ -38,6 +74,8 @@ pub(crate) struct HostState {
     pub(crate) depth: u32,
     /// The runtime, for the processor's calls.
     pub(crate) runtime: super::Runtime,
+    /// What the guest may still log.
+    pub(crate) log_budget: LogBudget,
     table: ResourceTable,
     wasi: Option<Wasi>,
 }
@@ -72,6 +110,7 @@ impl HostState {
             cache: runtime.inner.kv.clone(),
             depth: nesting.depth,
             runtime,
+            log_budget: LogBudget::new(),
             table: ResourceTable::new(),
             wasi: None,
         }

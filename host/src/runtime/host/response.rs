@@ -5,6 +5,30 @@ use super::HostState;
 use crate::runtime::bindings::fusio::action::response::Host;
 use crate::runtime::bindings::fusio::action::types::Response;
 
+/// The most headers an action's response may carry: clients refuse (and
+/// drop the connection of) answers with many more.
+pub const MAX_RESPONSE_HEADERS: usize = 100;
+/// The most bytes of names and values an action's response headers may
+/// have together.
+pub const MAX_RESPONSE_HEADER_BYTES: usize = 64 * 1024;
+
+/// Why `headers` are too many or too large for a response, if they are.
+pub fn check_header_size(headers: &[(String, String)]) -> Result<(), String> {
+    if headers.len() > MAX_RESPONSE_HEADERS {
+        return Err(format!(
+            "{} headers is more than the {MAX_RESPONSE_HEADERS} a response may carry",
+            headers.len()
+        ));
+    }
+    let bytes: usize = headers.iter().map(|(n, v)| n.len() + v.len()).sum();
+    if bytes > MAX_RESPONSE_HEADER_BYTES {
+        return Err(format!(
+            "{bytes} bytes of headers is more than the {MAX_RESPONSE_HEADER_BYTES} a response may carry"
+        ));
+    }
+    Ok(())
+}
+
 /// Why `status` and `headers` cannot make an HTTP response.
 pub(crate) fn check(status: u16, headers: &[(String, String)]) -> Result<(), String> {
     if !(100..=599).contains(&status) {
@@ -12,6 +36,7 @@ pub(crate) fn check(status: u16, headers: &[(String, String)]) -> Result<(), Str
             "status {status} is not an HTTP status (100 to 599)"
         ));
     }
+    check_header_size(headers)?;
     for (name, value) in headers {
         http::HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| format!("`{name}` is not a valid header name"))?;

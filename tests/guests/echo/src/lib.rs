@@ -37,6 +37,7 @@ fn handle(req: Request) -> Result<Response, Error> {
             "uriParams": req.uri_params(),
             "query": req.query_pairs(),
             "headers": { "x-test": req.header("X-Test") },
+            "headerNames": req.headers().iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>(),
             "body": String::from_utf8_lossy(req.body()),
             "context": {
                 "requestId": ctx.request_id(),

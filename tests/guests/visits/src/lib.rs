@@ -1,6 +1,6 @@
 //! Counts visits in Redis: `GET ?key=K` increments `K` and appends the
-//! visit to the list `K:log`, answering both; `?admin=CMD` tries an
-//! administrative command; `POST ?queue=Q` publishes the body to the queue
+//! visit to the list `K:log`, answering both; `?command=CMD&arg=A&arg=B`
+//! runs any command with its arguments (answering what it returned); `POST ?queue=Q` publishes the body to the queue
 //! `Q` (through `?exchange=E` when given) over the AMQP connection in the
 //! config's `queue`. A connector error
 //! answers 502 with its kind.
@@ -30,9 +30,18 @@ fn handle(req: Request) -> Result<Response, Error> {
             Err(err) => failed(err),
         };
     }
-    if let Some(admin) = req.query("admin") {
-        return match redis::command(&connection, admin, &[]) {
-            Ok(_) => Response::json(200, &json!({ "ran": admin })),
+    if let Some(command) = req.query("command") {
+        let args: Vec<&[u8]> = req
+            .query_pairs()
+            .iter()
+            .filter(|(name, _)| name == "arg")
+            .map(|(_, value)| value.as_bytes())
+            .collect();
+        return match redis::command(&connection, command, &args) {
+            Ok(value) => Response::json(
+                200,
+                &json!({ "ran": command, "value": format!("{value:?}") }),
+            ),
             Err(err) => failed(err),
         };
     }
