@@ -243,99 +243,87 @@ async fn no_connection_reaches_the_system_store(backend: Backend) {
 
 on_both_stores!(no_connection_reaches_the_system_store);
 
-/// The ways SQLite reaches files other than its own database, each
-/// refused through an action's SQL and through a migration, and none
-/// leaves a file behind.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_sqlite_statement_reaches_another_file() {
+/// One way SQLite reaches a file other than its own database (`sql`,
+/// given the directory `outside` to aim at): refused through an action's
+/// SQL and through a migration, and no file appears there.
+async fn refuses_a_way_out(sql: impl Fn(&std::path::Path) -> String) {
     let (app, client) = start(Backend::Sqlite, |_| {}).await;
     let before = identity(&app).await;
     let outside = app.dir.path().join("outside");
     std::fs::create_dir_all(&outside).unwrap();
+    let sql = sql(&outside);
     let file = attempt(&app, "own", &project("sqlite:own.db", false), "");
     deploy(&client, &file, &build(), false).await.unwrap();
     let served = app.state.live.current().revision;
-    let ways = [
-        (
-            "attach",
-            format!(
-                "ATTACH DATABASE '{}' AS other",
-                outside.join("attached.db").display()
-            ),
-        ),
-        (
-            "attach a URI",
-            format!(
-                "ATTACH DATABASE 'file:{}?mode=rwc' AS other",
-                outside.join("uri.db").display()
-            ),
-        ),
-        (
-            "attach in memory",
-            "ATTACH DATABASE ':memory:' AS other".to_owned(),
-        ),
-        (
-            "vacuum into",
-            format!("VACUUM INTO '{}'", outside.join("copy.db").display()),
-        ),
-        (
-            "load an extension",
-            format!(
-                "SELECT load_extension('{}')",
-                outside.join("ext.so").display()
-            ),
-        ),
-        (
-            "temp directory",
-            format!("PRAGMA temp_store_directory = '{}'", outside.display()),
-        ),
-        ("writable schema", "PRAGMA writable_schema = ON".to_owned()),
-    ];
-    for (way, sql) in &ways {
-        let answer = run_sql(
-            &app,
-            json!([{ "sql": sql, "rows": sql.starts_with("SELECT") }]),
-        )
-        .await;
-        assert_eq!(answer.status, 502, "{way}: {}", answer.text());
-        let detail = answer.json()["detail"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        assert!(
-            detail.contains("not authorized")
-                || detail.contains("authorization denied")
-                || detail.contains("too many attached"),
-            "{way}: {detail}"
-        );
-    }
-    for (n, (way, sql)) in ways.iter().enumerate() {
-        let file = attempt(
-            &app,
-            &format!("migration-{n}"),
-            &project("sqlite:own.db", true),
-            sql,
-        );
-        let message = refused(deploy(&client, &file, &build(), false).await);
-        assert!(message.contains("`attempt.sql` failed"), "{way}: {message}");
-        assert_eq!(app.state.live.current().revision, served, "{way}");
-    }
-    let left: Vec<_> = std::fs::read_dir(&outside).unwrap().collect();
-    assert!(left.is_empty(), "files were written outside: {left:?}");
-    assert_eq!(identity(&app).await, before);
 
-    // The connection's own database still works as usual.
+    let answer = run_sql(
+        &app,
+        json!([{ "sql": sql, "rows": sql.starts_with("SELECT") }]),
+    )
+    .await;
+    assert_eq!(answer.status, 502, "{sql}: {}", answer.text());
+    let detail = answer.json()["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        detail.contains("not authorized")
+            || detail.contains("authorization denied")
+            || detail.contains("too many attached"),
+        "{sql}: {detail}"
+    );
+
+    let file = attempt(&app, "migration", &project("sqlite:own.db", true), &sql);
+    let message = refused(deploy(&client, &file, &build(), false).await);
+    assert!(message.contains("`attempt.sql` failed"), "{sql}: {message}");
+    assert_eq!(app.state.live.current().revision, served, "{sql}");
+
+    let left: Vec<_> = std::fs::read_dir(&outside).unwrap().collect();
+    assert!(left.is_empty(), "{sql} wrote outside: {left:?}");
+    assert_eq!(identity(&app).await, before);
+}
+
+/// One test per way out of a SQLite connection's own file.
+macro_rules! ways_out {
+    ($($name:ident => $sql:expr;)*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                refuses_a_way_out($sql).await
+            }
+        )*
+    };
+}
+
+ways_out! {
+    attach_is_refused => |dir: &std::path::Path| format!("ATTACH DATABASE '{}' AS other", dir.join("attached.db").display());
+    attach_by_uri_is_refused => |dir: &std::path::Path| format!("ATTACH DATABASE 'file:{}?mode=rwc' AS other", dir.join("uri.db").display());
+    attach_in_memory_is_refused => |_: &std::path::Path| "ATTACH DATABASE ':memory:' AS other".to_owned();
+    vacuum_into_is_refused => |dir: &std::path::Path| format!("VACUUM INTO '{}'", dir.join("copy.db").display());
+    load_extension_is_refused => |dir: &std::path::Path| format!("SELECT load_extension('{}')", dir.join("ext.so").display());
+    temp_store_directory_is_refused => |dir: &std::path::Path| format!("PRAGMA temp_store_directory = '{}'", dir.display());
+    writable_schema_is_refused => |_: &std::path::Path| "PRAGMA writable_schema = ON".to_owned();
+}
+
+/// The guard takes nothing an action needs from its own database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confined_sqlite_connection_works_as_usual() {
+    let (app, client) = start(Backend::Sqlite, |_| {}).await;
+    let file = attempt(&app, "own", &project("sqlite:own.db", false), "");
+    deploy(&client, &file, &build(), false).await.unwrap();
     let answer = run_sql(
         &app,
         json!([
             { "sql": "CREATE TABLE IF NOT EXISTS note (text TEXT)" },
             { "sql": "INSERT INTO note VALUES ('kept')" },
             { "sql": "PRAGMA journal_mode = WAL", "rows": true },
+            { "sql": "PRAGMA table_info(note)", "rows": true },
             { "sql": "SELECT text FROM note", "rows": true },
         ]),
     )
     .await;
     assert_eq!(answer.status, 200, "{}", answer.text());
+    assert_eq!(answer.json()["results"][4]["rows"][0][0]["text"], "kept");
 }
 
 /// An absolute path works only below a directory the operator allowed.
@@ -427,6 +415,12 @@ async fn a_deploy_credential_stays_a_deploy_credential() {
             "redis connection",
             project_with_connection(&format!(
                 "type: redis\n    config:\n      url: \"redis+unix://{data}/fusio.db\""
+            )),
+        ),
+        (
+            "amqp connection",
+            project_with_connection(&format!(
+                "type: amqp\n    config:\n      url: \"file://{data}/fusio.db\""
             )),
         ),
     ];

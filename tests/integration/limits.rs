@@ -187,6 +187,7 @@ async fn an_action_takes_no_more_than_its_share() {
         assert_eq!(kind, "application/problem+json");
     }
     let after_traps = server.rss_kib();
+    eprintln!("RSS before {before} KiB, after three out-of-memory traps {after_traps} KiB");
     assert!(
         after_traps < before + 24 * 1024,
         "RSS grew from {before} KiB to {after_traps} KiB after out-of-memory traps"
@@ -199,6 +200,7 @@ async fn an_action_takes_no_more_than_its_share() {
         assert_eq!(status, 200);
     }
     let after_cache = server.rss_kib();
+    eprintln!("RSS after filling the cache {after_cache} KiB");
     assert!(
         after_cache < after_traps + 96 * 1024,
         "RSS grew from {after_traps} KiB to {after_cache} KiB filling a 64 MiB cache"
@@ -226,6 +228,7 @@ async fn an_action_takes_no_more_than_its_share() {
         );
     }
     let after_sql = server.rss_kib();
+    eprintln!("RSS before the big queries {before_sql} KiB, after {after_sql} KiB");
     assert!(
         after_sql < before_sql + 48 * 1024,
         "RSS grew from {before_sql} KiB to {after_sql} KiB reading 30 MB tables"
@@ -263,6 +266,7 @@ async fn an_action_takes_no_more_than_its_share() {
     idle.sort();
     busy.sort();
     let (idle, busy) = (idle[1], busy[1]);
+    eprintln!("healthy p99: idle {idle:?}, under abuse {busy:?}");
     // Below a few milliseconds, scheduling on a shared two-core runner
     // decides more than the server does.
     let allowed = (idle * 3).max(Duration::from_millis(20));
