@@ -15,8 +15,8 @@ use sqlx::{Column, Row};
 pub struct ResultLimits {
     /// Rows.
     pub rows: u64,
-    /// Bytes of values (text and bytes by their length, other values by
-    /// eight bytes).
+    /// Bytes of values as the host holds them (text and bytes by their
+    /// length, plus 32 for each value).
     pub bytes: u64,
 }
 
@@ -37,7 +37,8 @@ fn weight(value: &SqlValue) -> u64 {
         SqlValue::Bytes(b) => b.len(),
         _ => 0,
     };
-    8 + len as u64
+    // What a value costs beyond its bytes: the enum and its heap header.
+    32 + len as u64
 }
 
 /// The rows of `stream`, typed, or the error naming the cap it passed.
