@@ -910,14 +910,7 @@ async fn repeated_failed_logins_are_throttled_per_account_and_per_address() {
 /// The raw `private_key` column of every signing key, as the store keeps it.
 async fn raw_signing_keys(app: &TestApp) -> Vec<(String, String)> {
     use sqlx::Connection;
-    sqlx::any::install_default_drivers();
-    let url = app.options.database_url.clone().unwrap_or_else(|| {
-        format!(
-            "sqlite://{}",
-            app.options.data_dir.join("fusio.db").display()
-        )
-    });
-    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    let mut conn = app.store_connection().await;
     let rows = sqlx::query_as("SELECT kid, private_key FROM fusio_signing_key ORDER BY kid")
         .fetch_all(&mut conn)
         .await
@@ -942,13 +935,7 @@ async fn signing_keys_are_sealed_and_an_older_store_is_sealed_on_start(backend: 
     // A store written by an older Fusio holds the key in clear.
     {
         use sqlx::Connection;
-        let url = app.options.database_url.clone().unwrap_or_else(|| {
-            format!(
-                "sqlite://{}",
-                app.options.data_dir.join("fusio.db").display()
-            )
-        });
-        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        let mut conn = app.store_connection().await;
         sqlx::query("UPDATE fusio_signing_key SET private_key = $1 WHERE kid = $2")
             .bind(&opened[0].private_key)
             .bind(&opened[0].kid)

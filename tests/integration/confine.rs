@@ -79,14 +79,7 @@ async fn start(
 /// signing keys, linked identities.
 async fn identity(app: &TestApp) -> Vec<String> {
     use sqlx::Connection;
-    sqlx::any::install_default_drivers();
-    let url = app.options.database_url.clone().unwrap_or_else(|| {
-        format!(
-            "sqlite://{}",
-            app.options.data_dir.join("fusio.db").display()
-        )
-    });
-    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    let mut conn = app.store_connection().await;
     let mut seen = Vec::new();
     for query in [
         "SELECT CAST(id AS TEXT) || ' ' || name || ' ' || CAST(role_id AS TEXT) || ' ' || status || ' ' || COALESCE(password_hash, '') FROM fusio_user ORDER BY id",

@@ -197,22 +197,7 @@ async fn an_oauth2_provider_creates_the_developer_once_and_logs_them_in_again() 
 #[tokio::test]
 async fn an_openid_connect_provider_links_the_account_with_the_same_email() {
     let oidc = fake_provider("corp", serde_json::json!({ "sub": "f81d4fae", "email": "ada@example.org", "email_verified": true, "preferred_username": "ada.l" })).await;
-    let app = TestApp::start_with(Backend::Sqlite, PROTECTED_ECHO, |options| {
-        options.providers = vec![oidc]
-    })
-    .await;
-    fusio::auth::accounts::add_user(
-        &app.state.store,
-        &fusio::auth::accounts::Account {
-            name: "ada",
-            email: Some("ada@example.org"),
-            password: "ada's password",
-            role: "Consumer",
-            scopes: &[],
-        },
-    )
-    .await
-    .unwrap();
+    let app = app_with_ada(vec![oidc]).await;
 
     let me = whoami(&app, &log_in_with(&app, "corp").await).await;
     assert_eq!(me["name"], "ada", "linked to the existing account by email");

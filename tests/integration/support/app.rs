@@ -171,6 +171,21 @@ impl TestApp {
         Self::boot(options, dir, db).await
     }
 
+    /// A connection of its own to the app's store, as an operator (or an
+    /// attacker with the file) would open it.
+    pub async fn store_connection(&self) -> sqlx::AnyConnection {
+        sqlx::any::install_default_drivers();
+        let url = self.options.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                self.options.data_dir.join("fusio.db").display()
+            )
+        });
+        <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+            .await
+            .expect("the store opens")
+    }
+
     /// The router over this app's state.
     pub fn router(&self) -> Router {
         router(self.state.clone())
