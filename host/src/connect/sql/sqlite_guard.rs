@@ -52,24 +52,19 @@ pub(super) fn confine(handle: &mut LockedSqliteHandle<'_>) -> Result<(), sqlx::E
     // function that reads only the strings SQLite passes for the call.
     unsafe {
         ffi::sqlite3_limit(db, ffi::SQLITE_LIMIT_ATTACHED, 0);
-        let mut now: c_int = -1;
-        let rc = ffi::sqlite3_db_config(
-            db,
-            ffi::SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION,
-            0 as c_int,
-            &mut now as *mut c_int,
-        );
-        if rc != ffi::SQLITE_OK || now != 0 {
-            return Err(failed("extension loading", rc));
-        }
-        let rc = ffi::sqlite3_db_config(
-            db,
-            ffi::SQLITE_DBCONFIG_DEFENSIVE,
-            1 as c_int,
-            &mut now as *mut c_int,
-        );
-        if rc != ffi::SQLITE_OK || now != 1 {
-            return Err(failed("defensive mode", rc));
+        for (what, option, wanted) in [
+            (
+                "extension loading",
+                ffi::SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION,
+                0,
+            ),
+            ("defensive mode", ffi::SQLITE_DBCONFIG_DEFENSIVE, 1),
+        ] {
+            let mut now: c_int = -1;
+            let rc = ffi::sqlite3_db_config(db, option, wanted as c_int, &mut now as *mut c_int);
+            if rc != ffi::SQLITE_OK || now != wanted {
+                return Err(failed(what, rc));
+            }
         }
         let rc = ffi::sqlite3_set_authorizer(db, Some(authorize), std::ptr::null_mut());
         if rc != ffi::SQLITE_OK {
