@@ -30,14 +30,15 @@ pub struct EngineSettings {
 
 impl EngineSettings {
     /// Defaults for a data directory: 1000 instances, 256 MiB memory caps,
-    /// pooling, 5 ms ticks.
+    /// pooling, 1 ms ticks (a guest that computes yields its worker every
+    /// tick, so other requests wait at most about that long for it).
     pub fn new(cache_dir: PathBuf) -> Self {
         Self {
             cache_dir,
             max_instances: 1000,
             max_memory: 256 * 1024 * 1024,
             pooling: true,
-            epoch_tick: Duration::from_millis(5),
+            epoch_tick: Duration::from_millis(1),
             keep_resident: KEEP_RESIDENT,
         }
     }

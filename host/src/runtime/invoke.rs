@@ -91,7 +91,13 @@ impl Runtime {
             if Instant::now() >= deadline {
                 Err(DeadlineExceeded.into())
             } else {
-                Ok(UpdateDeadline::Yield(1))
+                // `yield_now` puts the task at the back of tokio's queue; a
+                // plain self-wake would land in the worker's LIFO slot and
+                // run again before the requests waiting behind it.
+                Ok(UpdateDeadline::YieldCustom(
+                    1,
+                    Box::pin(tokio::task::yield_now()),
+                ))
             }
         });
 

@@ -1,0 +1,16 @@
+-- The misbehaving client of bench/abuse: cycles through the abuse guest's
+-- floods (log, out of memory, 100 000 headers, 50 MiB into the cache), or
+-- the comma-separated paths in ABUSE_PATHS.
+local paths = { "/abuse?log=20000", "/abuse?grow", "/abuse?headers=100000", "/abuse?cache=50" }
+local chosen = os.getenv("ABUSE_PATHS")
+if chosen and chosen ~= "" then
+  paths = {}
+  for path in string.gmatch(chosen, "[^,]+") do
+    table.insert(paths, path)
+  end
+end
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", paths[(n % #paths) + 1])
+end
