@@ -25,7 +25,10 @@ pub struct Keys {
 
 impl Keys {
     /// Loads the store's keys, creating the first one when there is none.
+    /// Keys an older Fusio stored in clear are sealed first, so after a
+    /// start none is readable without the secret key.
     pub async fn load_or_create(store: &Store) -> Result<Self, AuthError> {
+        store.seal_clear_signing_keys().await?;
         let mut stored = store.signing_keys().await?;
         if stored.is_empty() {
             store.insert_signing_key(&generate()).await?;

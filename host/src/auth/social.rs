@@ -249,17 +249,12 @@ impl Providers {
             .await
             .map_err(|e| SocialError::Provider(format!("token exchange: {e}")))?;
         let info: serde_json::Value = self
-            .http
-            .get(&provider.userinfo_url)
-            .bearer_auth(token.access_token().secret())
-            .header("accept", "application/json")
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| SocialError::Provider(format!("userinfo: {e}")))?
-            .json()
-            .await
-            .map_err(|e| SocialError::Provider(format!("userinfo: {e}")))?;
+            .provider_json(
+                &provider.userinfo_url,
+                token.access_token().secret(),
+                "userinfo",
+            )
+            .await?;
         let remote_id = match info.get("sub").or_else(|| info.get("id")) {
             Some(serde_json::Value::String(id)) => id.clone(),
             Some(serde_json::Value::Number(id)) => id.to_string(),
@@ -291,6 +286,27 @@ impl Providers {
         user_for(store, name, &remote_id, email.as_ref(), &login).await
     }
 
+    /// What the provider's endpoint `url` answers for the user's `token`,
+    /// as JSON; `what` names the endpoint in errors.
+    async fn provider_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &str,
+        token: &str,
+        what: &str,
+    ) -> Result<T, SocialError> {
+        self.http
+            .get(url)
+            .bearer_auth(token)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| SocialError::Provider(format!("{what}: {e}")))?
+            .json()
+            .await
+            .map_err(|e| SocialError::Provider(format!("{what}: {e}")))
+    }
+
     /// The primary address GitHub lists at `url` (its emails endpoint),
     /// with whether GitHub verified it.
     async fn verified_primary(&self, url: &str, token: &str) -> Result<Option<Email>, SocialError> {
@@ -302,19 +318,7 @@ impl Providers {
             #[serde(default)]
             verified: bool,
         }
-        let listed: Vec<Listed> = self
-            .http
-            .get(url)
-            .bearer_auth(token)
-            .header("accept", "application/json")
-            .header("user-agent", "fusio")
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| SocialError::Provider(format!("emails: {e}")))?
-            .json()
-            .await
-            .map_err(|e| SocialError::Provider(format!("emails: {e}")))?;
+        let listed: Vec<Listed> = self.provider_json(url, token, "emails").await?;
         Ok(listed.into_iter().find(|e| e.primary).map(|e| Email {
             address: e.email,
             verified: e.verified,

@@ -45,6 +45,14 @@ fn address_key(address: IpAddr) -> String {
     format!("address {address}")
 }
 
+/// The counters a login for `account` from `address` moves and reads:
+/// the pair's, then the address's when it is known.
+fn keys_of(account: &str, address: Option<IpAddr>) -> Vec<String> {
+    std::iter::once(account_key(account, address))
+        .chain(address.map(address_key))
+        .collect()
+}
+
 fn unix_now() -> i64 {
     super::unix_now()
 }
@@ -61,8 +69,7 @@ impl Throttle {
         account: &str,
         address: Option<IpAddr>,
     ) -> Result<Result<(), Throttled>, StoreError> {
-        let mut keys = vec![account_key(account, address)];
-        keys.extend(address.map(address_key));
+        let keys = keys_of(account, address);
         let counts = self.store.login_failures(&keys, unix_now()).await?;
         let over =
             counts[0] >= ACCOUNT_FAILURES || counts.get(1).is_some_and(|&n| n >= ADDRESS_FAILURES);
@@ -77,8 +84,7 @@ impl Throttle {
 
     /// Counts a failed login.
     pub async fn failed(&self, account: &str, address: Option<IpAddr>) -> Result<(), StoreError> {
-        let mut keys = vec![account_key(account, address)];
-        keys.extend(address.map(address_key));
+        let keys = keys_of(account, address);
         let now = unix_now();
         let window = i64::try_from(WINDOW.as_secs()).unwrap_or(i64::MAX);
         self.store

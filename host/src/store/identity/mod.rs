@@ -1089,12 +1089,9 @@ impl Store {
 
     /// Every key that may verify tokens, newest first, with its private
     /// key opened (it is stored sealed with the server's key, like
-    /// connection settings). A key stored in clear by an older Fusio is
-    /// sealed first, so after a start none remains readable without the
-    /// key; a store whose keys do not open with this server's key is
-    /// [`StoreError::Sealed`].
+    /// connection settings); a store whose keys do not open with this
+    /// server's key is [`StoreError::Sealed`].
     pub async fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError> {
-        self.seal_clear_signing_keys().await?;
         let rows = sqlx::query(
             "SELECT kid, algorithm, private_key, public_key FROM fusio_signing_key \
              WHERE retired_at IS NULL ORDER BY created_at DESC, kid",
@@ -1140,7 +1137,7 @@ impl Store {
     /// Seals every private key an older Fusio stored in clear, each in its
     /// own statement guarded by its clear value, so nodes starting at
     /// once never seal a key twice.
-    async fn seal_clear_signing_keys(&self) -> Result<(), StoreError> {
+    pub async fn seal_clear_signing_keys(&self) -> Result<(), StoreError> {
         let clear: Vec<(String, String)> =
             sqlx::query_as("SELECT kid, private_key FROM fusio_signing_key")
                 .fetch_all(&self.pool)
