@@ -76,6 +76,7 @@ async fn health(State(state): State<AppState>, headers: http::HeaderMap) -> Resp
         "routes": snapshot.routes.len(),
         "store": state.store.backend(),
         "allocator": state.runtime.pooling(),
+        "epochTicker": state.runtime.ticker_priority(),
         "precompileCache": state.runtime.cache_stats(),
         "droppedLogEntries": state.runtime.dropped_log_entries(),
     });

@@ -18,6 +18,8 @@ use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
+    keep_backtraces_to_panics();
+    limit_malloc_arenas();
     let cli = Cli::parse();
     let filter = EnvFilter::try_new(&cli.log).unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
@@ -42,6 +44,45 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Under `RUST_BACKTRACE=1` (many machines set it) every error value would
+/// capture the host's backtrace: a trapping action then costs a stack walk,
+/// and the first one pages the binary's unwind tables in for good. Panics
+/// keep their backtraces; error values capture one only when the operator
+/// asks with `RUST_LIB_BACKTRACE=1`.
+#[allow(unsafe_code)]
+fn keep_backtraces_to_panics() {
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        // SAFETY: the first thing `main` does, while no other thread exists
+        // that could read the environment at the same time.
+        unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "0") };
+    }
+}
+
+/// glibc gives every thread that allocates a heap of its own (up to eight
+/// per core) and returns little of a heap's free memory to the system. The
+/// server hands an action's long steps to other threads, so request memory
+/// is freed on many threads; one heap per core (at least two) keeps that
+/// from adding up.
+/// `MALLOC_ARENA_MAX`, when set, is the operator's choice and wins.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn limit_malloc_arenas() {
+    if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
+        return;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let arenas = libc::c_int::try_from(cores.max(2)).unwrap_or(libc::c_int::MAX);
+    // SAFETY: mallopt only changes a tuning value of the allocator; called
+    // first thing in `main`, before any other thread allocates.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, arenas);
+    }
+}
+
+/// Other allocators keep their own counsel.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn limit_malloc_arenas() {}
 
 /// The identity providers of a `--providers` YAML file.
 fn read_providers(

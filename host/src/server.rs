@@ -7,7 +7,7 @@ use crate::auth::{self, Auth, AuthError, AuthSettings};
 use crate::confine::Confinement;
 use crate::mail::{MailError, MailSettings, Mailer};
 use crate::project::{self, BuildOptions, Deployer, ProjectError};
-use crate::runtime::{EngineSettings, Runtime, RuntimeError};
+use crate::runtime::{EngineSettings, Runtime, RuntimeError, TickerPriority};
 use crate::secrets::Cipher;
 use crate::snapshot::{LiveSnapshot, SnapshotError};
 use crate::store::{Store, StoreError};
@@ -144,8 +144,15 @@ pub async fn boot(options: &BootOptions) -> Result<AppState, BootError> {
     tracing::info!(
         store = ?store.backend(),
         allocator = ?runtime.pooling(),
+        epoch_ticker = ?runtime.ticker_priority(),
         "runtime ready"
     );
+    if runtime.ticker_priority() == TickerPriority::Normal {
+        tracing::warn!(
+            "the epoch ticker runs at normal priority (real-time scheduling needs CAP_SYS_NICE): \
+             on a saturated core a computing action may keep its worker a few milliseconds past its tick"
+        );
+    }
     let live = Arc::new(LiveSnapshot::default());
     let deployer = Deployer::new(
         store.clone(),

@@ -175,7 +175,6 @@ async fn an_action_takes_no_more_than_its_share() {
         assert_eq!(get(&http, &server, path).await.0, 200, "{path}");
     }
     let _ = lines_with(&server, "");
-    let before = server.rss_kib();
 
     // Log flood: 100 000 entries, at most the budget written, one line
     // saying how many were dropped.
@@ -220,9 +219,10 @@ async fn an_action_takes_no_more_than_its_share() {
     assert_eq!(kind, "application/problem+json");
     assert!(body.contains("requestId"), "{body}");
 
-    // Out of memory, again and again: what the first trap costs (wasmtime
-    // resolving its first trap) stays, every later one gives its memory
-    // back.
+    // Out of memory, again and again: every trap gives its memory back,
+    // the first one too (with RUST_BACKTRACE set, error values capturing
+    // the host's backtrace once paged the binary's unwind tables in).
+    let before_traps = server.rss_kib();
     let mut after = Vec::new();
     for _ in 0..5 {
         let (status, kind, _) = get(&http, &server, "/abuse?grow").await;
@@ -231,15 +231,11 @@ async fn an_action_takes_no_more_than_its_share() {
         after.push(server.rss_kib());
     }
     let after_traps = after[4];
-    eprintln!("RSS before {before} KiB, after each out-of-memory trap {after:?} KiB");
+    eprintln!("RSS before {before_traps} KiB, after each out-of-memory trap {after:?} KiB");
+    let most = *after.iter().max().unwrap();
     assert!(
-        after[0] < before + 24 * 1024,
-        "RSS grew from {before} KiB to {} KiB with the first out-of-memory trap",
-        after[0]
-    );
-    assert!(
-        after[4] < after[1] + 4 * 1024,
-        "out-of-memory traps keep memory: {after:?} KiB"
+        most < before_traps + 4 * 1024,
+        "RSS grew from {before_traps} KiB to {most} KiB over five out-of-memory traps: {after:?} KiB"
     );
 
     // Cache flood: 5 rounds of 200 values of 1 MiB; the cache stays

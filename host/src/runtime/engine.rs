@@ -94,13 +94,32 @@ pub fn create(settings: &EngineSettings) -> wasmtime::Result<(Engine, PoolingMod
     Ok((Engine::new(&base_config())?, PoolingMode::OnDemand))
 }
 
+/// How the epoch ticker is scheduled by the operating system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TickerPriority {
+    /// Real-time (`SCHED_FIFO`): the tick comes on time even when a
+    /// computing action keeps every core busy, so no action holds its
+    /// worker much past one tick.
+    Realtime,
+    /// The system refused real-time scheduling (it needs `CAP_SYS_NICE`):
+    /// on a saturated core the tick, and with it a computing action's
+    /// yield, can come a few milliseconds late.
+    Normal,
+}
+
 /// Advances the engine's epoch every tick on one thread, until the engine is
-/// dropped. Each store's deadline is counted in these ticks.
-pub fn start_epoch_ticker(engine: &Engine, tick: Duration) {
+/// dropped. Each store's deadline is counted in these ticks, and a guest
+/// gives its worker back at each one, so the thread asks for real-time
+/// scheduling: it sleeps almost all the time, and a late tick is a late
+/// yield for every other request on that worker.
+pub fn start_epoch_ticker(engine: &Engine, tick: Duration) -> TickerPriority {
     let weak = engine.weak();
+    let (priority_tx, priority_rx) = std::sync::mpsc::sync_channel(1);
     std::thread::Builder::new()
         .name("fusio-epoch".into())
         .spawn(move || {
+            let _ = priority_tx.send(ask_for_realtime());
             loop {
                 std::thread::sleep(tick);
                 match weak.upgrade() {
@@ -110,4 +129,22 @@ pub fn start_epoch_ticker(engine: &Engine, tick: Duration) {
             }
         })
         .expect("the OS refused to start the epoch thread");
+    priority_rx.recv().unwrap_or(TickerPriority::Normal)
+}
+
+/// Puts the calling thread on the lowest real-time priority, which is
+/// still above every normally scheduled thread.
+fn ask_for_realtime() -> TickerPriority {
+    use thread_priority::{
+        RealtimeThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
+        set_thread_priority_and_policy, thread_native_id,
+    };
+    match set_thread_priority_and_policy(
+        thread_native_id(),
+        ThreadPriority::Min,
+        ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo),
+    ) {
+        Ok(()) => TickerPriority::Realtime,
+        Err(_) => TickerPriority::Normal,
+    }
 }

@@ -7,6 +7,7 @@
 //! has passed the tick traps it. No timer is registered per request.
 
 use super::bindings::fusio::action::types::{ActionError, Request, Response};
+use super::fair::FairPolling;
 use super::host::HostState;
 use super::{LoadedAction, Runtime};
 use std::sync::Arc;
@@ -101,17 +102,30 @@ impl Runtime {
             }
         });
 
-        let instance = action
-            .pre
-            .instantiate_async(&mut store)
+        let fair = FairPolling::new(
+            &action.shared.name,
+            &action.shared.history,
+            self.inner.settings.epoch_tick,
+        );
+        let instance = fair
+            .poll(action.pre.instantiate_async(&mut store))
             .await
             .map_err(|err| instantiate_error(err, timeout))?;
-        let result = instance
-            .fusio_action_handler()
-            .call_handle(&mut store, &request)
+        let result = fair
+            .poll(
+                instance
+                    .fusio_action_handler()
+                    .call_handle(&mut store, &request),
+            )
             .await;
-        forward_output(&store, &action.shared.name, &request_id);
-        report_dropped_logs(&store, &action.shared.name, &request_id);
+        // Returning a large memory to the kernel takes milliseconds: off
+        // the worker too, for an action that computes.
+        fair.run(|| {
+            forward_output(&store, &action.shared.name, &request_id);
+            report_dropped_logs(&store, &action.shared.name, &request_id);
+            drop(store);
+        });
+        fair.finish();
         result.map_err(|err| call_error(err, timeout))
     }
 }

@@ -64,6 +64,8 @@ pub(crate) struct ActionShared {
     pub(crate) config: BTreeMap<String, String>,
     /// The connections it may open.
     pub(crate) connections: Vec<String>,
+    /// Whether it computes past a tick, so its polls leave the worker.
+    pub(crate) history: super::fair::ComputeHistory,
 }
 
 /// An action ready to serve: one `InstancePre` from which each request gets a
@@ -201,6 +203,7 @@ impl Runtime {
             name: Arc::from(spec.name.as_str()),
             config: spec.config.clone(),
             connections: spec.connections.clone(),
+            history: super::fair::ComputeHistory::default(),
         });
         Ok(LoadedAction {
             spec,

@@ -10,6 +10,7 @@ mod bindings;
 mod cache;
 pub mod capabilities;
 mod engine;
+mod fair;
 pub(crate) mod host;
 mod invoke;
 mod kv;
@@ -23,7 +24,7 @@ pub use cache::CacheStats;
 pub use capabilities::{
     AmqpMessage, BoxFuture, Capabilities, LogRecord, NoCapabilities, SqlSession, SqlTransaction,
 };
-pub use engine::{EngineSettings, PoolingMode};
+pub use engine::{EngineSettings, PoolingMode, TickerPriority};
 pub use host::response::{MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS, check_header_size};
 pub use host::{LOG_BYTES, LOG_LINES};
 pub use invoke::InvokeError;
@@ -46,6 +47,7 @@ struct RuntimeInner {
     kv: kv::ActionCache,
     settings: EngineSettings,
     pooling: PoolingMode,
+    ticker: TickerPriority,
     /// Log entries refused by instances' log budgets since the start.
     dropped_log_entries: std::sync::atomic::AtomicU64,
 }
@@ -76,7 +78,7 @@ impl Runtime {
         let (engine, pooling) = engine::create(&settings).map_err(RuntimeError::Engine)?;
         let linker = host::linker(&engine).map_err(RuntimeError::Link)?;
         let cache = cache::PrecompileCache::open(&settings.cache_dir, &engine)?;
-        engine::start_epoch_ticker(&engine, settings.epoch_tick);
+        let ticker = engine::start_epoch_ticker(&engine, settings.epoch_tick);
         Ok(Self {
             inner: Arc::new(RuntimeInner {
                 engine,
@@ -85,6 +87,7 @@ impl Runtime {
                 kv: kv::ActionCache::new(),
                 settings,
                 pooling,
+                ticker,
                 dropped_log_entries: std::sync::atomic::AtomicU64::new(0),
             }),
         })
@@ -101,6 +104,12 @@ impl Runtime {
     /// Which allocator the engine ended up with.
     pub fn pooling(&self) -> PoolingMode {
         self.inner.pooling
+    }
+
+    /// Whether the epoch ticker got real-time scheduling, i.e. whether a
+    /// computing action yields on time even on a saturated core.
+    pub fn ticker_priority(&self) -> TickerPriority {
+        self.inner.ticker
     }
 
     /// How often components came from the precompile cache.
