@@ -1,7 +1,8 @@
 -- The misbehaving client of bench/abuse: cycles through the abuse guest's
--- floods (log, out of memory, 100 000 headers, 50 MiB into the cache), or
+-- floods (log, out of memory, 100 000 headers, 50 MiB into the cache, 10 MB
+-- printed to stdout), or
 -- the comma-separated paths in ABUSE_PATHS.
-local paths = { "/abuse?log=20000", "/abuse?grow", "/abuse?headers=100000", "/abuse?cache=50" }
+local paths = { "/abuse?log=20000", "/abuse?grow", "/abuse?headers=100000", "/abuse?cache=50", "/abuse?stdout=100000" }
 local chosen = os.getenv("ABUSE_PATHS")
 if chosen and chosen ~= "" then
   paths = {}
