@@ -171,6 +171,7 @@ async fn an_action_takes_no_more_than_its_share() {
         "/abuse?cache_small=1",
         "/abuse?stdout=3",
         "/abuse?headers=3",
+        "/abuse?raw_headers=3",
     ] {
         assert_eq!(get(&http, &server, path).await.0, 200, "{path}");
     }
@@ -212,12 +213,15 @@ async fn an_action_takes_no_more_than_its_share() {
         .sum();
     assert!(printed < 128 * 1024, "{printed} bytes of stdout in the log");
 
-    // 100 000 headers: a problem with the request id, not a dropped
+    // 100 000 headers, through the response factory or straight in the
+    // action's answer: a problem with the request id, not a dropped
     // connection.
-    let (status, kind, body) = get(&http, &server, "/abuse?headers=100000").await;
-    assert_eq!(status, 500, "{body}");
-    assert_eq!(kind, "application/problem+json");
-    assert!(body.contains("requestId"), "{body}");
+    for path in ["/abuse?headers=100000", "/abuse?raw_headers=100000"] {
+        let (status, kind, body) = get(&http, &server, path).await;
+        assert_eq!(status, 500, "{path}: {body}");
+        assert_eq!(kind, "application/problem+json", "{path}");
+        assert!(body.contains("requestId"), "{path}: {body}");
+    }
 
     // Out of memory, again and again: every trap gives its memory back,
     // the first one too (with RUST_BACKTRACE set, error values capturing
@@ -302,6 +306,7 @@ async fn an_action_takes_no_more_than_its_share() {
                     "/abuse?log=20000",
                     "/abuse?grow",
                     "/abuse?headers=100000",
+                    "/abuse?raw_headers=100000",
                     "/abuse?cache=50",
                 ];
                 for path in paths.iter().cycle() {

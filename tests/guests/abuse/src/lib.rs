@@ -1,7 +1,9 @@
 //! Takes more than its share, one way per query parameter, so tests can
 //! show each limit holds: `?log=N` logs N entries, `?cache=N` stores N
 //! values of 1 MiB (and `?cache_small=N` N of 512 KiB) under fresh keys,
-//! `?headers=N` answers N headers, `?stdout=N` prints N lines of 100 bytes,
+//! `?headers=N` answers N headers built by the host's response factory,
+//! `?raw_headers=N` N headers in its own answer (no host call), `?stdout=N`
+//! prints N lines of 100 bytes,
 //! `?grow` allocates until its memory limit traps it. Answers `ok` otherwise.
 use fusio_sdk::{Error, Request, Response, action, cache, log};
 use std::time::Duration;
@@ -52,6 +54,13 @@ fn handle(req: Request) -> Result<Response, Error> {
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         return Response::build(200, &pairs, b"many headers");
+    }
+    if let Some(n) = count(&req, "raw_headers") {
+        return Ok(
+            (0..n).fold(Response::text(200, "many headers"), |response, i| {
+                response.header(format!("x-h{i}"), "v")
+            }),
+        );
     }
     Ok(Response::text(200, "ok"))
 }
