@@ -12,6 +12,7 @@ mod consumer;
 mod deploy;
 mod examples;
 mod gateway;
+mod guards;
 mod limits;
 mod migration;
 mod nodes;

@@ -78,4 +78,33 @@ mod tests {
         assert_eq!(accept("application/vnd.acme+json"), None);
         assert_eq!(accept("application/vnd.acme.vx+json"), None);
     }
+
+    proptest::proptest! {
+        /// Any bytes a client may send as `Accept` are read without a panic.
+        #[test]
+        fn any_accept_header_is_read_without_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let mut headers = HeaderMap::new();
+            if let Ok(value) = HeaderValue::from_bytes(&bytes) {
+                headers.insert(header::ACCEPT, value);
+            }
+            let _ = asked_version(&headers);
+        }
+
+        /// Near-misses of the vendor syntax (numbers too long, stray
+        /// parameters and suffixes) are read without a panic.
+        #[test]
+        fn near_vendor_types_are_read_without_panic(value in "[a-z/ ]{0,12}vnd[.a-z]{0,6}\\.v[0-9x-]{0,25}(\\+[a-z]{0,5})?(;[a-z=0-9.]{0,8})?(,.{0,20})?") {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                let mut headers = HeaderMap::new();
+                headers.insert(header::ACCEPT, value);
+                let _ = asked_version(&headers);
+            }
+        }
+
+        /// Every version number round-trips through the media type.
+        #[test]
+        fn every_version_number_is_read_back(version in proptest::num::u32::ANY, vendor in "[a-z]{1,10}") {
+            proptest::prop_assert_eq!(accept(&format!("application/vnd.{vendor}.v{version}+json")), Some(version));
+        }
+    }
 }

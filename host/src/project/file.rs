@@ -183,3 +183,57 @@ pub fn config_text(value: &serde_json::Value) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The example project, the seed the edits below start from.
+    const EXAMPLE: &str = include_str!("../../../fusio.yml");
+
+    /// One edit of a text: at a position (a fraction of its length), delete
+    /// some characters and insert others.
+    fn edit() -> impl Strategy<Value = (f64, usize, String)> {
+        (
+            0.0..1.0f64,
+            0usize..8,
+            "([:{}\\[\\]\\-!&*|>'\"#%@` \\t\\n]|[a-z0-9]{1,4}|\\n  |!include [a-z./]{0,8}){0,3}",
+        )
+    }
+
+    fn apply(text: &str, edits: &[(f64, usize, String)]) -> String {
+        let mut chars: Vec<char> = text.chars().collect();
+        for (at, delete, insert) in edits {
+            // Truncation is the point: a position somewhere in the text.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let at = ((chars.len() as f64) * at) as usize;
+            let end = (at + delete).min(chars.len());
+            chars.splice(at..end, insert.chars());
+        }
+        chars.into_iter().collect()
+    }
+
+    proptest! {
+        /// The example with random edits is parsed or refused with an
+        /// error, never a panic.
+        #[test]
+        fn an_edited_project_file_is_parsed_or_refused(edits in prop::collection::vec(edit(), 1..6)) {
+            let dir = tempfile::tempdir().unwrap();
+            let _ = parse(&apply(EXAMPLE, &edits), dir.path());
+        }
+
+        /// Any text at all likewise.
+        #[test]
+        fn any_text_is_parsed_or_refused(text in "(?s).{0,300}") {
+            let dir = tempfile::tempdir().unwrap();
+            let _ = parse(&text, dir.path());
+        }
+    }
+
+    #[test]
+    fn the_example_parses() {
+        let dir = tempfile::tempdir().unwrap();
+        parse(EXAMPLE, dir.path()).expect("the example project parses");
+    }
+}

@@ -229,4 +229,27 @@ mod tests {
         assert!(!path.accepts(&[("year".into(), "20x4".into())]));
         assert!(!path.accepts(&[("year".into(), "x2024".into())]));
     }
+
+    proptest::proptest! {
+        /// Any text is parsed or refused, never a panic; and what parses
+        /// can be routed.
+        #[test]
+        fn any_path_is_parsed_or_refused(source in ".{0,60}") {
+            if let Ok(path) = RoutePath::parse(&source) {
+                let mut router = matchit::Router::new();
+                proptest::prop_assert!(router.insert(path.pattern(), ()).is_ok(), "{} -> {}", source, path.pattern());
+            }
+        }
+
+        /// Paths made of the syntax's own pieces (placeholders, wildcards,
+        /// constraints, stray braces and slashes) likewise.
+        #[test]
+        fn syntax_like_paths_are_parsed_or_refused(pieces in proptest::collection::vec("(:[a-z_]{0,4}|\\*[a-z]{0,3}|\\$[a-z]{0,3}<[^>]{0,6}>|[a-z{}]{0,4}|)", 0..6)) {
+            let source = format!("/{}", pieces.join("/"));
+            if let Ok(path) = RoutePath::parse(&source) {
+                let mut router = matchit::Router::new();
+                proptest::prop_assert!(router.insert(path.pattern(), ()).is_ok(), "{} -> {}", source, path.pattern());
+            }
+        }
+    }
 }
