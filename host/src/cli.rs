@@ -8,7 +8,15 @@ use std::path::PathBuf;
 
 /// Fusio: API management with business logic as WebAssembly components.
 #[derive(Debug, Parser)]
-#[command(name = "fusio", version, about, long_about = None)]
+#[command(
+    name = "fusio",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit codes: 0 done; 1 the command ran and the answer is no (a refused deploy \
+                  or rollback, a dry run that finds problems); 2 an error (bad flags, an \
+                  unreadable file, a server that cannot be reached)."
+)]
 pub struct Cli {
     /// Log filter, e.g. `info` or `fusio=debug,tower_http=info`.
     #[arg(long, global = true, env = "FUSIO_LOG", default_value = "info")]

@@ -1,5 +1,6 @@
 //! The `fusio` binary: parses the command line, sets up logging and runs the
-//! chosen command. Exit codes: 0 done, 2 error (printed with its whole chain).
+//! chosen command. Exit codes: 0 done, 1 the answer is no (a refused
+//! deploy or rollback), 2 error (printed with its whole chain).
 
 use anyhow::Context;
 use clap::Parser;
@@ -40,9 +41,18 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("fusio: {err:#}");
-            ExitCode::from(2)
+            exit_code(&err)
         }
     }
+}
+
+/// 1 when the command ran and the answer is "no" (a refused deploy or
+/// rollback, a dry run that finds problems), 2 for errors.
+fn exit_code(err: &anyhow::Error) -> ExitCode {
+    let refused = err
+        .downcast_ref::<client::deploy::DeployCommandError>()
+        .is_some_and(client::deploy::DeployCommandError::is_refusal);
+    ExitCode::from(if refused { 1 } else { 2 })
 }
 
 /// Under `RUST_BACKTRACE=1` (many machines set it) every error value would

@@ -273,6 +273,9 @@ async fn the_deploy_commands_work_from_the_command_line() {
 
     let (code, out, err) = run(&["login"], &[("FUSIO_PASSWORD", PASSWORD)]);
     assert_eq!(code, Some(0), "{out}{err}");
+    // Nothing to roll back to yet: the answer is no, exit code 1.
+    let (code, out, err) = run(&["rollback"], &[]);
+    assert_eq!(code, Some(1), "{out}{err}");
     let v1 = project(dir.path(), "v1", &guest("echo"), 1, false);
     let (code, out, err) = run(&["deploy", v1.to_str().unwrap(), "--dry-run"], &[]);
     assert_eq!(code, Some(0), "{out}{err}");
@@ -288,17 +291,29 @@ async fn the_deploy_commands_work_from_the_command_line() {
     assert!(out.contains("is served as revision 1"), "{out}");
     assert_eq!(generation(&server.address).await.as_deref(), Some("1"));
 
-    // A refused file: exit code 2, the file and line on stderr.
+    // A refused file: exit code 1 (the answer is no), the file and line
+    // on stderr; the same with --dry-run. A file that cannot be read is
+    // an error: 2.
     let bad = dir.path().join("bad.yml");
     std::fs::write(
         &bad,
         "routes:\n  /version:\n    methods:\n      GET: { action: nope, public: true }\naction: {}\n",
     )
     .unwrap();
-    let (code, _, err) = run(&["deploy", bad.to_str().unwrap()], &[]);
+    for dry_run in [false, true] {
+        let mut args = vec!["deploy", bad.to_str().unwrap()];
+        if dry_run {
+            args.push("--dry-run");
+        }
+        let (code, _, err) = run(&args, &[]);
+        assert_eq!(code, Some(1), "dry run {dry_run}: {err}");
+        assert!(err.contains("bad.yml:4:7"), "{err}");
+        assert!(err.contains("the action `nope` is not defined"), "{err}");
+    }
+    let missing = dir.path().join("missing.yml");
+    let (code, _, err) = run(&["deploy", missing.to_str().unwrap()], &[]);
     assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("bad.yml:4:7"), "{err}");
-    assert!(err.contains("the action `nope` is not defined"), "{err}");
+    assert!(err.contains("cannot read"), "{err}");
 
     // CI: an app's client credentials instead of a login.
     let (code, out, err) = run(

@@ -23,6 +23,25 @@ pub enum DeployCommandError {
     NoRevision(String),
 }
 
+impl DeployCommandError {
+    /// Whether the command ran and the answer is "no" — the project is
+    /// refused (here or by the server), someone deployed in between, there
+    /// is nothing to roll back to — rather than an error that kept it from
+    /// asking (an unreadable file, an unreachable server, bad credentials,
+    /// a store that failed). Exit code 1 against 2, as ripgrep does.
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            Self::Project(ProjectError::Parse { .. } | ProjectError::Invalid { .. }) => true,
+            Self::Project(_) => false,
+            Self::Client(ClientError::Refused { status, .. }) => {
+                matches!(status, 400 | 409 | 412 | 422)
+            }
+            Self::Client(_) => false,
+            Self::NoRevision(_) => true,
+        }
+    }
+}
+
 /// Says what happens: bars on a terminal, lines in CI.
 struct Progress {
     terminal: bool,
