@@ -77,7 +77,7 @@ async fn health(State(state): State<AppState>, headers: http::HeaderMap) -> Resp
         "store": state.store.backend(),
         "allocator": state.runtime.pooling(),
         "epochTicker": state.runtime.ticker_priority(),
-        "precompileCache": state.runtime.cache_stats(),
+        "precompileCache": state.runtime.precompile_stats(),
         "droppedLogEntries": state.runtime.dropped_log_entries(),
     });
     match state.store.ping().await {

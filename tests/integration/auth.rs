@@ -439,7 +439,7 @@ async fn bad_token_requests_get_rfc_6749_errors() {
     assert_oauth_error(&bad_scope, 400, "invalid_scope");
 
     // None of it issued anything.
-    let page = fusio::store::identity::Page {
+    let page = fusio::store::Page {
         search: None,
         start: 0,
         count: 1,

@@ -121,7 +121,7 @@ action:
     let (_, audit) = app
         .state
         .store
-        .list_audit(fusio::store::identity::Page {
+        .list_audit(fusio::store::Page {
             search: None,
             start: 0,
             count: 10,

@@ -558,7 +558,7 @@ async fn log_entries_past_the_retention_are_removed(backend: Backend) {
     let stored = |app: &TestApp| {
         let store = app.state.store.clone();
         async move {
-            let page = fusio::store::identity::Page {
+            let page = fusio::store::Page {
                 start: 0,
                 count: 10,
                 search: None,

@@ -47,11 +47,11 @@ async fn a_restart_serves_the_stored_revision_from_the_precompile_cache(backend:
         options.engine.cache_dir = options.data_dir.join("own-cache");
     })
     .await;
-    assert_eq!(app.state.runtime.cache_stats().misses, 1);
+    assert_eq!(app.state.runtime.precompile_stats().misses, 1);
     assert_eq!(app.get("/counter").await.status, 200);
 
     let app = app.restart(false).await;
-    let stats = app.state.runtime.cache_stats();
+    let stats = app.state.runtime.precompile_stats();
     assert_eq!(stats.misses, 0, "nothing was compiled again");
     assert_eq!(stats.hits, 1, "the component came from the cache");
     assert_eq!(app.state.live.current().revision, 1);

@@ -55,8 +55,8 @@ pub fn check_app_name(name: &str) -> Result<(), Problem> {
     Ok(())
 }
 
-/// The answer of a write (DESIGN.md 6): what happened to which entity, and
-/// an app's credentials when they are shown (only once).
+/// The answer of a write (`{"success", "message", "id"}`): what happened
+/// to which entity, and an app's credentials when they are shown (only once).
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Written {

@@ -3,7 +3,7 @@
 //! `startIndex`, `count` and `search` query parameters.
 
 use crate::problem::Problem;
-use crate::store::identity::Page;
+use crate::store::Page;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 

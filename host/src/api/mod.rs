@@ -1,5 +1,5 @@
 //! The system API under `/backend` (and later `/consumer`): resources that
-//! follow DESIGN.md's conventions (collection envelope, `~name` lookups,
+//! follow the system API's conventions (collection envelope, `~name` lookups,
 //! problem+json), each guarded by its backend scope, documented with utoipa
 //! so code and OpenAPI cannot drift.
 

@@ -1,4 +1,4 @@
-//! Conditional updates (RFC 9110 13.1.1, DESIGN.md 6): a single entity
+//! Conditional updates (RFC 9110 13.1.1): a single entity
 //! answers with `ETag: "<revision>"`, and an update sent with `If-Match`
 //! is applied only when the entity is still at one of the named revisions,
 //! else 412 and nothing changes.

@@ -44,7 +44,9 @@ pub enum ValidateError {
 /// imports it must be granted at least one.
 const CONNECTOR: &str = "fusio:action/connector";
 
-fn valid_action_name(name: &str) -> bool {
+/// Whether `name` may name an action, a connection or a schema: what
+/// `~name` lookups and the action's grants can carry unescaped.
+fn valid_entity_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 128
         && name
@@ -71,7 +73,7 @@ pub async fn validate(
     let mut connections = std::collections::HashMap::new();
     for record in &project.connections {
         let entry = connection_entry(&record.name);
-        if !valid_action_name(&record.name) {
+        if !valid_entity_name(&record.name) {
             problems.push(problem(
                 entry,
                 "a connection name uses letters, digits, `-`, `_` and `.`",
@@ -114,7 +116,7 @@ pub async fn validate(
     let mut loadable = Vec::new();
     for spec in &project.actions {
         let entry = action_entry(&spec.name);
-        if !valid_action_name(&spec.name) {
+        if !valid_entity_name(&spec.name) {
             problems.push(problem(
                 entry,
                 "an action name uses letters, digits, `-`, `_` and `.`",
@@ -172,7 +174,7 @@ pub async fn validate(
     let mut schema_names = std::collections::HashSet::new();
     for record in &project.schemas {
         let entry = schema_entry(&record.name);
-        if !valid_action_name(&record.name) {
+        if !valid_entity_name(&record.name) {
             problems.push(problem(
                 entry,
                 "a schema name uses letters, digits, `-`, `_` and `.`",

@@ -149,7 +149,11 @@ impl Runtime {
     /// `Ok(None)` means the bytes are needed ([`Runtime::load`]).
     pub fn load_cached(&self, spec: &ActionSpec) -> Result<Option<LoadedAction>, LoadError> {
         self.check_limits(spec)?;
-        match self.inner.cache.lookup(&self.inner.engine, &spec.sha256) {
+        match self
+            .inner
+            .precompile
+            .lookup(&self.inner.engine, &spec.sha256)
+        {
             Some(component) => self.link(spec.clone(), component).map(Some),
             None => Ok(None),
         }
@@ -169,7 +173,7 @@ impl Runtime {
         }
         let component = self
             .inner
-            .cache
+            .precompile
             .compile(&self.inner.engine, &spec.sha256, bytes)
             .map_err(|err| LoadError::Invalid(format!("{err:#}")))?;
         self.link(spec.clone(), component)

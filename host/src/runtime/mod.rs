@@ -6,21 +6,20 @@
 //! component bytes and a typed request, and answers a typed response or an
 //! [`InvokeError`].
 
+mod action_cache;
 mod bindings;
-mod cache;
 pub mod capabilities;
 mod engine;
 mod fair;
 pub(crate) mod host;
 mod invoke;
-mod kv;
 mod loader;
+mod precompile;
 
 pub use bindings::fusio::action::connector::{
     ConnectorError, HttpRequest, HttpResponse, RedisValue, Rows, SqlValue,
 };
 pub use bindings::fusio::action::types::{ActionError, Context, Problem, Request, Response};
-pub use cache::CacheStats;
 pub use capabilities::{
     AmqpMessage, BoxFuture, Capabilities, LogRecord, NoCapabilities, SqlSession, SqlTransaction,
 };
@@ -29,6 +28,7 @@ pub use host::response::{MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS, check_
 pub use host::{LOG_BYTES, LOG_LINES};
 pub use invoke::InvokeError;
 pub use loader::{ActionSpec, Limits, LoadError, LoadedAction};
+pub use precompile::PrecompileStats;
 
 use std::sync::Arc;
 
@@ -42,9 +42,9 @@ pub struct Runtime {
 struct RuntimeInner {
     engine: wasmtime::Engine,
     linker: wasmtime::component::Linker<host::HostState>,
-    cache: cache::PrecompileCache,
+    precompile: precompile::PrecompileCache,
     /// The actions' cache (`fusio:action/cache`).
-    kv: kv::ActionCache,
+    action_cache: action_cache::ActionCache,
     settings: EngineSettings,
     pooling: PoolingMode,
     ticker: TickerPriority,
@@ -77,14 +77,14 @@ impl Runtime {
     pub fn new(settings: EngineSettings) -> Result<Self, RuntimeError> {
         let (engine, pooling) = engine::create(&settings).map_err(RuntimeError::Engine)?;
         let linker = host::linker(&engine).map_err(RuntimeError::Link)?;
-        let cache = cache::PrecompileCache::open(&settings.cache_dir, &engine)?;
+        let precompile = precompile::PrecompileCache::open(&settings.cache_dir, &engine)?;
         let ticker = engine::start_epoch_ticker(&engine, settings.epoch_tick);
         Ok(Self {
             inner: Arc::new(RuntimeInner {
                 engine,
                 linker,
-                cache,
-                kv: kv::ActionCache::new(),
+                precompile,
+                action_cache: action_cache::ActionCache::new(),
                 settings,
                 pooling,
                 ticker,
@@ -113,8 +113,8 @@ impl Runtime {
     }
 
     /// How often components came from the precompile cache.
-    pub fn cache_stats(&self) -> CacheStats {
-        self.inner.cache.stats()
+    pub fn precompile_stats(&self) -> PrecompileStats {
+        self.inner.precompile.stats()
     }
 
     /// The settings the engine was built with.

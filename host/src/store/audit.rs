@@ -2,7 +2,7 @@
 //! written in the same transaction as the change they describe, so the log
 //! never claims a change that did not land, nor misses one that did.
 
-use super::identity::Page;
+use super::Page;
 use super::{Store, StoreError, now};
 use sqlx::{Any, Row, Transaction};
 

@@ -1,7 +1,8 @@
 //! Writing a whole project in one transaction, and reading the current one.
 //! A deploy either lands completely with a new revision or not at all.
 
-use super::identity::{Page, ensure_scope_in};
+use super::Page;
+use super::identity::ensure_scope_in;
 use super::model::{
     MethodRecord, Project, RouteRecord, StoredProject, VersionRecord, VersionStatus,
 };

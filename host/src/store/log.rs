@@ -1,7 +1,7 @@
 //! Action log entries (`fusio_log`): written in batches by the log writer,
 //! read by the backend's log view.
 
-use super::identity::Page;
+use super::Page;
 use super::{Store, StoreError, now};
 use sqlx::Row;
 

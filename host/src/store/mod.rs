@@ -11,6 +11,8 @@ pub mod identity;
 pub mod log;
 mod login_failures;
 pub mod model;
+mod page;
+pub use page::Page;
 pub mod revision;
 pub mod settings;
 

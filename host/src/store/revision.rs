@@ -1,4 +1,4 @@
-//! Optimistic concurrency for the system API (DESIGN.md 6, `If-Match`):
+//! Optimistic concurrency for the system API (`If-Match`):
 //! every row an administrator edits carries a `revision` that each change
 //! bumps inside the change's own transaction, so a writer who read an older
 //! revision is refused instead of overwriting what it never saw.

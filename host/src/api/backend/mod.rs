@@ -6,7 +6,7 @@
 mod apps;
 mod component;
 mod config;
-mod connection_test;
+mod connection_check;
 mod deploy;
 mod entities;
 mod execute;
@@ -28,8 +28,8 @@ use super::precondition::etag;
 use super::{Collection, CollectionQuery};
 use crate::app::AppState;
 use crate::problem::Problem;
+use crate::store::Page;
 use crate::store::StoreError;
-use crate::store::identity::Page;
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
@@ -93,7 +93,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(execute::execute))
         .routes(routes!(schema_check::check))
-        .routes(routes!(connection_test::test))
+        .routes(routes!(connection_check::check_connection))
         .routes(routes!(config::get, config::update))
         .routes(routes!(
             resources::schemas::list,

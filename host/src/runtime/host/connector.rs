@@ -18,7 +18,9 @@ pub struct SqlHandle(Arc<dyn SqlSession>);
 /// rolled back. Dropped with the instance (a trap, a timeout) it rolls back.
 pub struct TransactionHandle(Option<Box<dyn SqlTransaction>>);
 
-fn over() -> ConnectorError {
+/// The answer to a statement on a transaction already committed or rolled
+/// back.
+fn transaction_over() -> ConnectorError {
     ConnectorError::Query("the transaction is over (committed or rolled back)".into())
 }
 
@@ -173,7 +175,7 @@ impl HostTransaction for HostState {
         let deadline = self.deadline;
         match self.table.get_mut(&tx)?.0.as_mut() {
             Some(open) => before(deadline, open.query(&statement, params)).await,
-            None => Ok(Err(over())),
+            None => Ok(Err(transaction_over())),
         }
     }
 
@@ -186,7 +188,7 @@ impl HostTransaction for HostState {
         let deadline = self.deadline;
         match self.table.get_mut(&tx)?.0.as_mut() {
             Some(open) => before(deadline, open.execute(&statement, params)).await,
-            None => Ok(Err(over())),
+            None => Ok(Err(transaction_over())),
         }
     }
 
@@ -206,7 +208,7 @@ impl HostTransaction for HostState {
     ) -> wasmtime::Result<Result<(), ConnectorError>> {
         match self.table.get_mut(&tx)?.0.take() {
             Some(open) => before(self.deadline, open.commit()).await,
-            None => Ok(Err(over())),
+            None => Ok(Err(transaction_over())),
         }
     }
 
@@ -216,7 +218,7 @@ impl HostTransaction for HostState {
     ) -> wasmtime::Result<Result<(), ConnectorError>> {
         match self.table.get_mut(&tx)?.0.take() {
             Some(open) => before(self.deadline, open.rollback()).await,
-            None => Ok(Err(over())),
+            None => Ok(Err(transaction_over())),
         }
     }
 

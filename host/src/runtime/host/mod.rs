@@ -69,7 +69,7 @@ pub(crate) struct HostState {
     /// The served revision's connections.
     pub(crate) capabilities: Arc<dyn super::capabilities::Capabilities>,
     /// The runtime's action cache.
-    pub(crate) cache: super::kv::ActionCache,
+    pub(crate) cache: super::action_cache::ActionCache,
     /// How deep this call is nested (0: the request's own action).
     pub(crate) depth: u32,
     /// The runtime, for the processor's calls.
@@ -107,7 +107,7 @@ impl HostState {
             request_id,
             deadline: nesting.deadline,
             capabilities,
-            cache: runtime.inner.kv.clone(),
+            cache: runtime.inner.action_cache.clone(),
             depth: nesting.depth,
             runtime,
             log_budget: LogBudget::new(),

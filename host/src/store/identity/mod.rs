@@ -7,7 +7,7 @@ mod scopes;
 pub use roles::{Role, RoleChanges};
 
 use super::revision::{Expected, Revised, bump};
-use super::{Store, StoreError, now};
+use super::{Page, Store, StoreError, now};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
@@ -186,30 +186,6 @@ pub struct CodeRecord {
     pub expires_at: i64,
     /// Whether the code was exchanged already.
     pub used: bool,
-}
-
-/// A page of a listing: which rows, and how many match in all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Page<'a> {
-    /// Only rows whose name contains this (case as the database compares).
-    pub search: Option<&'a str>,
-    /// Rows to skip.
-    pub start: i64,
-    /// Rows to answer at most.
-    pub count: i64,
-}
-
-impl Page<'_> {
-    /// The `LIKE` pattern for the search, with `%`, `_` and `\` escaped.
-    pub(crate) fn pattern(&self) -> String {
-        let escaped = self
-            .search
-            .unwrap_or_default()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        format!("%{escaped}%")
-    }
 }
 
 /// A scope as listed.

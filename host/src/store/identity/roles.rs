@@ -1,7 +1,8 @@
 //! Roles: the scopes a user gets by default. A user's tokens never carry
 //! more than the role's scopes plus the user's own.
 
-use super::{Page, conflict_or, scope_id};
+use super::{conflict_or, scope_id};
+use crate::store::Page;
 use crate::store::revision::{Expected, Revised, bump};
 use crate::store::{Store, StoreError, now};
 use sqlx::{Any, Row, Transaction};

@@ -2,7 +2,8 @@
 //! others are granted on route methods by deploys (the revision's project
 //! says where) and to apps, roles and users by administrators.
 
-use super::{Page, Scope, conflict_or, ensure_scope_in};
+use super::{Scope, conflict_or, ensure_scope_in};
+use crate::store::Page;
 use crate::store::revision::{Expected, Revised, bump};
 use crate::store::{Store, StoreError, now};
 use sqlx::Row;

@@ -12,7 +12,7 @@ use wasmtime::component::Component;
 
 /// How the cache has been used since the runtime started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
-pub struct CacheStats {
+pub struct PrecompileStats {
     /// Components loaded from a precompiled file.
     pub hits: u64,
     /// Components compiled (and then written to the cache).
@@ -58,8 +58,8 @@ impl PrecompileCache {
         })
     }
 
-    pub(super) fn stats(&self) -> CacheStats {
-        CacheStats {
+    pub(super) fn stats(&self) -> PrecompileStats {
+        PrecompileStats {
             hits: self.hits.load(Ordering::Relaxed),
             misses: self.misses.load(Ordering::Relaxed),
         }

@@ -28,7 +28,7 @@ pub struct Checked {
 #[utoipa::path(post, path = "/backend/connection/{name}/test", params(("name" = String, Path, description = "~name")),
     responses((status = 200, body = Checked), (status = 404)),
     security(("bearer" = ["backend.connection"])))]
-pub(super) async fn test(
+pub(super) async fn check_connection(
     _: Authorized<ConnectionScope>,
     State(state): State<AppState>,
     Path(name): Path<String>,
