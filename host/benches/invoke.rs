@@ -51,7 +51,7 @@ fn main() {
         let runtime = Runtime::new(settings).unwrap();
         let spec = ActionSpec {
             name: "hello".into(),
-            sha256: fusio::store::sha256_hex(&bytes),
+            sha256: fusio::digest::sha256_hex(&bytes),
             config: Default::default(),
             limits: Limits::default(),
             connections: Vec::new(),

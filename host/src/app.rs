@@ -2,40 +2,16 @@
 //! surface, so tests call it in-process without a server. The layer order is
 //! written down here once.
 
-use crate::auth::{self, Auth};
+use crate::auth;
 use crate::gateway;
-use crate::runtime::Runtime;
-use crate::snapshot::LiveSnapshot;
-use crate::store::Store;
+pub use crate::state::AppState;
 use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
 use http::StatusCode;
-use std::sync::Arc;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-
-/// Everything a request handler may need. Cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    /// The WebAssembly runtime.
-    pub runtime: Runtime,
-    /// The system store.
-    pub store: Store,
-    /// The snapshot being served.
-    pub live: Arc<LiveSnapshot>,
-    /// The authorization server and token checker.
-    pub auth: Auth,
-    /// Validates, stores and swaps in projects.
-    pub deployer: crate::project::Deployer,
-    /// Sends activation and reset mail.
-    pub mailer: crate::mail::Mailer,
-    /// Whether `/consumer/register` is open.
-    pub registration: bool,
-    /// External identity providers for `/consumer/provider/{name}`.
-    pub providers: Arc<crate::auth::social::Providers>,
-}
 
 /// The whole HTTP surface. Layers, outermost first: request id (set, then
 /// echoed on the response); then the system routes (`/system`,
@@ -83,7 +59,7 @@ async fn health(State(state): State<AppState>, headers: http::HeaderMap) -> Resp
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, Json(body)).into_response(),
         Err(err) => {
-            let request_id = gateway::request_id(&headers);
+            let request_id = crate::request_id::request_id(&headers);
             tracing::error!(request_id, error = %err, "health check: the store does not answer");
             crate::problem::Problem::new(StatusCode::SERVICE_UNAVAILABLE)
                 .detail("the system store does not answer")

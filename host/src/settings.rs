@@ -64,7 +64,7 @@ impl Settings {
     /// The content tag (`ETag`) of these settings.
     pub fn tag(&self) -> String {
         let bytes = serde_json::to_vec(self).expect("settings serialize");
-        crate::store::sha256_hex(&bytes)[..16].to_owned()
+        crate::digest::sha256_hex(&bytes)[..16].to_owned()
     }
 }
 

@@ -2,7 +2,7 @@
 //! content-addressed components, and restarts from the precompile cache.
 
 use crate::support::{Backend, TestApp, on_both_stores};
-use fusio::store::sha256_hex;
+use fusio::digest::sha256_hex;
 
 const HELLO: &str = r#"
 routes:

@@ -2,8 +2,8 @@
 //! that say where, store errors mapped to statuses, problems carrying the
 //! request id.
 
-use crate::gateway::request_id;
 use crate::problem::Problem;
+use crate::request_id::request_id;
 use crate::store::StoreError;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};

@@ -6,11 +6,11 @@ use super::answer::{Written, bad_request, check_app_name, json, respond, store_p
 use super::backend::AppView;
 use super::precondition::if_match;
 use super::{Authorized, Collection, RequiredScope};
-use crate::app::AppState;
 use crate::auth::accounts::{self, AccountError, AppRequest};
 use crate::auth::{scopes, secret, throttle::ClientAddress, unix_now};
-use crate::gateway::request_id;
 use crate::problem::Problem;
+use crate::request_id::request_id;
+use crate::state::AppState;
 use crate::store::Page;
 use crate::store::identity::{NewUser, Status};
 use axum::Json;
@@ -22,9 +22,7 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// The client id of the developer portal: a public client through which
-/// consumers log in.
-pub const PORTAL_CLIENT_ID: &str = "developer";
+use crate::auth::bootstrap::PORTAL_CLIENT_ID;
 /// How long an activation link works.
 const ACTIVATION_LIFETIME: i64 = 24 * 3600;
 

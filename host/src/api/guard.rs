@@ -2,9 +2,9 @@
 //! that takes `Authorized<S>` runs only for a caller whose token holds
 //! `S::SCOPE` (or a parent of it, such as `backend`).
 
-use crate::app::AppState;
 use crate::auth::{Caller, endpoints, scopes};
-use crate::gateway::request_id;
+use crate::request_id::request_id;
+use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
 use std::marker::PhantomData;

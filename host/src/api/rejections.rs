@@ -5,8 +5,8 @@
 //! rewrites those; bodies that already have a type (problem+json, the OAuth2
 //! endpoints' JSON, the authorization page's HTML) pass untouched.
 
-use crate::gateway::request_id;
 use crate::problem::Problem;
+use crate::request_id::request_id;
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};

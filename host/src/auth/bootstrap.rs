@@ -5,6 +5,9 @@ use super::{password, secret};
 use crate::store::identity::{NewApp, NewUser, Status};
 use crate::store::{Store, StoreError};
 
+/// The client id of the developer portal: a public client through which
+/// consumers log in.
+pub const PORTAL_CLIENT_ID: &str = "developer";
 /// The role of administrators: every system scope.
 pub const ADMINISTRATOR: &str = "Administrator";
 /// The role of developers registered through the portal.
@@ -66,7 +69,7 @@ pub async fn bootstrap(
         .create_app(&NewApp {
             user_id: admin,
             name: "Developer portal",
-            client_id: crate::api::consumer::PORTAL_CLIENT_ID,
+            client_id: PORTAL_CLIENT_ID,
             secret_hash: None,
             redirect_uris: &[],
             scopes: &["consumer".into(), "authorization".into()],

@@ -140,7 +140,7 @@ async fn introspect(State(auth): State<Auth>, headers: HeaderMap, body: Bytes) -
 
 /// The caller's identity: the user and app behind the bearer token.
 async fn whoami(State(auth): State<Auth>, headers: HeaderMap) -> Response {
-    let request_id = crate::gateway::request_id(&headers).map(str::to_owned);
+    let request_id = crate::request_id::request_id(&headers).map(str::to_owned);
     let caller = match auth.authenticate(&headers).await {
         Ok(caller) => caller,
         Err(err) => return unauthorized(&err, request_id.as_deref()).into_response(),

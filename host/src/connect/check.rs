@@ -6,9 +6,9 @@
 //! bounded, so an unreachable host never hangs.
 
 use super::http::HttpClient;
+use super::settings as connection;
 use super::sql::Single;
 use crate::confine::Confinement;
-use crate::project::connection;
 use crate::runtime::HttpRequest;
 use crate::store::model::{ConnectionKind, ConnectionRecord};
 use std::time::Duration;

@@ -5,7 +5,7 @@
 //! written as IPs; redirects are not followed, so a redirect cannot lead
 //! around the check.
 
-use crate::project::connection::HttpConfig;
+use super::settings::HttpConfig;
 use crate::runtime::{ConnectorError, HttpRequest, HttpResponse};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;

@@ -9,16 +9,17 @@ pub mod check;
 mod http;
 mod log;
 mod redis;
+pub mod settings;
 pub mod sql;
 
 use crate::confine::Confinement;
-use crate::project::connection;
 use crate::runtime::{
     AmqpMessage, BoxFuture, Capabilities, ConnectorError, HttpRequest, HttpResponse, LogRecord,
     RedisValue, SqlSession,
 };
 use crate::store::Store;
 use crate::store::model::{ConnectionKind, ConnectionRecord, Project};
+use settings as connection;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;

@@ -11,23 +11,33 @@ mod version;
 pub use error::GatewayError;
 pub use exchange::CREDENTIAL_HEADERS;
 
-use crate::app::AppState;
-use crate::auth;
-use crate::snapshot::Access;
+use crate::auth::{self, Auth};
+use crate::request_id::request_id;
+use crate::runtime::Runtime;
+use crate::snapshot::{Access, LiveSnapshot};
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, Method, StatusCode, header};
+use std::sync::Arc;
 
 /// The largest request body an action receives.
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
 
-/// The request id that `SetRequestIdLayer` put on the request.
-pub fn request_id(headers: &http::HeaderMap) -> Option<&str> {
-    headers.get("x-request-id").and_then(|v| v.to_str().ok())
+/// What the gateway needs of the application: the served snapshot, the
+/// runtime that runs actions and the token checker. The application builds
+/// it from its own state (`FromRef`), so the gateway knows nothing else.
+#[derive(Clone)]
+pub struct GatewayState {
+    /// The snapshot being served.
+    pub live: Arc<LiveSnapshot>,
+    /// The WebAssembly runtime.
+    pub runtime: Runtime,
+    /// Checks access tokens.
+    pub auth: Auth,
 }
 
 /// Serves one user route.
-pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
+pub async fn handle(State(state): State<GatewayState>, request: Request) -> Response {
     let request_id = request_id(request.headers()).map(str::to_owned);
     let answer = route_and_invoke(&state, request, request_id.as_deref()).await;
     // Let the other requests that are ready run their actions before this
@@ -43,7 +53,7 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
 }
 
 async fn route_and_invoke(
-    state: &AppState,
+    state: &GatewayState,
     request: Request,
     request_id: Option<&str>,
 ) -> Result<Response, GatewayError> {

@@ -7,12 +7,12 @@
 use super::build::{BuildOptions, build_package};
 use super::substitute::Variables;
 use super::{EntryProblem, ProjectError, at, file};
+use crate::digest::sha256_hex;
 use crate::runtime::{ActionSpec, Limits};
 use crate::store::model::{
     ConnectionRecord, MethodRecord, MigrationRecord, Project, RouteRecord, SchemaRecord,
     VersionRecord, VersionStatus,
 };
-use crate::store::sha256_hex;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -8,12 +8,13 @@
 
 use super::EntryProblem;
 use super::compile::migration_entry;
-use super::connection;
 use crate::confine::Confinement;
+use crate::connect::settings as connection;
 use crate::connect::sql::{ScriptError, Single};
+use crate::digest::sha256_hex;
 use crate::store::applied::AppliedMigration;
 use crate::store::model::{MigrationRecord, Project};
-use crate::store::{Store, StoreError, sha256_hex};
+use crate::store::{Store, StoreError};
 use std::time::Duration;
 
 /// How long connecting to a migrated database may take.

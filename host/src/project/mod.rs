@@ -10,7 +10,7 @@
 
 mod build;
 pub mod compile;
-pub mod connection;
+
 pub mod deployer;
 pub mod file;
 pub mod migrate;

@@ -8,9 +8,9 @@ use super::EntryProblem;
 use super::compile::{
     action_entry, connection_entry, method_entry, migration_entry, route_entry, schema_entry,
 };
-use super::connection;
 use crate::auth;
 use crate::confine::Confinement;
+use crate::connect::settings as connection;
 use crate::routes::RoutePath;
 use crate::runtime::{LoadedAction, Runtime};
 use crate::schema::Schema;

@@ -2,13 +2,8 @@
 //! so storing the same component twice is a no-op and every node can load it.
 
 use super::{Store, StoreError, now};
-use sha2::{Digest, Sha256};
+use crate::digest::sha256_hex;
 use sqlx::Row;
-
-/// The lower-case hex sha256 of `bytes`, the key of a stored component.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
 
 impl Store {
     /// The bytes of a stored component.

@@ -5,7 +5,6 @@
 pub mod applied;
 pub mod audit;
 mod components;
-pub use components::sha256_hex;
 pub mod deploy;
 pub mod identity;
 pub mod log;

@@ -9,9 +9,9 @@ use super::{
 use crate::api::answer::{Written, check_app_name, json, respond, store_problem};
 use crate::api::precondition::if_match;
 use crate::api::{Authorized, Collection, CollectionQuery};
-use crate::app::AppState;
 use crate::auth::accounts::{self, AccountError, AppRequest};
 use crate::problem::Problem;
+use crate::state::AppState;
 use crate::store::identity::{App, AppChanges, Status};
 use axum::Json;
 use axum::body::Bytes;

@@ -6,10 +6,11 @@
 use super::resources::actions::ActionScope;
 use crate::api::Authorized;
 use crate::api::answer::{json, respond};
-use crate::app::AppState;
-use crate::gateway::{request_id, run_action};
+use crate::gateway::run_action;
 use crate::problem::Problem;
+use crate::request_id::request_id;
 use crate::runtime::{Context, Request};
+use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};

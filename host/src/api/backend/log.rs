@@ -4,7 +4,7 @@
 
 use super::listing;
 use crate::api::{Authorized, Collection, CollectionQuery, RequiredScope};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::log::LogEntry;
 use axum::extract::{Query, State};
 use axum::response::Response;

@@ -26,8 +26,8 @@ pub(crate) use super::answer::bad_request;
 use super::answer::{Written, respond, store_problem};
 use super::precondition::etag;
 use super::{Collection, CollectionQuery};
-use crate::app::AppState;
 use crate::problem::Problem;
+use crate::state::AppState;
 use crate::store::Page;
 use crate::store::StoreError;
 use axum::Json;
@@ -203,5 +203,5 @@ fn conflict(detail: impl Into<String>) -> Problem {
 /// The client ids of Fusio's own apps, which the backend and portal need.
 const FIRST_PARTY: [&str; 2] = [
     crate::auth::bootstrap::BACKEND_CLIENT_ID,
-    super::consumer::PORTAL_CLIENT_ID,
+    crate::auth::bootstrap::PORTAL_CLIENT_ID,
 ];

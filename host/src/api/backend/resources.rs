@@ -5,7 +5,7 @@
 
 use super::entities;
 use crate::api::{Authorized, CollectionQuery, RequiredScope};
-use crate::app::AppState;
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;

@@ -9,9 +9,9 @@ use super::{
 use crate::api::answer::{Written, json, respond, store_problem};
 use crate::api::precondition::if_match;
 use crate::api::{Authorized, Collection, CollectionQuery};
-use crate::app::AppState;
 use crate::auth::bootstrap::{ADMINISTRATOR, CONSUMER};
 use crate::problem::Problem;
+use crate::state::AppState;
 use crate::store::identity::{Role, RoleChanges};
 use axum::Json;
 use axum::body::Bytes;

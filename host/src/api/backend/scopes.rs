@@ -8,9 +8,9 @@ use super::{
 use crate::api::answer::{Written, json, respond, store_problem};
 use crate::api::precondition::if_match;
 use crate::api::{Authorized, Collection, CollectionQuery};
-use crate::app::AppState;
 use crate::auth::scopes::{is_system, is_valid_name};
 use crate::problem::Problem;
+use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::identity::Scope;
 use axum::Json;

@@ -3,8 +3,8 @@
 use super::{TokenScope, listing};
 use crate::api::answer::{Written, respond, store_problem};
 use crate::api::{Authorized, Collection, CollectionQuery};
-use crate::app::AppState;
 use crate::problem::Problem;
+use crate::state::AppState;
 use crate::store::identity::TokenRecord;
 use axum::Json;
 use axum::extract::{Path, Query, State};
