@@ -61,15 +61,24 @@ fn describe(violations: &[Violation]) -> String {
         .join("; ")
 }
 
+/// Why a document is not a usable JSON Schema.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a valid JSON Schema{}: {reason}", at.as_deref().map(|at| format!(" at {at}")).unwrap_or_default())]
+pub struct SchemaError {
+    /// Where in the document, as a JSON pointer (none for the root).
+    pub at: Option<String>,
+    /// What the validator said.
+    pub reason: String,
+}
+
 impl Schema {
     /// Compiles `document`; the error says why it is not a usable schema.
-    pub fn compile(name: &str, document: &serde_json::Value) -> Result<Self, String> {
+    pub fn compile(name: &str, document: &serde_json::Value) -> Result<Self, SchemaError> {
         let validator = jsonschema::validator_for(document).map_err(|err| {
             let at = err.instance_path().to_string();
-            if at.is_empty() {
-                format!("not a valid JSON Schema: {err}")
-            } else {
-                format!("not a valid JSON Schema at {at}: {err}")
+            SchemaError {
+                at: (!at.is_empty()).then_some(at),
+                reason: err.to_string(),
             }
         })?;
         Ok(Self {

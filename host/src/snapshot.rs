@@ -135,7 +135,7 @@ pub enum SnapshotError {
         /// The schema.
         name: String,
         /// Why it does not compile.
-        reason: String,
+        reason: crate::schema::SchemaError,
     },
     /// A method names a schema that does not exist.
     #[error("route `{path}` {method}: the schema `{schema}` is not defined")]

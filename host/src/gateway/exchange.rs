@@ -91,7 +91,7 @@ pub(super) fn from_wit(response: Response) -> Result<axum::response::Response, S
         .ok()
         .filter(|s| (100..=599).contains(&s.as_u16()))
         .ok_or_else(|| format!("status {} is not an HTTP status", response.status))?;
-    crate::runtime::check_header_size(&response.headers)?;
+    crate::runtime::check_header_size(&response.headers).map_err(|err| err.to_string())?;
     let mut http = axum::response::Response::new(Body::from(response.body));
     *http.status_mut() = status;
     let headers = http.headers_mut();

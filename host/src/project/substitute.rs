@@ -6,6 +6,21 @@
 
 use std::path::Path;
 
+/// Why a value's variables cannot be replaced; the message names the
+/// first variable that cannot be.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VariableError {
+    /// `${` without its `}`.
+    #[error("`{0}` has no closing `}}`")]
+    Unclosed(String),
+    /// `${env.NAME}` of a variable that is not set.
+    #[error("the environment variable `{0}` (`${{env.{0}}}`) is not set")]
+    NotSet(String),
+    /// Neither `env.NAME` nor `dir.src`.
+    #[error("`${{{0}}}` is not a variable; use `${{env.NAME}}` or `${{dir.src}}`")]
+    Unknown(String),
+}
+
 /// Where variables come from.
 pub struct Variables<'a> {
     /// The directory of the project file.
@@ -17,7 +32,7 @@ pub struct Variables<'a> {
 impl Variables<'_> {
     /// `text` with every variable replaced; the error names the first one
     /// that cannot be.
-    pub fn apply(&self, text: &str) -> Result<String, String> {
+    pub fn apply(&self, text: &str) -> Result<String, VariableError> {
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
         while let Some(start) = rest.find('$') {
@@ -34,7 +49,7 @@ impl Variables<'_> {
                 continue;
             };
             let Some(end) = body.find('}') else {
-                return Err(format!("`{after}` has no closing `}}`"));
+                return Err(VariableError::Unclosed(after.to_owned()));
             };
             out.push_str(&self.lookup(&body[..end])?);
             rest = &body[end + 1..];
@@ -43,20 +58,21 @@ impl Variables<'_> {
         Ok(out)
     }
 
-    fn lookup(&self, name: &str) -> Result<String, String> {
+    fn lookup(&self, name: &str) -> Result<String, VariableError> {
         match name.split_once('.') {
-            Some(("env", var)) if !var.is_empty() => (self.env)(var).ok_or_else(|| {
-                format!("the environment variable `{var}` (`${{env.{var}}}`) is not set")
-            }),
+            Some(("env", var)) if !var.is_empty() => {
+                (self.env)(var).ok_or_else(|| VariableError::NotSet(var.to_owned()))
+            }
             Some(("dir", "src")) => Ok(self.src.display().to_string()),
-            _ => Err(format!(
-                "`${{{name}}}` is not a variable; use `${{env.NAME}}` or `${{dir.src}}`"
-            )),
+            _ => Err(VariableError::Unknown(name.to_owned())),
         }
     }
 
     /// Applies [`Self::apply`] to every string inside a JSON value.
-    pub fn apply_json(&self, value: &serde_json::Value) -> Result<serde_json::Value, String> {
+    pub fn apply_json(
+        &self,
+        value: &serde_json::Value,
+    ) -> Result<serde_json::Value, VariableError> {
         use serde_json::Value;
         Ok(match value {
             Value::String(s) => Value::String(self.apply(s)?),
@@ -69,7 +85,7 @@ impl Variables<'_> {
             Value::Object(map) => Value::Object(
                 map.iter()
                     .map(|(k, v)| Ok((k.clone(), self.apply_json(v)?)))
-                    .collect::<Result<_, String>>()?,
+                    .collect::<Result<_, VariableError>>()?,
             ),
             other => other.clone(),
         })
@@ -96,16 +112,14 @@ mod tests {
             vars.apply("cost: $5, $${env.X}").unwrap(),
             "cost: $5, ${env.X}"
         );
-        assert!(
-            vars.apply("${env.MISSING}")
-                .unwrap_err()
-                .contains("`MISSING`")
-        );
-        assert!(
-            vars.apply("${home}")
-                .unwrap_err()
-                .contains("not a variable")
-        );
-        assert!(vars.apply("${env.X").unwrap_err().contains("closing"));
+        let missing = vars.apply("${env.MISSING}").unwrap_err();
+        assert_eq!(missing, VariableError::NotSet("MISSING".into()));
+        assert!(missing.to_string().contains("`MISSING`"), "{missing}");
+        let unknown = vars.apply("${home}").unwrap_err();
+        assert_eq!(unknown, VariableError::Unknown("home".into()));
+        assert!(unknown.to_string().contains("not a variable"), "{unknown}");
+        let unclosed = vars.apply("${env.X").unwrap_err();
+        assert!(matches!(unclosed, VariableError::Unclosed(_)));
+        assert!(unclosed.to_string().contains("closing"), "{unclosed}");
     }
 }

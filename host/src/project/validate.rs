@@ -182,7 +182,7 @@ pub async fn validate(
         } else if !schema_names.insert(record.name.as_str()) {
             problems.push(problem(entry, "the schema is defined twice"));
         } else if let Err(reason) = Schema::compile(&record.name, &record.document) {
-            problems.push(problem(entry, reason));
+            problems.push(problem(entry, reason.to_string()));
         }
     }
 

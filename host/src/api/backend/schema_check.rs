@@ -37,8 +37,9 @@ pub(super) async fn check(
 ) -> Response {
     let result = async {
         let record: SchemaRecord = served(&state, &headers, &name).await?;
-        let schema = Schema::compile(&record.name, &record.document)
-            .map_err(|reason| Problem::new(StatusCode::INTERNAL_SERVER_ERROR).detail(reason))?;
+        let schema = Schema::compile(&record.name, &record.document).map_err(|reason| {
+            Problem::new(StatusCode::INTERNAL_SERVER_ERROR).detail(reason.to_string())
+        })?;
         match schema.check(&body) {
             Ok(()) => Ok(Json(Checked {
                 valid: true,

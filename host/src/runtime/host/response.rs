@@ -12,19 +12,27 @@ pub const MAX_RESPONSE_HEADERS: usize = 100;
 /// have together.
 pub const MAX_RESPONSE_HEADER_BYTES: usize = 64 * 1024;
 
+/// Why an action's response headers cannot be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum HeaderLimitError {
+    /// More headers than [`MAX_RESPONSE_HEADERS`].
+    #[error("{0} headers is more than the {MAX_RESPONSE_HEADERS} a response may carry")]
+    TooMany(usize),
+    /// More bytes of names and values than [`MAX_RESPONSE_HEADER_BYTES`].
+    #[error(
+        "{0} bytes of headers is more than the {MAX_RESPONSE_HEADER_BYTES} a response may carry"
+    )]
+    TooLarge(usize),
+}
+
 /// Why `headers` are too many or too large for a response, if they are.
-pub fn check_header_size(headers: &[(String, String)]) -> Result<(), String> {
+pub fn check_header_size(headers: &[(String, String)]) -> Result<(), HeaderLimitError> {
     if headers.len() > MAX_RESPONSE_HEADERS {
-        return Err(format!(
-            "{} headers is more than the {MAX_RESPONSE_HEADERS} a response may carry",
-            headers.len()
-        ));
+        return Err(HeaderLimitError::TooMany(headers.len()));
     }
     let bytes: usize = headers.iter().map(|(n, v)| n.len() + v.len()).sum();
     if bytes > MAX_RESPONSE_HEADER_BYTES {
-        return Err(format!(
-            "{bytes} bytes of headers is more than the {MAX_RESPONSE_HEADER_BYTES} a response may carry"
-        ));
+        return Err(HeaderLimitError::TooLarge(bytes));
     }
     Ok(())
 }
@@ -36,7 +44,7 @@ pub(crate) fn check(status: u16, headers: &[(String, String)]) -> Result<(), Str
             "status {status} is not an HTTP status (100 to 599)"
         ));
     }
-    check_header_size(headers)?;
+    check_header_size(headers).map_err(|err| err.to_string())?;
     for (name, value) in headers {
         http::HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| format!("`{name}` is not a valid header name"))?;
