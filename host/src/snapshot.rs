@@ -27,6 +27,28 @@ pub struct Snapshot {
     pub capabilities: Arc<dyn Capabilities>,
 }
 
+/// A revision's routes, actions and connections, assembled and checked
+/// before the store has numbered it: validation builds it once, and the
+/// deploy turns that same value into the served [`Snapshot`].
+#[derive(Debug)]
+pub struct Assembled {
+    routes: RouteTable<RouteVersions>,
+    actions: HashMap<String, Arc<LoadedAction>>,
+    capabilities: Arc<dyn Capabilities>,
+}
+
+impl Snapshot {
+    /// `assembled`, served as revision `revision` of the store.
+    pub fn numbered(revision: i64, assembled: Assembled) -> Self {
+        Self {
+            revision,
+            routes: assembled.routes,
+            actions: assembled.actions,
+            capabilities: assembled.capabilities,
+        }
+    }
+}
+
 impl Default for Snapshot {
     /// Nothing deployed.
     fn default() -> Self {
@@ -168,12 +190,13 @@ pub fn parse_method(text: &str) -> Option<Method> {
         .flatten()
 }
 
-/// Builds the route table of `project` over already loaded `actions`.
+/// Builds the route table of `project` over already loaded `actions`, with
+/// the connections (`capabilities`) its actions reach.
 pub fn assemble(
-    revision: i64,
     project: &Project,
     actions: &HashMap<String, Arc<LoadedAction>>,
-) -> Result<Snapshot, SnapshotError> {
+    capabilities: Arc<dyn Capabilities>,
+) -> Result<Assembled, SnapshotError> {
     let mut schemas = HashMap::with_capacity(project.schemas.len());
     for record in &project.schemas {
         let schema = Schema::compile(&record.name, &record.document).map_err(|reason| {
@@ -239,11 +262,10 @@ pub fn assemble(
         }
         entries.push((path, RouteVersions::new(versions)));
     }
-    Ok(Snapshot {
-        revision,
+    Ok(Assembled {
         routes: RouteTable::build(entries)?,
         actions: actions.clone(),
-        capabilities: Arc::new(NoCapabilities),
+        capabilities,
     })
 }
 
@@ -319,11 +341,13 @@ pub async fn load_actions(
 }
 
 /// Builds the snapshot of what the store holds, loading every action from
-/// the precompile cache or, on a miss, from the stored component.
+/// the precompile cache or, on a miss, from the stored component;
+/// `connections` gives the revision's capabilities over its actions.
 pub async fn from_store(
     runtime: &Runtime,
     store: &Store,
     stored: &StoredProject,
+    connections: impl FnOnce(&Project, HashMap<String, Arc<LoadedAction>>) -> Arc<dyn Capabilities>,
 ) -> Result<Snapshot, SnapshotError> {
     let mut actions = HashMap::new();
     for (spec, outcome) in
@@ -335,7 +359,9 @@ pub async fn from_store(
         })?;
         actions.insert(spec.name, Arc::new(loaded));
     }
-    assemble(stored.revision, &stored.project, &actions)
+    let capabilities = connections(&stored.project, actions.clone());
+    let assembled = assemble(&stored.project, &actions, capabilities)?;
+    Ok(Snapshot::numbered(stored.revision, assembled))
 }
 
 /// The current snapshot, swappable while serving.

@@ -10,7 +10,7 @@ use super::validate::{ValidateError, validate};
 use super::{EntryProblem, normalize};
 use crate::confine::Confinement;
 use crate::runtime::Runtime;
-use crate::snapshot::{self, Components, LiveSnapshot};
+use crate::snapshot::{self, Components, LiveSnapshot, Snapshot};
 use crate::store::deploy::Deployment;
 use crate::store::model::Project;
 use crate::store::{Store, StoreError};
@@ -162,7 +162,7 @@ impl Deployer {
             project,
             request.components,
             &self.inner.runtime,
-            self.confinement(),
+            &self.inner.pools,
         )
         .await?;
         let pending = migrate::pending(&self.inner.store, &validated.project).await?;
@@ -196,13 +196,9 @@ impl Deployer {
                 detail: &detail,
             })
             .await?;
-        let mut snapshot = snapshot::assemble(revision, &validated.project, &validated.actions)
-            .expect("a validated project always assembles");
-        snapshot.capabilities = self
-            .inner
-            .pools
-            .for_project(&validated.project, snapshot.actions.clone());
-        self.inner.live.swap(snapshot);
+        self.inner
+            .live
+            .swap(Snapshot::numbered(revision, validated.assembled));
         Ok(Outcome {
             revision,
             changed,
@@ -245,12 +241,14 @@ impl Deployer {
         let _one_at_a_time = self.inner.lock.lock().await;
         let stored = self.inner.store.current().await?;
         if stored.revision > self.inner.live.current().revision {
-            let mut snapshot =
-                snapshot::from_store(&self.inner.runtime, &self.inner.store, &stored).await?;
-            snapshot.capabilities = self
-                .inner
-                .pools
-                .for_project(&stored.project, snapshot.actions.clone());
+            let pools = &self.inner.pools;
+            let snapshot = snapshot::from_store(
+                &self.inner.runtime,
+                &self.inner.store,
+                &stored,
+                |project, actions| pools.for_project(project, actions),
+            )
+            .await?;
             self.inner.live.swap(snapshot);
         }
         Ok(self.inner.live.current().revision)

@@ -9,10 +9,10 @@ use super::compile::{
     action_entry, connection_entry, method_entry, migration_entry, route_entry, schema_entry,
 };
 use crate::auth;
-use crate::confine::Confinement;
+use crate::connect::Pools;
 use crate::connect::settings as connection;
 use crate::routes::RoutePath;
-use crate::runtime::{LoadedAction, Runtime};
+use crate::runtime::Runtime;
 use crate::schema::Schema;
 use crate::snapshot::{self, Components, SnapshotError};
 use crate::store::StoreError;
@@ -25,8 +25,8 @@ use std::sync::Arc;
 pub struct Validated {
     /// The records to store.
     pub project: Project,
-    /// Every action, loaded.
-    pub actions: HashMap<String, Arc<LoadedAction>>,
+    /// What will be served once the store has numbered it.
+    pub assembled: snapshot::Assembled,
 }
 
 /// Why a project was refused.
@@ -67,8 +67,9 @@ pub async fn validate(
     project: Project,
     components: Components<'_>,
     runtime: &Runtime,
-    confinement: &Confinement,
+    pools: &Arc<Pools>,
 ) -> Result<Validated, ValidateError> {
+    let confinement = pools.confinement().as_ref();
     let mut problems = Vec::new();
     let mut connections = std::collections::HashMap::new();
     for record in &project.connections {
@@ -268,19 +269,23 @@ pub async fn validate(
         }
     }
 
-    if problems.is_empty()
-        && let Err(err) = snapshot::assemble(0, &project, &actions)
-    {
-        let entry = match &err {
-            SnapshotError::Conflict(conflict) => route_entry(&conflict.path),
-            _ => "project".to_owned(),
-        };
-        problems.push(problem(entry, err.to_string()));
-    }
     if !problems.is_empty() {
         return Err(ValidateError::Invalid(problems));
     }
-    Ok(Validated { project, actions })
+    let capabilities = pools.for_project(&project, actions.clone());
+    match snapshot::assemble(&project, &actions, capabilities) {
+        Ok(assembled) => Ok(Validated { project, assembled }),
+        Err(err) => {
+            let entry = match &err {
+                SnapshotError::Conflict(conflict) => route_entry(&conflict.path),
+                _ => "project".to_owned(),
+            };
+            Err(ValidateError::Invalid(vec![problem(
+                entry,
+                err.to_string(),
+            )]))
+        }
+    }
 }
 
 /// The first characters of a sha256, enough to recognise a component.
