@@ -9,15 +9,16 @@ use super::compile::{
     action_entry, connection_entry, method_entry, migration_entry, route_entry, schema_entry,
 };
 use crate::auth;
+use crate::confine::Confinement;
 use crate::connect::Pools;
 use crate::connect::settings as connection;
 use crate::routes::RoutePath;
-use crate::runtime::Runtime;
+use crate::runtime::{ActionSpec, LoadedAction, Runtime};
 use crate::schema::Schema;
 use crate::snapshot::{self, Components, SnapshotError};
 use crate::store::StoreError;
-use crate::store::model::Project;
-use std::collections::HashMap;
+use crate::store::model::{ConnectionRecord, MethodRecord, Project};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// A project that passed validation: ready to store and serve.
@@ -69,9 +70,40 @@ pub async fn validate(
     runtime: &Runtime,
     pools: &Arc<Pools>,
 ) -> Result<Validated, ValidateError> {
-    let confinement = pools.confinement().as_ref();
     let mut problems = Vec::new();
-    let mut connections = std::collections::HashMap::new();
+    let connections = check_connections(&project, pools.confinement(), &mut problems);
+    check_migrations(&project, &connections, &mut problems);
+    let (names, loadable) = check_actions(&project, &connections, &mut problems);
+    let actions = load(runtime, &loadable, components, &mut problems).await?;
+    let schema_names = check_schemas(&project, &mut problems);
+    check_routes(&project, &names, &schema_names, &mut problems);
+    if !problems.is_empty() {
+        return Err(ValidateError::Invalid(problems));
+    }
+    let capabilities = pools.for_project(&project, actions.clone());
+    match snapshot::assemble(&project, &actions, capabilities) {
+        Ok(assembled) => Ok(Validated { project, assembled }),
+        Err(err) => {
+            let entry = match &err {
+                SnapshotError::Conflict(conflict) => route_entry(&conflict.path),
+                _ => "project".to_owned(),
+            };
+            Err(ValidateError::Invalid(vec![problem(
+                entry,
+                err.to_string(),
+            )]))
+        }
+    }
+}
+
+/// The connections, by name: each name valid and once, each one's settings
+/// allowed for this node.
+fn check_connections<'p>(
+    project: &'p Project,
+    confinement: &Confinement,
+    problems: &mut Vec<EntryProblem>,
+) -> HashMap<&'p str, &'p ConnectionRecord> {
+    let mut connections = HashMap::new();
     for record in &project.connections {
         let entry = connection_entry(&record.name);
         if !valid_entity_name(&record.name) {
@@ -85,7 +117,16 @@ pub async fn validate(
             problems.push(problem(entry, reason));
         }
     }
-    let mut migrated = std::collections::HashSet::new();
+    connections
+}
+
+/// Each migration names a SQL connection of the project, each file once.
+fn check_migrations(
+    project: &Project,
+    connections: &HashMap<&str, &ConnectionRecord>,
+    problems: &mut Vec<EntryProblem>,
+) {
+    let mut migrated = HashSet::new();
     for migration in &project.migrations {
         let entry = migration_entry(&migration.connection);
         match connections.get(migration.connection.as_str()) {
@@ -112,8 +153,16 @@ pub async fn validate(
             ));
         }
     }
+}
 
-    let mut names = std::collections::HashSet::new();
+/// The actions' names (each valid and once) and the specs worth loading:
+/// positive limits, defined connections, forwardable headers.
+fn check_actions<'p>(
+    project: &'p Project,
+    connections: &HashMap<&str, &ConnectionRecord>,
+    problems: &mut Vec<EntryProblem>,
+) -> (HashSet<&'p str>, Vec<ActionSpec>) {
+    let mut names = HashSet::new();
     let mut loadable = Vec::new();
     for spec in &project.actions {
         let entry = action_entry(&spec.name);
@@ -151,8 +200,19 @@ pub async fn validate(
             loadable.push(spec.clone());
         }
     }
+    (names, loadable)
+}
+
+/// Loads each action's component; one that cannot load, or that imports
+/// the connector without being granted a connection, is a problem.
+async fn load(
+    runtime: &Runtime,
+    loadable: &[ActionSpec],
+    components: Components<'_>,
+    problems: &mut Vec<EntryProblem>,
+) -> Result<HashMap<String, Arc<LoadedAction>>, StoreError> {
     let mut actions = HashMap::new();
-    for (spec, loaded) in snapshot::load_actions(runtime, &loadable, components).await? {
+    for (spec, loaded) in snapshot::load_actions(runtime, loadable, components).await? {
         match loaded {
             Ok(loaded) if loaded.imports(CONNECTOR) && spec.connections.is_empty() => {
                 problems.push(problem(
@@ -171,8 +231,12 @@ pub async fn validate(
             )),
         }
     }
+    Ok(actions)
+}
 
-    let mut schema_names = std::collections::HashSet::new();
+/// The schemas' names (each valid and once); each schema compiles.
+fn check_schemas<'p>(project: &'p Project, problems: &mut Vec<EntryProblem>) -> HashSet<&'p str> {
+    let mut schema_names = HashSet::new();
     for record in &project.schemas {
         let entry = schema_entry(&record.name);
         if !valid_entity_name(&record.name) {
@@ -186,8 +250,19 @@ pub async fn validate(
             problems.push(problem(entry, reason.to_string()));
         }
     }
+    schema_names
+}
 
-    let mut paths = std::collections::HashSet::new();
+/// Each route: a valid path once, versions numbered from 1, methods that
+/// are HTTP methods once per version, naming defined actions and schemas,
+/// with sound scopes and statuses.
+fn check_routes(
+    project: &Project,
+    names: &HashSet<&str>,
+    schema_names: &HashSet<&str>,
+    problems: &mut Vec<EntryProblem>,
+) {
+    let mut paths = HashSet::new();
     for route in &project.routes {
         if let Err(err) = RoutePath::parse(&route.path) {
             problems.push(problem(route_entry(&route.path), err.to_string()));
@@ -206,7 +281,7 @@ pub async fn validate(
             ));
         }
         let several = route.versions.len() > 1;
-        let mut numbers = std::collections::HashSet::new();
+        let mut numbers = HashSet::new();
         for version in &route.versions {
             if version.version == 0 || !numbers.insert(version.version) {
                 problems.push(problem(
@@ -221,7 +296,7 @@ pub async fn validate(
                 .iter()
                 .map(move |method| (several.then_some(version.version), version.version, method))
         });
-        let mut methods = std::collections::HashSet::new();
+        let mut methods = HashSet::new();
         for (shown, number, method) in all_methods {
             let entry = method_entry(&route.path, shown, &method.method);
             if snapshot::parse_method(&method.method).is_none() {
@@ -248,43 +323,36 @@ pub async fn validate(
                 ));
                 continue;
             }
-            if let Err(reason) = check_scopes(method.public, &method.scopes) {
-                problems.push(problem(entry.clone(), reason));
-            }
-            let named = method.request.iter().chain(method.responses.values());
-            for schema in named {
-                if !schema_names.contains(schema.as_str()) {
-                    problems.push(problem(
-                        entry.clone(),
-                        format!("the schema `{schema}` is not defined under `schema:`"),
-                    ));
-                }
-            }
-            if let Some(status) = method.responses.keys().find(|s| !(100..=599).contains(*s)) {
-                problems.push(problem(
-                    entry,
-                    format!("{status} is not an HTTP status code"),
-                ));
-            }
+            check_method(method, entry, schema_names, problems);
         }
     }
+}
 
-    if !problems.is_empty() {
-        return Err(ValidateError::Invalid(problems));
+/// One method of a route version: sound scopes, defined schemas, HTTP
+/// statuses.
+fn check_method(
+    method: &MethodRecord,
+    entry: String,
+    schema_names: &HashSet<&str>,
+    problems: &mut Vec<EntryProblem>,
+) {
+    if let Err(reason) = check_scopes(method.public, &method.scopes) {
+        problems.push(problem(entry.clone(), reason));
     }
-    let capabilities = pools.for_project(&project, actions.clone());
-    match snapshot::assemble(&project, &actions, capabilities) {
-        Ok(assembled) => Ok(Validated { project, assembled }),
-        Err(err) => {
-            let entry = match &err {
-                SnapshotError::Conflict(conflict) => route_entry(&conflict.path),
-                _ => "project".to_owned(),
-            };
-            Err(ValidateError::Invalid(vec![problem(
-                entry,
-                err.to_string(),
-            )]))
+    let named = method.request.iter().chain(method.responses.values());
+    for schema in named {
+        if !schema_names.contains(schema.as_str()) {
+            problems.push(problem(
+                entry.clone(),
+                format!("the schema `{schema}` is not defined under `schema:`"),
+            ));
         }
+    }
+    if let Some(status) = method.responses.keys().find(|s| !(100..=599).contains(*s)) {
+        problems.push(problem(
+            entry,
+            format!("{status} is not an HTTP status code"),
+        ));
     }
 }
 
