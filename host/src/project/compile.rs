@@ -13,6 +13,7 @@ use crate::store::model::{
     ConnectionRecord, MethodRecord, MigrationRecord, Project, RouteRecord, SchemaRecord,
     VersionRecord, VersionStatus,
 };
+use serde_saphyr::Location;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -100,240 +101,275 @@ pub async fn compile(file: &Path, build: &BuildOptions) -> Result<Compiled, Proj
     })?;
     let env = |name: &str| std::env::var(name).ok();
     let src = std::path::absolute(base).unwrap_or_else(|_| base.to_owned());
-    let vars = Variables {
-        src: &src,
-        env: &env,
+    let mut compiling = Compiling {
+        base,
+        build,
+        vars: Variables {
+            src: &src,
+            env: &env,
+        },
+        compiled: Compiled {
+            file: file.to_owned(),
+            project: Project::default(),
+            components: HashMap::new(),
+            locations: HashMap::new(),
+        },
+        problems: Vec::new(),
+        built: HashMap::new(),
     };
-    let mut problems = Vec::new();
-    let mut compiled = Compiled {
-        file: file.to_owned(),
-        project: Project::default(),
-        components: HashMap::new(),
-        locations: HashMap::new(),
-    };
-    let mut built: HashMap<PathBuf, Arc<[u8]>> = HashMap::new();
-
-    for (key, entry) in &parsed.action.0 {
-        let name = &key.value;
-        let location = at(key.referenced);
-        let entry_name = action_entry(name);
-        if let Some(location) = location {
-            compiled.locations.insert(entry_name.clone(), location);
-        }
-        let mut refuse = |reason: String| {
-            problems.push(EntryProblem {
-                location,
-                entry: entry_name.clone(),
-                reason,
-            })
-        };
-        let component = match vars.apply(&entry.component) {
-            Ok(component) => component,
-            Err(reason) => {
-                refuse(format!("component: {reason}"));
-                continue;
-            }
-        };
-        let mut config = std::collections::BTreeMap::new();
-        let mut config_ok = true;
-        for (k, v) in &entry.config {
-            match vars.apply_json(v) {
-                Ok(v) => {
-                    config.insert(k.clone(), file::config_text(&v));
-                }
-                Err(reason) => {
-                    refuse(format!("config.{k}: {reason}"));
-                    config_ok = false;
-                }
-            }
-        }
-        let bytes = match component_bytes(&base.join(&component), build, &mut built).await {
-            Ok(bytes) => bytes,
-            Err(reason) => {
-                refuse(format!("component `{component}`: {reason}"));
-                continue;
-            }
-        };
-        if !config_ok {
-            continue;
-        }
-        let defaults = Limits::default();
-        let sha256 = sha256_hex(&bytes);
-        compiled.components.insert(sha256.clone(), bytes);
-        compiled.project.actions.push(ActionSpec {
-            name: name.clone(),
-            sha256,
-            config,
-            limits: Limits {
-                memory: entry.limits.memory.map_or(defaults.memory, |m| m.as_u64()),
-                timeout: entry.limits.timeout.unwrap_or(defaults.timeout),
-            },
-            connections: entry.connections.clone(),
-            forward_headers: entry
-                .forward_headers
-                .iter()
-                .map(|h| h.to_ascii_lowercase())
-                .collect(),
-        });
-    }
-
-    for (key, route) in &parsed.routes.0 {
-        let path = &key.value;
-        let location = at(key.referenced);
-        if let Some(location) = location {
-            compiled.locations.insert(route_entry(path), location);
-        }
-        let mut refuse = |reason: &str| {
-            problems.push(EntryProblem {
-                location,
-                entry: route_entry(path),
-                reason: reason.to_owned(),
-            })
-        };
-        let versions: Vec<(u32, VersionStatus, &file::Entries<file::MethodFile>)> =
-            match (&route.methods, &route.versions) {
-                (Some(methods), None) => vec![(
-                    route.version.unwrap_or(1),
-                    route.status.unwrap_or_default(),
-                    methods,
-                )],
-                (None, Some(versions)) if route.version.is_none() && route.status.is_none() => {
-                    let mut list = Vec::new();
-                    for (key, version) in &versions.0 {
-                        match key.value.parse::<u32>() {
-                            Ok(number) if number > 0 => {
-                                list.push((number, version.status, &version.methods))
-                            }
-                            _ => refuse(&format!(
-                                "`{}` is not a version number (1, 2, …)",
-                                key.value
-                            )),
-                        }
-                    }
-                    list
-                }
-                (None, Some(_)) => {
-                    refuse("`version` and `status` belong inside each of `versions`");
-                    continue;
-                }
-                _ => {
-                    refuse("a route has either `methods` (one version) or `versions`");
-                    continue;
-                }
-            };
-        let several = versions.len() > 1;
-        let mut record = RouteRecord {
-            path: path.clone(),
-            versions: Vec::new(),
-        };
-        for (number, status, methods) in versions {
-            let mut version = VersionRecord {
-                version: number,
-                status,
-                methods: Vec::new(),
-            };
-            for (key, entry) in &methods.0 {
-                if let Some(location) = at(key.referenced) {
-                    compiled.locations.insert(
-                        method_entry(path, several.then_some(number), &key.value),
-                        location,
-                    );
-                }
-                let mut responses = entry.responses.clone();
-                if let Some(response) = &entry.response {
-                    responses.entry(200).or_insert_with(|| response.clone());
-                }
-                version.methods.push(MethodRecord {
-                    method: key.value.clone(),
-                    action: entry.action.clone(),
-                    public: entry.public,
-                    scopes: entry.scopes.clone(),
-                    request: entry.request.clone(),
-                    responses,
-                });
-            }
-            record.versions.push(version);
-        }
-        compiled.project.routes.push(record);
-    }
-    for (key, document) in &parsed.schema.0 {
-        if let Some(location) = at(key.referenced) {
-            compiled
-                .locations
-                .insert(schema_entry(&key.value), location);
-        }
-        compiled.project.schemas.push(SchemaRecord {
-            name: key.value.clone(),
-            document: document.clone(),
-        });
-    }
-    for (key, entry) in &parsed.connection.0 {
-        let name = &key.value;
-        let location = at(key.referenced);
-        let entry_name = connection_entry(name);
-        if let Some(location) = location {
-            compiled.locations.insert(entry_name.clone(), location);
-        }
-        let mut config = serde_json::Map::new();
-        for (k, v) in &entry.config {
-            match vars.apply_json(v) {
-                Ok(v) => {
-                    config.insert(k.clone(), v);
-                }
-                Err(reason) => problems.push(EntryProblem {
-                    location,
-                    entry: entry_name.clone(),
-                    reason: format!("config.{k}: {reason}"),
-                }),
-            }
-        }
-        compiled.project.connections.push(ConnectionRecord {
-            name: name.clone(),
-            kind: entry.kind,
-            config: serde_json::Value::Object(config),
-        });
-    }
-    for (key, files) in &parsed.migration.0 {
-        let connection = &key.value;
-        let location = at(key.referenced);
-        if let Some(location) = location {
-            compiled
-                .locations
-                .insert(migration_entry(connection), location);
-        }
-        for name in files {
-            let path = match vars.apply(name) {
-                Ok(path) => base.join(path),
-                Err(reason) => {
-                    problems.push(EntryProblem {
-                        location,
-                        entry: migration_entry(connection),
-                        reason: format!("`{name}`: {reason}"),
-                    });
-                    continue;
-                }
-            };
-            match std::fs::read_to_string(&path) {
-                Ok(sql) => compiled.project.migrations.push(MigrationRecord {
-                    connection: connection.clone(),
-                    file: name.clone(),
-                    sql,
-                }),
-                Err(err) => problems.push(EntryProblem {
-                    location,
-                    entry: migration_entry(connection),
-                    reason: format!("cannot read `{}`: {err}", path.display()),
-                }),
-            }
-        }
-    }
-    if !problems.is_empty() {
+    compiling.actions(&parsed).await;
+    compiling.routes(&parsed);
+    compiling.schemas(&parsed);
+    compiling.connections(&parsed);
+    compiling.migrations(&parsed);
+    if !compiling.problems.is_empty() {
         return Err(ProjectError::Invalid {
             file: file.to_owned(),
-            problems,
+            problems: compiling.problems,
         });
     }
-    Ok(compiled)
+    Ok(compiling.compiled)
+}
+
+/// One compilation under way: what is compiled so far and the located
+/// problems found, which every section adds to.
+struct Compiling<'a> {
+    /// The project file's directory: relative paths start here.
+    base: &'a Path,
+    build: &'a BuildOptions,
+    vars: Variables<'a>,
+    compiled: Compiled,
+    problems: Vec<EntryProblem>,
+    /// Packages built so far, so each is built once.
+    built: HashMap<PathBuf, Arc<[u8]>>,
+}
+
+impl Compiling<'_> {
+    /// Records where `entry` was written; answers the location.
+    fn locate(&mut self, entry: &str, referenced: Location) -> Option<(u64, u64)> {
+        let location = at(referenced);
+        if let Some(location) = location {
+            self.compiled.locations.insert(entry.to_owned(), location);
+        }
+        location
+    }
+
+    fn refuse(&mut self, location: Option<(u64, u64)>, entry: &str, reason: String) {
+        self.problems.push(EntryProblem {
+            location,
+            entry: entry.to_owned(),
+            reason,
+        });
+    }
+
+    /// `action:`: each action's component built or read and hashed, its
+    /// variables replaced, its limits defaulted.
+    async fn actions(&mut self, parsed: &file::ProjectFile) {
+        for (key, entry) in &parsed.action.0 {
+            let name = &key.value;
+            let entry_name = action_entry(name);
+            let location = self.locate(&entry_name, key.referenced);
+            let component = match self.vars.apply(&entry.component) {
+                Ok(component) => component,
+                Err(reason) => {
+                    self.refuse(location, &entry_name, format!("component: {reason}"));
+                    continue;
+                }
+            };
+            let mut config = std::collections::BTreeMap::new();
+            let mut config_ok = true;
+            for (k, v) in &entry.config {
+                match self.vars.apply_json(v) {
+                    Ok(v) => {
+                        config.insert(k.clone(), file::config_text(&v));
+                    }
+                    Err(reason) => {
+                        self.refuse(location, &entry_name, format!("config.{k}: {reason}"));
+                        config_ok = false;
+                    }
+                }
+            }
+            let path = self.base.join(&component);
+            let bytes = match component_bytes(&path, self.build, &mut self.built).await {
+                Ok(bytes) => bytes,
+                Err(reason) => {
+                    self.refuse(
+                        location,
+                        &entry_name,
+                        format!("component `{component}`: {reason}"),
+                    );
+                    continue;
+                }
+            };
+            if !config_ok {
+                continue;
+            }
+            let defaults = Limits::default();
+            let sha256 = sha256_hex(&bytes);
+            self.compiled.components.insert(sha256.clone(), bytes);
+            self.compiled.project.actions.push(ActionSpec {
+                name: name.clone(),
+                sha256,
+                config,
+                limits: Limits {
+                    memory: entry.limits.memory.map_or(defaults.memory, |m| m.as_u64()),
+                    timeout: entry.limits.timeout.unwrap_or(defaults.timeout),
+                },
+                connections: entry.connections.clone(),
+                forward_headers: entry
+                    .forward_headers
+                    .iter()
+                    .map(|h| h.to_ascii_lowercase())
+                    .collect(),
+            });
+        }
+    }
+
+    /// `routes:`: each route with its versions (one, from `methods`, or
+    /// several under `versions`) and their methods.
+    fn routes(&mut self, parsed: &file::ProjectFile) {
+        for (key, route) in &parsed.routes.0 {
+            let path = &key.value;
+            let entry_name = route_entry(path);
+            let location = self.locate(&entry_name, key.referenced);
+            let versions: Vec<(u32, VersionStatus, &file::Entries<file::MethodFile>)> =
+                match (&route.methods, &route.versions) {
+                    (Some(methods), None) => vec![(
+                        route.version.unwrap_or(1),
+                        route.status.unwrap_or_default(),
+                        methods,
+                    )],
+                    (None, Some(versions)) if route.version.is_none() && route.status.is_none() => {
+                        let mut list = Vec::new();
+                        for (key, version) in &versions.0 {
+                            match key.value.parse::<u32>() {
+                                Ok(number) if number > 0 => {
+                                    list.push((number, version.status, &version.methods))
+                                }
+                                _ => self.refuse(
+                                    location,
+                                    &entry_name,
+                                    format!("`{}` is not a version number (1, 2, …)", key.value),
+                                ),
+                            }
+                        }
+                        list
+                    }
+                    (None, Some(_)) => {
+                        self.refuse(
+                            location,
+                            &entry_name,
+                            "`version` and `status` belong inside each of `versions`".into(),
+                        );
+                        continue;
+                    }
+                    _ => {
+                        self.refuse(
+                            location,
+                            &entry_name,
+                            "a route has either `methods` (one version) or `versions`".into(),
+                        );
+                        continue;
+                    }
+                };
+            let several = versions.len() > 1;
+            let mut record = RouteRecord {
+                path: path.clone(),
+                versions: Vec::new(),
+            };
+            for (number, status, methods) in versions {
+                let mut version = VersionRecord {
+                    version: number,
+                    status,
+                    methods: Vec::new(),
+                };
+                for (key, entry) in &methods.0 {
+                    let entry_name = method_entry(path, several.then_some(number), &key.value);
+                    self.locate(&entry_name, key.referenced);
+                    let mut responses = entry.responses.clone();
+                    if let Some(response) = &entry.response {
+                        responses.entry(200).or_insert_with(|| response.clone());
+                    }
+                    version.methods.push(MethodRecord {
+                        method: key.value.clone(),
+                        action: entry.action.clone(),
+                        public: entry.public,
+                        scopes: entry.scopes.clone(),
+                        request: entry.request.clone(),
+                        responses,
+                    });
+                }
+                record.versions.push(version);
+            }
+            self.compiled.project.routes.push(record);
+        }
+    }
+
+    /// `schema:`: each JSON Schema document as written.
+    fn schemas(&mut self, parsed: &file::ProjectFile) {
+        for (key, document) in &parsed.schema.0 {
+            self.locate(&schema_entry(&key.value), key.referenced);
+            self.compiled.project.schemas.push(SchemaRecord {
+                name: key.value.clone(),
+                document: document.clone(),
+            });
+        }
+    }
+
+    /// `connection:`: each connection with its variables replaced.
+    fn connections(&mut self, parsed: &file::ProjectFile) {
+        for (key, entry) in &parsed.connection.0 {
+            let name = &key.value;
+            let entry_name = connection_entry(name);
+            let location = self.locate(&entry_name, key.referenced);
+            let mut config = serde_json::Map::new();
+            for (k, v) in &entry.config {
+                match self.vars.apply_json(v) {
+                    Ok(v) => {
+                        config.insert(k.clone(), v);
+                    }
+                    Err(reason) => {
+                        self.refuse(location, &entry_name, format!("config.{k}: {reason}"));
+                    }
+                }
+            }
+            self.compiled.project.connections.push(ConnectionRecord {
+                name: name.clone(),
+                kind: entry.kind,
+                config: serde_json::Value::Object(config),
+            });
+        }
+    }
+
+    /// `migration:`: each connection's SQL files, read in order.
+    fn migrations(&mut self, parsed: &file::ProjectFile) {
+        for (key, files) in &parsed.migration.0 {
+            let connection = &key.value;
+            let entry_name = migration_entry(connection);
+            let location = self.locate(&entry_name, key.referenced);
+            for name in files {
+                let path = match self.vars.apply(name) {
+                    Ok(path) => self.base.join(path),
+                    Err(reason) => {
+                        self.refuse(location, &entry_name, format!("`{name}`: {reason}"));
+                        continue;
+                    }
+                };
+                match std::fs::read_to_string(&path) {
+                    Ok(sql) => self.compiled.project.migrations.push(MigrationRecord {
+                        connection: connection.clone(),
+                        file: name.clone(),
+                        sql,
+                    }),
+                    Err(err) => self.refuse(
+                        location,
+                        &entry_name,
+                        format!("cannot read `{}`: {err}", path.display()),
+                    ),
+                }
+            }
+        }
+    }
 }
 
 /// The component of an action: a `.wasm` file as it is, or a Rust package
