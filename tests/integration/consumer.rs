@@ -222,7 +222,7 @@ async fn register_activate_login_create_an_app_and_call_a_protected_route() {
 }
 
 #[tokio::test]
-async fn registration_can_be_switched_off_and_mail_falls_back_to_the_log() {
+async fn registration_can_be_switched_off_and_mail_goes_to_the_outbox_without_smtp() {
     let closed = TestApp::start_with(Backend::Sqlite, PROJECT, |options| {
         options.registration = false
     })

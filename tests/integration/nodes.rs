@@ -314,6 +314,17 @@ async fn the_deploy_commands_work_from_the_command_line() {
     let (code, _, err) = run(&["deploy", missing.to_str().unwrap()], &[]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("cannot read"), "{err}");
+    // A server that cannot be reached is an error too: 2.
+    let (code, _, err) = run(
+        &["deploy", v1.to_str().unwrap()],
+        &[
+            ("FUSIO_URL", "http://127.0.0.1:9"),
+            ("FUSIO_CLIENT_ID", "ci"),
+            ("FUSIO_CLIENT_SECRET", "secret"),
+        ],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("cannot reach"), "{err}");
 
     // CI: an app's client credentials instead of a login.
     let (code, out, err) = run(
