@@ -2,14 +2,14 @@
 //! surface, so tests call it in-process without a server. The layer order is
 //! written down here once.
 
+use crate::api_error::ApiError;
 use crate::auth;
 use crate::gateway;
 pub use crate::state::AppState;
 use axum::Router;
 use axum::extract::State;
-use axum::response::{IntoResponse, Json, Response};
+use axum::response::Json;
 use axum::routing::get;
-use http::StatusCode;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
@@ -29,7 +29,8 @@ pub fn router(state: AppState) -> Router {
         .route("/system/health", get(health))
         .layer(axum::middleware::from_fn(
             crate::api::rejections::as_problems,
-        ));
+        ))
+        .layer(axum::middleware::from_fn(crate::api_error::finish));
     Router::new()
         .merge(system)
         .fallback(gateway::handle)
@@ -43,7 +44,7 @@ pub fn router(state: AppState) -> Router {
 
 /// `GET /system/health`: 200 when the store answers, 503 when it does not;
 /// says which revision is served and how the runtime runs.
-async fn health(State(state): State<AppState>, headers: http::HeaderMap) -> Response {
+async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     let snapshot = state.live.current();
     let body = serde_json::json!({
         "status": "ok",
@@ -56,15 +57,10 @@ async fn health(State(state): State<AppState>, headers: http::HeaderMap) -> Resp
         "precompileCache": state.runtime.precompile_stats(),
         "droppedLogEntries": state.runtime.dropped_log_entries(),
     });
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, Json(body)).into_response(),
-        Err(err) => {
-            let request_id = crate::request_id::request_id(&headers);
-            tracing::error!(request_id, error = %err, "health check: the store does not answer");
-            crate::problem::Problem::new(StatusCode::SERVICE_UNAVAILABLE)
-                .detail("the system store does not answer")
-                .request_id(request_id)
-                .into_response()
-        }
-    }
+    state
+        .store
+        .ping()
+        .await
+        .map_err(|err| ApiError::unavailable("the system store does not answer", &err))?;
+    Ok(Json(body))
 }

@@ -5,6 +5,7 @@
 //! (`main.rs`) on top. See `ARCHITECTURE.md` for the map.
 
 pub mod api;
+pub mod api_error;
 pub mod app;
 pub mod auth;
 pub mod cli;

@@ -90,9 +90,16 @@ impl Problem {
     }
 }
 
+impl Problem {
+    /// The problem+json document.
+    pub fn body(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a problem always serializes")
+    }
+}
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let body = serde_json::to_vec(&self).expect("a problem always serializes");
+        let body = self.body();
         let mut response = (self.status(), body).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));

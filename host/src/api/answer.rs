@@ -1,12 +1,12 @@
 //! How every system-API handler answers: JSON bodies parsed with errors
-//! that say where, store errors mapped to statuses, problems carrying the
-//! request id.
+//! that say where, store errors mapped to statuses, writes acknowledged in
+//! one shape.
 
+use crate::api_error::ApiError;
+use crate::auth::accounts::AccountError;
 use crate::problem::Problem;
-use crate::request_id::request_id;
 use crate::store::StoreError;
-use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use serde::de::DeserializeOwned;
 
 /// A JSON body, or a 400 naming what is wrong and where.
@@ -16,32 +16,33 @@ pub fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
     })
 }
 
-/// A store error as the client's problem (409 taken, 412 stale, 400 unknown
-/// reference)
-/// or the server's (500, logged with the request id).
-pub fn store_problem(headers: &HeaderMap, err: StoreError) -> Problem {
-    match err {
-        StoreError::Conflict(what) => {
-            Problem::new(StatusCode::CONFLICT).detail(format!("{what} already exists"))
-        }
-        StoreError::Stale(what) => Problem::new(StatusCode::PRECONDITION_FAILED).detail(format!(
-            "the {what} changed since you read it (If-Match names an older ETag); read it again"
-        )),
-        StoreError::Missing(what) => {
-            Problem::new(StatusCode::BAD_REQUEST).detail(format!("{what} does not exist"))
-        }
-        err => {
-            tracing::error!(request_id = request_id(headers), error = %err, "system API: the store failed");
-            Problem::new(StatusCode::INTERNAL_SERVER_ERROR).detail("the system store failed")
+impl From<StoreError> for ApiError {
+    /// A store error as the client's problem (409 taken, 412 stale, 400
+    /// unknown reference) or the server's (500, logged with the request id).
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Conflict(what) => {
+                Problem::new(StatusCode::CONFLICT).detail(format!("{what} already exists")).into()
+            }
+            StoreError::Stale(what) => Problem::new(StatusCode::PRECONDITION_FAILED).detail(format!(
+                "the {what} changed since you read it (If-Match names an older ETag); read it again"
+            )).into(),
+            StoreError::Missing(what) => {
+                Problem::new(StatusCode::BAD_REQUEST).detail(format!("{what} does not exist")).into()
+            }
+            err => ApiError::failed("the system store failed", &err),
         }
     }
 }
 
-/// The handler's answer, or its problem with the request id.
-pub fn respond<T: IntoResponse>(headers: &HeaderMap, result: Result<T, Problem>) -> Response {
-    match result {
-        Ok(body) => body.into_response(),
-        Err(problem) => problem.request_id(request_id(headers)).into_response(),
+impl From<AccountError> for ApiError {
+    /// An account that cannot be created as asked is the client's problem
+    /// (400 naming why); a store failure is the server's.
+    fn from(err: AccountError) -> Self {
+        match err {
+            AccountError::Store(err) => err.into(),
+            other => bad_request(other.to_string()).into(),
+        }
     }
 }
 

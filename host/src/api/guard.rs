@@ -2,11 +2,10 @@
 //! that takes `Authorized<S>` runs only for a caller whose token holds
 //! `S::SCOPE` (or a parent of it, such as `backend`).
 
+use crate::api_error::ApiError;
 use crate::auth::{Caller, endpoints, scopes};
-use crate::request_id::request_id;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
-use axum::response::{IntoResponse, Response};
 use std::marker::PhantomData;
 
 /// A scope a handler requires, as a type.
@@ -24,23 +23,19 @@ pub struct Authorized<S: RequiredScope> {
 }
 
 impl<S: RequiredScope> FromRequestParts<AppState> for Authorized<S> {
-    type Rejection = Response;
+    type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut http::request::Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let rid = request_id(&parts.headers).map(str::to_owned);
         let caller = state
             .auth
             .authenticate(&parts.headers)
             .await
-            .map_err(|reason| endpoints::unauthorized(&reason, rid.as_deref()).into_response())?;
+            .map_err(|reason| endpoints::unauthorized(&reason, None))?;
         if !scopes::any_grants(caller.scopes(), S::SCOPE) {
-            return Err(
-                endpoints::insufficient_scope(&[S::SCOPE.to_owned()], rid.as_deref())
-                    .into_response(),
-            );
+            return Err(endpoints::insufficient_scope(&[S::SCOPE.to_owned()], None).into());
         }
         Ok(Self {
             caller,

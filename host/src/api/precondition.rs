@@ -4,22 +4,47 @@
 //! else 412 and nothing changes.
 
 use crate::store::revision::Expected;
+use axum::extract::FromRequestParts;
 use http::{HeaderMap, HeaderValue, header};
+use std::convert::Infallible;
 
-/// The revisions `If-Match` admits. No header and `*` admit any (the
-/// entity exists, or the handler would have answered 404); weak or
-/// malformed tags can never match strongly, so they admit none.
-pub fn if_match(headers: &HeaderMap) -> Expected {
-    match if_match_tags(headers) {
-        None => Expected::Any,
-        Some(tags) => Expected::OneOf(tags.iter().filter_map(|tag| tag.parse().ok()).collect()),
+/// The `If-Match` of a request, as an extractor: what a conditional write
+/// needs of the request's headers, and nothing more.
+#[derive(Debug, Clone, Default)]
+pub struct IfMatch(Option<Vec<String>>);
+
+impl IfMatch {
+    /// The store revisions it admits. No header and `*` admit any (the
+    /// entity exists, or the handler would have answered 404); weak or
+    /// malformed tags can never match strongly, so they admit none.
+    pub fn expected(&self) -> Expected {
+        match &self.0 {
+            None => Expected::Any,
+            Some(tags) => Expected::OneOf(tags.iter().filter_map(|tag| tag.parse().ok()).collect()),
+        }
+    }
+
+    /// The strong tags it names, without quotes; `None` when it admits any.
+    pub fn tags(&self) -> Option<&[String]> {
+        self.0.as_deref()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(if_match_tags(&parts.headers)))
     }
 }
 
 /// The strong entity tags `If-Match` names, without quotes; `None` when it
 /// admits any (absent, or `*`). Weak and malformed tags are left out, so
 /// they never match.
-pub fn if_match_tags(headers: &HeaderMap) -> Option<Vec<String>> {
+fn if_match_tags(headers: &HeaderMap) -> Option<Vec<String>> {
     let values: Vec<&str> = headers
         .get_all(header::IF_MATCH)
         .iter()
@@ -60,7 +85,7 @@ mod tests {
         for value in values {
             headers.append(header::IF_MATCH, HeaderValue::from_str(value).unwrap());
         }
-        if_match(&headers)
+        IfMatch(if_match_tags(&headers)).expected()
     }
 
     #[test]

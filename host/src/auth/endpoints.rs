@@ -3,7 +3,8 @@
 
 use super::grant::{Form, OAuthError, answer};
 use super::throttle::ClientAddress;
-use super::{Auth, Unauthenticated, secret};
+use super::{Auth, InvalidToken, Unauthenticated, secret};
+use crate::api_error::ApiError;
 use crate::problem::Problem;
 use axum::Router;
 use axum::body::Bytes;
@@ -139,39 +140,34 @@ async fn introspect(State(auth): State<Auth>, headers: HeaderMap, body: Bytes) -
 }
 
 /// The caller's identity: the user and app behind the bearer token.
-async fn whoami(State(auth): State<Auth>, headers: HeaderMap) -> Response {
-    let request_id = crate::request_id::request_id(&headers).map(str::to_owned);
-    let caller = match auth.authenticate(&headers).await {
-        Ok(caller) => caller,
-        Err(err) => return unauthorized(&err, request_id.as_deref()).into_response(),
-    };
+async fn whoami(
+    State(auth): State<Auth>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = auth
+        .authenticate(&headers)
+        .await
+        .map_err(|err| unauthorized(&err, None))?;
     let user = match caller.claims.sub.parse::<i64>() {
-        Ok(id) => auth.inner.store.user_by_id(id).await,
-        Err(_) => Ok(None),
+        Ok(id) => auth
+            .inner
+            .store
+            .user_by_id(id)
+            .await
+            .map_err(|err| ApiError::failed("the system store failed", &err))?,
+        Err(_) => None,
     };
-    match user {
-        Ok(Some(user)) => Json(serde_json::json!({
-            "id": user.id,
-            "name": user.name,
-            "email": user.email,
-            "status": user.status,
-            "role": user.role,
-            "app": caller.claims.client_id,
-            "scopes": caller.claims.scopes().collect::<Vec<_>>(),
-        }))
-        .into_response(),
-        Ok(None) => unauthorized(
-            &Unauthenticated::Invalid(super::InvalidToken::Revoked),
-            request_id.as_deref(),
-        )
-        .into_response(),
-        Err(err) => {
-            tracing::error!(request_id, error = %err, "whoami: the store failed");
-            Problem::new(StatusCode::INTERNAL_SERVER_ERROR)
-                .request_id(request_id.as_deref())
-                .into_response()
-        }
-    }
+    let user =
+        user.ok_or_else(|| unauthorized(&Unauthenticated::Invalid(InvalidToken::Revoked), None))?;
+    Ok(Json(serde_json::json!({
+        "id": user.id,
+        "name": user.name,
+        "email": user.email,
+        "status": user.status,
+        "role": user.role,
+        "app": caller.claims.client_id,
+        "scopes": caller.claims.scopes().collect::<Vec<_>>(),
+    })))
 }
 
 /// 401 with the RFC 6750 challenge.

@@ -2,22 +2,23 @@
 //! app off or changing its scopes revokes its tokens at once; Fusio's own
 //! apps cannot be deleted.
 
+use super::identity::{self, Identity, Reference, conflict, identity_handlers};
 use super::tokens::TokenView;
-use super::{
-    AppScope, FIRST_PARTY, Reference, bad_request, conflict, entity, listing, lookup, updated,
-};
-use crate::api::answer::{Written, check_app_name, json, respond, store_problem};
-use crate::api::precondition::if_match;
+use super::{AppScope, FIRST_PARTY, listing, updated};
+use crate::api::answer::{Written, check_app_name, json};
+use crate::api::precondition::IfMatch;
 use crate::api::{Authorized, Collection, CollectionQuery};
-use crate::auth::accounts::{self, AccountError, AppRequest};
-use crate::problem::Problem;
+use crate::api_error::ApiError;
+use crate::auth::Caller;
+use crate::auth::accounts::{self, AppRequest};
 use crate::state::AppState;
 use crate::store::identity::{App, AppChanges, Status};
+use crate::store::{Page, StoreError};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
-use http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 /// An app as the backend shows it (never the secret or its hash).
@@ -77,42 +78,53 @@ pub struct AppUpdate {
     redirect_uris: Option<Vec<String>>,
 }
 
-async fn find(state: &AppState, headers: &HeaderMap, id: &str) -> Result<App, Problem> {
-    lookup(headers, "app", id, |reference| async move {
+impl Identity for App {
+    const WHAT: &'static str = "app";
+    const DELETED: &'static str = "the app and its tokens were deleted";
+    type Listed = AppView;
+    type Shown = AppView;
+
+    async fn fetch(state: &AppState, reference: Reference<'_>) -> Result<Option<Self>, StoreError> {
         match reference {
             Reference::Id(n) => state.store.app_by_id(n).await,
             Reference::Name(name) => state.store.app_by_name(name).await,
         }
-    })
-    .await
+    }
+
+    async fn page(state: &AppState, page: Page<'_>) -> Result<(i64, Vec<AppView>), ApiError> {
+        let (total, apps) = state.store.list_apps(page).await?;
+        Ok((total, apps.into_iter().map(AppView::from).collect()))
+    }
+
+    async fn shown(self, _: &AppState) -> Result<AppView, ApiError> {
+        Ok(self.into())
+    }
+
+    fn id_and_revision(&self) -> (i64, i64) {
+        (self.id, self.revision)
+    }
+
+    async fn remove(&self, state: &AppState, _: &Caller) -> Result<(), ApiError> {
+        if FIRST_PARTY.contains(&self.client_id.as_str()) {
+            return Err(conflict(format!(
+                "`{}` is one of Fusio's own apps and cannot be deleted",
+                self.client_id
+            )));
+        }
+        state.auth.delete_app(self.id).await?;
+        Ok(())
+    }
 }
 
-#[utoipa::path(get, path = "/backend/app", params(CollectionQuery),
-    responses((status = 200, body = Collection<AppView>), (status = 401), (status = 403)),
-    security(("bearer" = ["backend.app"])))]
-pub(super) async fn list(
-    _: Authorized<AppScope>,
-    State(state): State<AppState>,
-    Query(query): Query<CollectionQuery>,
-    headers: HeaderMap,
-) -> Response {
-    listing::<_, AppView, _>(&headers, &query, |page| state.store.list_apps(page)).await
-}
-
-#[utoipa::path(get, path = "/backend/app/{id}", params(("id" = String, Path, description = "id or ~name")),
-    responses((status = 200, body = AppView, headers(("ETag" = String))), (status = 404)),
-    security(("bearer" = ["backend.app"])))]
-pub(super) async fn get(
-    _: Authorized<AppScope>,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let result = find(&state, &headers, &id)
-        .await
-        .map(|app| entity(app.revision, AppView::from(app)));
-    respond(&headers, result)
-}
+identity_handlers!(
+    App,
+    AppScope,
+    "backend.app",
+    "/backend/app",
+    "/backend/app/{id}",
+    AppView,
+    AppView
+);
 
 #[utoipa::path(get, path = "/backend/app/{id}/token", params(("id" = String, Path, description = "id or ~name"), CollectionQuery),
     responses((status = 200, body = Collection<TokenView>), (status = 404)),
@@ -122,16 +134,9 @@ pub(super) async fn tokens(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(query): Query<CollectionQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let app = match find(&state, &headers, &id).await {
-        Ok(app) => app,
-        Err(problem) => return respond::<Response>(&headers, Err(problem)),
-    };
-    listing::<_, TokenView, _>(&headers, &query, |page| {
-        state.store.list_tokens(page, Some(app.id))
-    })
-    .await
+) -> Result<impl IntoResponse, ApiError> {
+    let app = identity::find::<App>(&state, &id).await?;
+    listing::<_, TokenView, _, _>(&query, |page| state.store.list_tokens(page, Some(app.id))).await
 }
 
 #[utoipa::path(post, path = "/backend/app", request_body = NewAppBody,
@@ -140,40 +145,24 @@ pub(super) async fn tokens(
 pub(super) async fn create(
     _: Authorized<AppScope>,
     State(state): State<AppState>,
-    headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let result = async {
-        let form: NewAppBody = json(&body)?;
-        check_app_name(&form.name)?;
-        let credentials = accounts::add_app(
-            &state.store,
-            &AppRequest {
-                owner: &form.user,
-                name: &form.name,
-                scopes: &form.scopes,
-                redirect_uris: &form.redirect_uris,
-                public: form.public,
-            },
-        )
-        .await
-        .map_err(|err| match err {
-            AccountError::Store(e) => store_problem(&headers, e),
-            other => bad_request(other.to_string()),
-        })?;
-        Ok((
-            StatusCode::CREATED,
-            Json(
-                Written::new(
-                    "the app was created; its secret is shown only now",
-                    credentials.id,
-                )
-                .credentials(credentials.client_id, credentials.client_secret),
-            ),
-        ))
-    }
-    .await;
-    respond(&headers, result)
+) -> Result<impl IntoResponse, ApiError> {
+    let form: NewAppBody = json(&body)?;
+    check_app_name(&form.name)?;
+    let request = AppRequest {
+        owner: &form.user,
+        name: &form.name,
+        scopes: &form.scopes,
+        redirect_uris: &form.redirect_uris,
+        public: form.public,
+    };
+    let credentials = accounts::add_app(&state.store, &request).await?;
+    let written = Written::new(
+        "the app was created; its secret is shown only now",
+        credentials.id,
+    )
+    .credentials(credentials.client_id, credentials.client_secret);
+    Ok((StatusCode::CREATED, Json(written)))
 }
 
 #[utoipa::path(put, path = "/backend/app/{id}", params(("id" = String, Path, description = "id or ~name")),
@@ -184,62 +173,23 @@ pub(super) async fn update(
     _: Authorized<AppScope>,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    if_match: IfMatch,
     body: Bytes,
-) -> Response {
-    let result = async {
-        let app = find(&state, &headers, &id).await?;
-        let form: AppUpdate = json(&body)?;
-        if let Some(name) = &form.name {
-            check_app_name(name)?;
-        }
-        let revision = state
-            .auth
-            .update_app(
-                app.id,
-                &AppChanges {
-                    name: form.name.as_deref(),
-                    status: form.status,
-                    redirect_uris: form.redirect_uris.as_deref(),
-                    scopes: form.scopes.as_deref(),
-                },
-                &if_match(&headers),
-            )
-            .await
-            .map_err(|e| store_problem(&headers, e))?;
-        Ok(updated("the app was updated", app.id, revision))
+) -> Result<impl IntoResponse, ApiError> {
+    let app = identity::find::<App>(&state, &id).await?;
+    let form: AppUpdate = json(&body)?;
+    if let Some(name) = &form.name {
+        check_app_name(name)?;
     }
-    .await;
-    respond(&headers, result)
-}
-
-#[utoipa::path(delete, path = "/backend/app/{id}", params(("id" = String, Path, description = "id or ~name")),
-    responses((status = 200, body = Written), (status = 404), (status = 409)),
-    security(("bearer" = ["backend.app"])))]
-pub(super) async fn delete(
-    _: Authorized<AppScope>,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let app = find(&state, &headers, &id).await?;
-        if FIRST_PARTY.contains(&app.client_id.as_str()) {
-            return Err(conflict(format!(
-                "`{}` is one of Fusio's own apps and cannot be deleted",
-                app.client_id
-            )));
-        }
-        state
-            .auth
-            .delete_app(app.id)
-            .await
-            .map_err(|e| store_problem(&headers, e))?;
-        Ok(Json(Written::new(
-            "the app and its tokens were deleted",
-            app.id,
-        )))
-    }
-    .await;
-    respond(&headers, result)
+    let changes = AppChanges {
+        name: form.name.as_deref(),
+        status: form.status,
+        redirect_uris: form.redirect_uris.as_deref(),
+        scopes: form.scopes.as_deref(),
+    };
+    let revision = state
+        .auth
+        .update_app(app.id, &changes, &if_match.expected())
+        .await?;
+    Ok(updated("the app was updated", app.id, revision))
 }

@@ -2,16 +2,16 @@
 //! settings it changes, honours `If-Match`, and is audited.
 
 use super::deploy::actor;
-use crate::api::answer::{Written, bad_request, json, respond, store_problem};
-use crate::api::precondition::{etag_of, if_match_tags};
+use crate::api::answer::{Written, bad_request, json};
+use crate::api::precondition::{IfMatch, etag_of};
 use crate::api::{Authorized, RequiredScope};
+use crate::api_error::ApiError;
 use crate::settings::Settings;
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
-use http::HeaderMap;
+use axum::response::IntoResponse;
 
 /// The scope `backend.config`.
 #[derive(Debug)]
@@ -26,15 +26,9 @@ impl RequiredScope for ConfigScope {
 pub(super) async fn get(
     _: Authorized<ConfigScope>,
     State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Response {
-    let result = state
-        .store
-        .settings()
-        .await
-        .map(|settings| (etag_of(&settings.tag()), Json(settings)).into_response())
-        .map_err(|e| store_problem(&headers, e));
-    respond(&headers, result)
+) -> Result<impl IntoResponse, ApiError> {
+    let settings = state.store.settings().await?;
+    Ok((etag_of(&settings.tag()), Json(settings)))
 }
 
 #[utoipa::path(put, path = "/backend/config", request_body = Object,
@@ -43,29 +37,19 @@ pub(super) async fn get(
 pub(super) async fn update(
     auth: Authorized<ConfigScope>,
     State(state): State<AppState>,
-    headers: HeaderMap,
+    if_match: IfMatch,
     body: Bytes,
-) -> Response {
-    let result = async {
-        let changes: serde_json::Map<String, serde_json::Value> = json(&body)?;
-        let current = state
-            .store
-            .settings()
-            .await
-            .map_err(|e| store_problem(&headers, e))?;
-        let next = current.with(&changes).map_err(bad_request)?;
-        let tags = if_match_tags(&headers);
-        state
-            .store
-            .save_settings(&next, tags.as_deref(), &actor(&state, &auth.caller).await)
-            .await
-            .map_err(|e| store_problem(&headers, e))?;
-        Ok((
-            etag_of(&next.tag()),
-            Json(Written::new("the settings were saved", "settings")),
-        )
-            .into_response())
-    }
-    .await;
-    respond(&headers, result)
+) -> Result<impl IntoResponse, ApiError> {
+    let changes: serde_json::Map<String, serde_json::Value> = json(&body)?;
+    let current = state.store.settings().await?;
+    let next = current.with(&changes).map_err(bad_request)?;
+    let tags = if_match.tags().map(<[String]>::to_vec);
+    state
+        .store
+        .save_settings(&next, tags.as_deref(), &actor(&state, &auth.caller).await)
+        .await?;
+    Ok((
+        etag_of(&next.tag()),
+        Json(Written::new("the settings were saved", "settings")),
+    ))
 }

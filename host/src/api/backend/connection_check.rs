@@ -5,15 +5,13 @@
 use super::entities::served;
 use super::resources::connections::ConnectionScope;
 use crate::api::Authorized;
-use crate::api::answer::respond;
+use crate::api_error::ApiError;
 use crate::connect::check::check;
-use crate::problem::Problem;
 use crate::state::AppState;
 use crate::store::model::ConnectionRecord;
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::response::Response;
-use http::HeaderMap;
+use axum::response::IntoResponse;
 use serde::Serialize;
 
 /// The outcome of a check.
@@ -32,17 +30,12 @@ pub(super) async fn check_connection(
     _: Authorized<ConnectionScope>,
     State(state): State<AppState>,
     Path(name): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let record: ConnectionRecord = served(&state, &headers, &name).await?;
-        Ok::<_, Problem>(Json(
-            match check(&record, state.deployer.confinement()).await {
-                Ok(message) => Checked { ok: true, message },
-                Err(message) => Checked { ok: false, message },
-            },
-        ))
-    }
-    .await;
-    respond(&headers, result)
+) -> Result<impl IntoResponse, ApiError> {
+    let record: ConnectionRecord = served(&state, &name).await?;
+    Ok(Json(
+        match check(&record, state.deployer.confinement()).await {
+            Ok(message) => Checked { ok: true, message },
+            Err(message) => Checked { ok: false, message },
+        },
+    ))
 }

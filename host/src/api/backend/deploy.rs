@@ -6,22 +6,24 @@
 //! problems name the entries.
 
 use super::{AuditScope, DeployScope, listing};
-use crate::api::answer::{bad_request, json, respond, store_problem};
-use crate::api::precondition::if_match_tags;
+use crate::api::answer::{bad_request, json};
+use crate::api::precondition::IfMatch;
 use crate::api::{Authorized, Collection, CollectionQuery};
+use crate::api_error::ApiError;
 use crate::digest::sha256_hex;
 use crate::problem::Problem;
 use crate::project::{DeployError, DeployRequest, Outcome, Plan};
 use crate::snapshot::Components;
 use crate::state::AppState;
+use crate::store::StoreError;
 use crate::store::audit::AuditEntry;
 use crate::store::deploy::RevisionInfo;
 use crate::store::model::Project;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
-use http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 /// The largest component `PUT /backend/component/{sha256}` takes.
@@ -139,7 +141,9 @@ pub(super) async fn actor(state: &AppState, caller: &crate::auth::Caller) -> Str
     )
 }
 
-pub(super) fn deploy_problem(headers: &HeaderMap, err: DeployError) -> Problem {
+/// A refused deploy as the client's problem (400 listing the problems,
+/// 412 stale, 404 unknown revision); a store failure as the server's.
+pub(super) fn deploy_problem(err: DeployError) -> ApiError {
     match err {
         DeployError::Invalid(problems) => {
             let detail = problems
@@ -147,17 +151,20 @@ pub(super) fn deploy_problem(headers: &HeaderMap, err: DeployError) -> Problem {
                 .map(|p| format!("{}: {}", p.entry, p.reason))
                 .collect::<Vec<_>>()
                 .join("; ");
-            bad_request(format!("the project is refused: {detail}")).extension(
-                "problems",
-                serde_json::to_value(&problems).unwrap_or_default(),
-            )
+            bad_request(format!("the project is refused: {detail}"))
+                .extension(
+                    "problems",
+                    serde_json::to_value(&problems).unwrap_or_default(),
+                )
+                .into()
         }
         DeployError::Stale(what) => Problem::new(StatusCode::PRECONDITION_FAILED)
-            .detail(format!("another deploy landed first: {what}; plan again")),
-        DeployError::NoSuchRevision(_) => {
-            Problem::new(StatusCode::NOT_FOUND).detail(err.to_string())
-        }
-        DeployError::Store(err) => store_problem(headers, err),
+            .detail(format!("another deploy landed first: {what}; plan again"))
+            .into(),
+        DeployError::NoSuchRevision(_) => Problem::new(StatusCode::NOT_FOUND)
+            .detail(err.to_string())
+            .into(),
+        DeployError::Store(err) => err.into(),
     }
 }
 
@@ -166,12 +173,11 @@ pub(super) fn deploy_problem(headers: &HeaderMap, err: DeployError) -> Problem {
 pub(super) async fn deploy_stored(
     state: &AppState,
     caller: &crate::auth::Caller,
-    headers: &HeaderMap,
     project: Project,
     source: &str,
     expected: Option<i64>,
     dry_run: bool,
-) -> Result<Outcome, Problem> {
+) -> Result<Outcome, ApiError> {
     state
         .deployer
         .deploy(DeployRequest {
@@ -184,7 +190,7 @@ pub(super) async fn deploy_stored(
             dry_run,
         })
         .await
-        .map_err(|e| deploy_problem(headers, e))
+        .map_err(deploy_problem)
 }
 
 fn answer(outcome: Outcome, dry_run: bool, what: &str) -> Json<Deployed> {
@@ -204,8 +210,8 @@ fn answer(outcome: Outcome, dry_run: bool, what: &str) -> Json<Deployed> {
 }
 
 /// The revision an `If-Match` names (`"7"`), if any.
-fn expected_revision(headers: &HeaderMap) -> Result<Option<i64>, Problem> {
-    match if_match_tags(headers).as_deref() {
+fn expected_revision(if_match: &IfMatch) -> Result<Option<i64>, Problem> {
+    match if_match.tags() {
         None => Ok(None),
         Some([tag]) => tag
             .parse()
@@ -221,25 +227,14 @@ fn expected_revision(headers: &HeaderMap) -> Result<Option<i64>, Problem> {
 pub(super) async fn missing(
     _: Authorized<DeployScope>,
     State(state): State<AppState>,
-    headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let result = async {
-        let list: ComponentList = json(&body)?;
-        if let Some(bad) = list.components.iter().find(|c| !is_sha256(c)) {
-            return Err(bad_request(format!(
-                "`{bad}` is not a sha256 in lower-case hex"
-            )));
-        }
-        let missing = state
-            .store
-            .missing_components(&list.components)
-            .await
-            .map_err(|e| store_problem(&headers, e))?;
-        Ok(Json(Missing { missing }))
+) -> Result<impl IntoResponse, ApiError> {
+    let list: ComponentList = json(&body)?;
+    if let Some(bad) = list.components.iter().find(|c| !is_sha256(c)) {
+        return Err(bad_request(format!("`{bad}` is not a sha256 in lower-case hex")).into());
     }
-    .await;
-    respond(&headers, result)
+    let missing = state.store.missing_components(&list.components).await?;
+    Ok(Json(Missing { missing }))
 }
 
 #[utoipa::path(put, path = "/backend/component/{sha256}", params(("sha256" = String, Path)),
@@ -250,31 +245,23 @@ pub(super) async fn upload(
     _: Authorized<DeployScope>,
     State(state): State<AppState>,
     Path(sha256): Path<String>,
-    headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let result = async {
-        let actual = sha256_hex(&body);
-        if actual != sha256 {
-            return Err(bad_request(format!(
-                "the body's sha256 is {actual}, not {sha256}; the upload was damaged or mislabelled"
-            )));
-        }
-        state
-            .store
-            .put_component(&body)
-            .await
-            .map_err(|e| store_problem(&headers, e))?;
-        Ok((
-            StatusCode::CREATED,
-            Json(crate::api::answer::Written::new(
-                "the component is stored",
-                &sha256,
-            )),
+) -> Result<impl IntoResponse, ApiError> {
+    let actual = sha256_hex(&body);
+    if actual != sha256 {
+        return Err(bad_request(format!(
+            "the body's sha256 is {actual}, not {sha256}; the upload was damaged or mislabelled"
         ))
+        .into());
     }
-    .await;
-    respond(&headers, result)
+    state.store.put_component(&body).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(crate::api::answer::Written::new(
+            "the component is stored",
+            &sha256,
+        )),
+    ))
 }
 
 #[utoipa::path(post, path = "/backend/deploy", params(DeployQuery), request_body = Object,
@@ -284,26 +271,21 @@ pub(super) async fn deploy(
     auth: Authorized<DeployScope>,
     State(state): State<AppState>,
     Query(query): Query<DeployQuery>,
-    headers: HeaderMap,
+    if_match: IfMatch,
     body: Bytes,
-) -> Response {
-    let result = async {
-        let project: Project = json(&body)?;
-        let expected = expected_revision(&headers)?;
-        let outcome = deploy_stored(
-            &state,
-            &auth.caller,
-            &headers,
-            project,
-            "api",
-            expected,
-            query.dry_run,
-        )
-        .await?;
-        Ok(answer(outcome, query.dry_run, "project"))
-    }
-    .await;
-    respond(&headers, result)
+) -> Result<impl IntoResponse, ApiError> {
+    let project: Project = json(&body)?;
+    let expected = expected_revision(&if_match)?;
+    let outcome = deploy_stored(
+        &state,
+        &auth.caller,
+        project,
+        "api",
+        expected,
+        query.dry_run,
+    )
+    .await?;
+    Ok(answer(outcome, query.dry_run, "project"))
 }
 
 #[utoipa::path(get, path = "/backend/revision", params(CollectionQuery),
@@ -313,10 +295,9 @@ pub(super) async fn revisions(
     _: Authorized<DeployScope>,
     State(state): State<AppState>,
     Query(query): Query<CollectionQuery>,
-    headers: HeaderMap,
-) -> Response {
+) -> Result<impl IntoResponse, ApiError> {
     let served = state.live.current().revision;
-    listing::<_, RevisionView, _>(&headers, &query, |page| async move {
+    listing::<_, RevisionView, StoreError, _>(&query, |page| async move {
         let (total, rows) = state.store.list_revisions(page).await?;
         Ok((
             total,
@@ -350,25 +331,14 @@ pub(super) async fn revision(
     _: Authorized<DeployScope>,
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let stored = state
-            .store
-            .revision_project(id)
-            .await
-            .map_err(|e| store_problem(&headers, e))?
-            .ok_or_else(|| {
-                Problem::new(StatusCode::NOT_FOUND)
-                    .detail(format!("no revision {id} with a kept project"))
-            })?;
-        Ok(Json(RevisionProject {
-            id,
-            project: redacted(stored.project),
-        }))
-    }
-    .await;
-    respond(&headers, result)
+) -> Result<impl IntoResponse, ApiError> {
+    let stored = state.store.revision_project(id).await?.ok_or_else(|| {
+        Problem::new(StatusCode::NOT_FOUND).detail(format!("no revision {id} with a kept project"))
+    })?;
+    Ok(Json(RevisionProject {
+        id,
+        project: redacted(stored.project),
+    }))
 }
 
 #[utoipa::path(post, path = "/backend/revision/{id}/rollback", params(("id" = i64, Path), DeployQuery),
@@ -379,22 +349,17 @@ pub(super) async fn rollback(
     State(state): State<AppState>,
     Path(id): Path<i64>,
     Query(query): Query<DeployQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let outcome = state
-            .deployer
-            .rollback(id, &actor(&state, &auth.caller).await, query.dry_run)
-            .await
-            .map_err(|e| deploy_problem(&headers, e))?;
-        Ok(answer(
-            outcome,
-            query.dry_run,
-            &format!("project of revision {id}"),
-        ))
-    }
-    .await;
-    respond(&headers, result)
+) -> Result<impl IntoResponse, ApiError> {
+    let outcome = state
+        .deployer
+        .rollback(id, &actor(&state, &auth.caller).await, query.dry_run)
+        .await
+        .map_err(deploy_problem)?;
+    Ok(answer(
+        outcome,
+        query.dry_run,
+        &format!("project of revision {id}"),
+    ))
 }
 
 #[utoipa::path(get, path = "/backend/audit", params(CollectionQuery),
@@ -404,9 +369,8 @@ pub(super) async fn audit(
     _: Authorized<AuditScope>,
     State(state): State<AppState>,
     Query(query): Query<CollectionQuery>,
-    headers: HeaderMap,
-) -> Response {
-    listing::<_, AuditView, _>(&headers, &query, |page| state.store.list_audit(page)).await
+) -> Result<impl IntoResponse, ApiError> {
+    listing::<_, AuditView, _, _>(&query, |page| state.store.list_audit(page)).await
 }
 
 /// Larger bodies for component uploads than the system API's 2 MB default.

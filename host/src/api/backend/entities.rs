@@ -9,18 +9,20 @@
 use super::deploy::deploy_stored;
 use super::listing;
 use crate::api::CollectionQuery;
-use crate::api::answer::{Written, json, respond, store_problem};
-use crate::api::precondition::{etag_of, if_match_tags};
+use crate::api::answer::{Written, json};
+use crate::api::precondition::{IfMatch, etag_of};
+use crate::api_error::ApiError;
 use crate::auth::Caller;
 use crate::digest::sha256_hex;
 use crate::problem::Problem;
 use crate::runtime::ActionSpec;
 use crate::state::AppState;
+use crate::store::StoreError;
 use crate::store::model::{ConnectionRecord, Project, RouteRecord, SchemaRecord};
 use axum::Json;
 use axum::body::Bytes;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -129,10 +131,9 @@ fn missing<E: Entity>(name: &str) -> Problem {
 /// A page of the served project's entities whose name contains the search.
 pub(super) async fn list<E: Entity>(
     state: &AppState,
-    headers: &HeaderMap,
     query: &CollectionQuery,
-) -> Response {
-    listing::<_, serde_json::Value, _>(headers, query, |page| async move {
+) -> Result<impl IntoResponse + use<E>, ApiError> {
+    listing::<_, serde_json::Value, StoreError, _>(query, |page| async move {
         let mut project = state.store.current().await?.project;
         let matching: Vec<&E> = E::all(&mut project)
             .iter()
@@ -152,17 +153,8 @@ pub(super) async fn list<E: Entity>(
 
 /// The served project's entity at `id` (`~name` or the name), or the
 /// problem to answer (404 naming it, or the store's).
-pub(super) async fn served<E: Entity>(
-    state: &AppState,
-    headers: &HeaderMap,
-    id: &str,
-) -> Result<E, Problem> {
-    let mut project = state
-        .store
-        .current()
-        .await
-        .map_err(|e| store_problem(headers, e))?
-        .project;
+pub(super) async fn served<E: Entity>(state: &AppState, id: &str) -> Result<E, ApiError> {
+    let mut project = state.store.current().await?.project;
     let name = name_of(id);
     let all = E::all(&mut project);
     let position = all
@@ -173,13 +165,12 @@ pub(super) async fn served<E: Entity>(
 }
 
 /// One entity with its `ETag`.
-pub(super) async fn get<E: Entity>(state: &AppState, headers: &HeaderMap, id: &str) -> Response {
-    let result = async {
-        let entity: E = served(state, headers, id).await?;
-        Ok((etag_of(&tag(&entity)), Json(entity.shown())).into_response())
-    }
-    .await;
-    respond(headers, result)
+pub(super) async fn get<E: Entity>(
+    state: &AppState,
+    id: &str,
+) -> Result<impl IntoResponse + use<E>, ApiError> {
+    let entity: E = served(state, id).await?;
+    Ok((etag_of(&tag(&entity)), Json(entity.shown())))
 }
 
 /// How a write changes the entities of one kind.
@@ -196,129 +187,116 @@ pub(super) enum Change<E> {
 pub(super) async fn write<E: Entity>(
     state: &AppState,
     caller: &Caller,
-    headers: &HeaderMap,
+    if_match: &IfMatch,
     change: Change<E>,
-) -> Response {
-    let result = async {
-        let current = state
-            .store
-            .current()
-            .await
-            .map_err(|e| store_problem(headers, e))?;
-        let mut project = current.project;
-        let list = E::all(&mut project);
-        let position = |name: &str, list: &Vec<E>| list.iter().position(|e| e.key() == name);
-        let check_tag = |entity: &E| match if_match_tags(headers) {
-            Some(tags) if !tags.contains(&tag(entity)) => Err(Problem::new(
-                StatusCode::PRECONDITION_FAILED,
-            )
-            .detail(format!(
-                "the {} changed since you read it (If-Match names an older ETag); read it again",
-                E::KIND
-            ))),
-            _ => Ok(()),
-        };
-        let refused = match &change {
-            Change::Create(entity) | Change::Update(_, entity) => entity.refuse(),
-            Change::Delete(_) => None,
-        };
-        if let Some(reason) = refused {
-            return Err(crate::api::answer::bad_request(reason));
-        }
-        let (status, verb, written) = match change {
-            Change::Create(entity) => {
-                if position(entity.key(), list).is_some() {
-                    return Err(Problem::new(StatusCode::CONFLICT).detail(format!(
-                        "a {} `{}` already exists",
-                        E::KIND,
-                        entity.key()
-                    )));
-                }
-                list.push(entity.clone());
-                (StatusCode::CREATED, "created", Some(entity))
-            }
-            Change::Update(id, entity) => {
-                let name = name_of(&id);
-                let at = position(name, list).ok_or_else(|| missing::<E>(name))?;
-                check_tag(&list[at])?;
-                if entity.key() != name && position(entity.key(), list).is_some() {
-                    return Err(Problem::new(StatusCode::CONFLICT).detail(format!(
-                        "a {} `{}` already exists",
-                        E::KIND,
-                        entity.key()
-                    )));
-                }
-                list[at] = entity.clone();
-                (StatusCode::OK, "updated", Some(entity))
-            }
-            Change::Delete(id) => {
-                let name = name_of(&id);
-                let at = position(name, list).ok_or_else(|| missing::<E>(name))?;
-                check_tag(&list[at])?;
-                list.remove(at);
-                (StatusCode::OK, "deleted", None)
-            }
-        };
-        let source = format!("api:{}", E::KIND);
-        let outcome = deploy_stored(
-            state,
-            caller,
-            headers,
-            project,
-            &source,
-            Some(current.revision),
-            false,
+) -> Result<Response, ApiError> {
+    let current = state.store.current().await?;
+    let mut project = current.project;
+    let list = E::all(&mut project);
+    let position = |name: &str, list: &Vec<E>| list.iter().position(|e| e.key() == name);
+    let check_tag = |entity: &E| match if_match.tags() {
+        Some(tags) if !tags.contains(&tag(entity)) => Err(Problem::new(
+            StatusCode::PRECONDITION_FAILED,
         )
-        .await?;
-        let key = written.as_ref().map_or("", |e| e.key()).to_owned();
-        let message = format!(
-            "the {} was {verb}; revision {} is served",
-            E::KIND,
-            outcome.revision
-        );
-        let answer = (status, Json(Written::new(message, key)));
-        Ok(match written {
-            Some(entity) => (etag_of(&tag(&entity)), answer).into_response(),
-            None => answer.into_response(),
-        })
+        .detail(format!(
+            "the {} changed since you read it (If-Match names an older ETag); read it again",
+            E::KIND
+        ))),
+        _ => Ok(()),
+    };
+    let refused = match &change {
+        Change::Create(entity) | Change::Update(_, entity) => entity.refuse(),
+        Change::Delete(_) => None,
+    };
+    if let Some(reason) = refused {
+        return Err(crate::api::answer::bad_request(reason).into());
     }
-    .await;
-    respond(headers, result)
+    let (status, verb, written) = match change {
+        Change::Create(entity) => {
+            if position(entity.key(), list).is_some() {
+                return Err(Problem::new(StatusCode::CONFLICT)
+                    .detail(format!("a {} `{}` already exists", E::KIND, entity.key()))
+                    .into());
+            }
+            list.push(entity.clone());
+            (StatusCode::CREATED, "created", Some(entity))
+        }
+        Change::Update(id, entity) => {
+            let name = name_of(&id);
+            let at = position(name, list).ok_or_else(|| missing::<E>(name))?;
+            check_tag(&list[at])?;
+            if entity.key() != name && position(entity.key(), list).is_some() {
+                return Err(Problem::new(StatusCode::CONFLICT)
+                    .detail(format!("a {} `{}` already exists", E::KIND, entity.key()))
+                    .into());
+            }
+            list[at] = entity.clone();
+            (StatusCode::OK, "updated", Some(entity))
+        }
+        Change::Delete(id) => {
+            let name = name_of(&id);
+            let at = position(name, list).ok_or_else(|| missing::<E>(name))?;
+            check_tag(&list[at])?;
+            list.remove(at);
+            (StatusCode::OK, "deleted", None)
+        }
+    };
+    let source = format!("api:{}", E::KIND);
+    let outcome = deploy_stored(
+        state,
+        caller,
+        project,
+        &source,
+        Some(current.revision),
+        false,
+    )
+    .await?;
+    let key = written.as_ref().map_or("", |e| e.key()).to_owned();
+    let message = format!(
+        "the {} was {verb}; revision {} is served",
+        E::KIND,
+        outcome.revision
+    );
+    let answer = (status, Json(Written::new(message, key)));
+    Ok(match written {
+        Some(entity) => (etag_of(&tag(&entity)), answer).into_response(),
+        None => answer.into_response(),
+    })
 }
 
 /// A create from a JSON body.
 pub(super) async fn create<E: Entity>(
     state: &AppState,
     caller: &Caller,
-    headers: &HeaderMap,
+    if_match: &IfMatch,
     body: &Bytes,
-) -> Response {
-    match json::<E>(body) {
-        Ok(entity) => write(state, caller, headers, Change::Create(entity)).await,
-        Err(problem) => respond::<Response>(headers, Err(problem)),
-    }
+) -> Result<Response, ApiError> {
+    write(state, caller, if_match, Change::Create(json::<E>(body)?)).await
 }
 
 /// An update of `id` from a JSON body (the whole entity).
 pub(super) async fn update<E: Entity>(
     state: &AppState,
     caller: &Caller,
-    headers: &HeaderMap,
+    if_match: &IfMatch,
     id: String,
     body: &Bytes,
-) -> Response {
-    match json::<E>(body) {
-        Ok(entity) => write(state, caller, headers, Change::Update(id, entity)).await,
-        Err(problem) => respond::<Response>(headers, Err(problem)),
-    }
+) -> Result<Response, ApiError> {
+    write(
+        state,
+        caller,
+        if_match,
+        Change::Update(id, json::<E>(body)?),
+    )
+    .await
 }
 
 /// A delete of `id`.
 pub(super) async fn delete<E: Entity>(
     state: &AppState,
     caller: &Caller,
-    headers: &HeaderMap,
+    if_match: &IfMatch,
     id: String,
-) -> Response {
-    write::<E>(state, caller, headers, Change::Delete(id)).await
+) -> Result<Response, ApiError> {
+    write::<E>(state, caller, if_match, Change::Delete(id)).await
 }

@@ -4,11 +4,11 @@
 
 use super::listing;
 use crate::api::{Authorized, Collection, CollectionQuery, RequiredScope};
+use crate::api_error::ApiError;
 use crate::state::AppState;
 use crate::store::log::LogEntry;
 use axum::extract::{Query, State};
-use axum::response::Response;
-use http::HeaderMap;
+use axum::response::IntoResponse;
 use serde::Serialize;
 
 /// The scope `backend.log`.
@@ -52,7 +52,6 @@ pub(super) async fn list(
     _: Authorized<LogScope>,
     State(state): State<AppState>,
     Query(query): Query<CollectionQuery>,
-    headers: HeaderMap,
-) -> Response {
-    listing::<_, LogView, _>(&headers, &query, |page| state.store.list_log(page)).await
+) -> Result<impl IntoResponse, ApiError> {
+    listing::<_, LogView, _, _>(&query, |page| state.store.list_log(page)).await
 }

@@ -10,6 +10,7 @@ mod connection_check;
 mod deploy;
 mod entities;
 mod execute;
+mod identity;
 mod log;
 mod resources;
 mod roles;
@@ -22,17 +23,16 @@ pub use apps::AppView;
 pub use users::UserView;
 
 use super::RequiredScope;
+use super::answer::Written;
 pub(crate) use super::answer::bad_request;
-use super::answer::{Written, respond, store_problem};
 use super::precondition::etag;
 use super::{Collection, CollectionQuery};
-use crate::problem::Problem;
+use crate::api_error::ApiError;
 use crate::state::AppState;
 use crate::store::Page;
-use crate::store::StoreError;
 use axum::Json;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -136,68 +136,23 @@ fn updated(message: &str, id: i64, revision: i64) -> Response {
     (etag(revision), Json(Written::new(message, id))).into_response()
 }
 
-/// A single entity: its view and its `ETag`.
-fn entity<V: Serialize>(revision: i64, view: V) -> Response {
-    (etag(revision), Json(view)).into_response()
-}
-
 /// A listing: checks the page, fetches it and wraps it in the envelope.
-async fn listing<'q, T, V, Fut>(
-    headers: &HeaderMap,
+async fn listing<'q, T, V, E, Fut>(
     query: &'q CollectionQuery,
     fetch: impl FnOnce(Page<'q>) -> Fut,
-) -> Response
+) -> Result<Json<Collection<V>>, ApiError>
 where
-    Fut: Future<Output = Result<(i64, Vec<T>), StoreError>>,
+    Fut: Future<Output = Result<(i64, Vec<T>), E>>,
+    ApiError: From<E>,
     V: From<T> + Serialize,
 {
-    let result = async {
-        let page = query.page()?;
-        let (total, rows) = fetch(page).await.map_err(|e| store_problem(headers, e))?;
-        Ok(Json(Collection::new(
-            page,
-            total,
-            rows.into_iter().map(V::from).collect::<Vec<V>>(),
-        )))
-    }
-    .await;
-    respond(headers, result)
-}
-
-/// An entity reference: a store id, or `~name`.
-#[derive(Debug, Clone, Copy)]
-enum Reference<'a> {
-    Id(i64),
-    Name(&'a str),
-}
-
-/// Finds the `what` that `text` (an id or `~name`) refers to: 400 for a
-/// reference that is neither, 404 when there is none.
-async fn lookup<'a, T, F>(
-    headers: &HeaderMap,
-    what: &str,
-    text: &'a str,
-    fetch: impl FnOnce(Reference<'a>) -> F,
-) -> Result<T, Problem>
-where
-    F: Future<Output = Result<Option<T>, StoreError>>,
-{
-    let reference = match text.strip_prefix('~') {
-        Some(name) if !name.is_empty() => Reference::Name(name),
-        _ => text.parse().map(Reference::Id).map_err(|_| {
-            Problem::new(StatusCode::BAD_REQUEST)
-                .detail(format!("`{text}` is neither an id nor a ~name"))
-        })?,
-    };
-    fetch(reference)
-        .await
-        .map_err(|e| store_problem(headers, e))?
-        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND).detail(format!("no {what} `{text}`")))
-}
-
-/// A 409 naming why the entity cannot be changed that way.
-fn conflict(detail: impl Into<String>) -> Problem {
-    Problem::new(StatusCode::CONFLICT).detail(detail)
+    let page = query.page()?;
+    let (total, rows) = fetch(page).await?;
+    Ok(Json(Collection::new(
+        page,
+        total,
+        rows.into_iter().map(V::from).collect(),
+    )))
 }
 
 /// The client ids of Fusio's own apps, which the backend and portal need.

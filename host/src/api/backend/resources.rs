@@ -4,12 +4,13 @@
 //! `entities`, the same for every kind.
 
 use super::entities;
+use crate::api::precondition::IfMatch;
 use crate::api::{Authorized, CollectionQuery, RequiredScope};
+use crate::api_error::ApiError;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
-use http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 
 /// Generates the five handlers of one resource in a module of its own.
 macro_rules! resource {
@@ -35,9 +36,8 @@ macro_rules! resource {
                 _: Authorized<$scope>,
                 State(state): State<AppState>,
                 Query(query): Query<CollectionQuery>,
-                headers: HeaderMap,
-            ) -> Response {
-                entities::list::<$entity>(&state, &headers, &query).await
+            ) -> Result<impl IntoResponse, ApiError> {
+                entities::list::<$entity>(&state, &query).await
             }
 
             #[utoipa::path(get, path = $item, params(("name" = String, Path, description = "~name")),
@@ -47,9 +47,8 @@ macro_rules! resource {
                 _: Authorized<$scope>,
                 State(state): State<AppState>,
                 Path(name): Path<String>,
-                headers: HeaderMap,
-            ) -> Response {
-                entities::get::<$entity>(&state, &headers, &name).await
+            ) -> Result<impl IntoResponse, ApiError> {
+                entities::get::<$entity>(&state, &name).await
             }
 
             #[utoipa::path(post, path = $collection, request_body = Object,
@@ -58,10 +57,10 @@ macro_rules! resource {
             pub(in super::super) async fn create(
                 auth: Authorized<$scope>,
                 State(state): State<AppState>,
-                headers: HeaderMap,
+                if_match: IfMatch,
                 body: Bytes,
-            ) -> Response {
-                entities::create::<$entity>(&state, &auth.caller, &headers, &body).await
+            ) -> Result<Response, ApiError> {
+                entities::create::<$entity>(&state, &auth.caller, &if_match, &body).await
             }
 
             #[utoipa::path(put, path = $item, params(("name" = String, Path, description = "~name")),
@@ -72,10 +71,10 @@ macro_rules! resource {
                 auth: Authorized<$scope>,
                 State(state): State<AppState>,
                 Path(name): Path<String>,
-                headers: HeaderMap,
+                if_match: IfMatch,
                 body: Bytes,
-            ) -> Response {
-                entities::update::<$entity>(&state, &auth.caller, &headers, name, &body).await
+            ) -> Result<Response, ApiError> {
+                entities::update::<$entity>(&state, &auth.caller, &if_match, name, &body).await
             }
 
             #[utoipa::path(delete, path = $item, params(("name" = String, Path, description = "~name")),
@@ -85,9 +84,9 @@ macro_rules! resource {
                 auth: Authorized<$scope>,
                 State(state): State<AppState>,
                 Path(name): Path<String>,
-                headers: HeaderMap,
-            ) -> Response {
-                entities::delete::<$entity>(&state, &auth.caller, &headers, name).await
+                if_match: IfMatch,
+            ) -> Result<Response, ApiError> {
+                entities::delete::<$entity>(&state, &auth.caller, &if_match, name).await
             }
         }
     };

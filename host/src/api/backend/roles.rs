@@ -3,21 +3,21 @@
 //! and `Administrator` keeps `backend`, so the backend cannot be locked.
 //! Taking a scope away from a role revokes its users' tokens at once.
 
-use super::{
-    Reference, RoleScope, bad_request, conflict, created, entity, listing, lookup, updated,
-};
-use crate::api::answer::{Written, json, respond, store_problem};
-use crate::api::precondition::if_match;
-use crate::api::{Authorized, Collection, CollectionQuery};
+use super::identity::{self, Identity, Reference, conflict, identity_handlers};
+use super::{RoleScope, bad_request, created, updated};
+use crate::api::answer::{Written, json};
+use crate::api::precondition::IfMatch;
+use crate::api::{Authorized, Collection};
+use crate::api_error::ApiError;
+use crate::auth::Caller;
 use crate::auth::bootstrap::{ADMINISTRATOR, CONSUMER};
 use crate::problem::Problem;
 use crate::state::AppState;
 use crate::store::identity::{Role, RoleChanges};
-use axum::Json;
+use crate::store::{Page, StoreError};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::response::Response;
-use http::HeaderMap;
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 
 /// A role and the scopes its users get by default.
@@ -76,42 +76,57 @@ fn check_name(name: &str) -> Result<(), Problem> {
     Ok(())
 }
 
-async fn find(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Role, Problem> {
-    lookup(headers, "role", id, |reference| async move {
+impl Identity for Role {
+    const WHAT: &'static str = "role";
+    const DELETED: &'static str = "the role was deleted";
+    type Listed = RoleView;
+    type Shown = RoleView;
+
+    async fn fetch(state: &AppState, reference: Reference<'_>) -> Result<Option<Self>, StoreError> {
         match reference {
             Reference::Id(n) => state.store.role_by_id(n).await,
             Reference::Name(name) => state.store.role_by_name(name).await,
         }
-    })
-    .await
+    }
+
+    async fn page(state: &AppState, page: Page<'_>) -> Result<(i64, Vec<RoleView>), ApiError> {
+        let (total, roles) = state.store.list_roles(page).await?;
+        Ok((total, roles.into_iter().map(RoleView::from).collect()))
+    }
+
+    async fn shown(self, _: &AppState) -> Result<RoleView, ApiError> {
+        Ok(self.into())
+    }
+
+    fn id_and_revision(&self) -> (i64, i64) {
+        (self.id, self.revision)
+    }
+
+    async fn remove(&self, state: &AppState, _: &Caller) -> Result<(), ApiError> {
+        if is_builtin(&self.name) {
+            return Err(conflict(format!(
+                "`{}` is one of Fusio's own roles and cannot be deleted",
+                self.name
+            )));
+        }
+        if !state.store.delete_role(self.id).await? {
+            return Err(conflict(
+                "users still have this role; move them to another first",
+            ));
+        }
+        Ok(())
+    }
 }
 
-#[utoipa::path(get, path = "/backend/role", params(CollectionQuery),
-    responses((status = 200, body = Collection<RoleView>), (status = 401), (status = 403)),
-    security(("bearer" = ["backend.role"])))]
-pub(super) async fn list(
-    _: Authorized<RoleScope>,
-    State(state): State<AppState>,
-    Query(query): Query<CollectionQuery>,
-    headers: HeaderMap,
-) -> Response {
-    listing::<_, RoleView, _>(&headers, &query, |page| state.store.list_roles(page)).await
-}
-
-#[utoipa::path(get, path = "/backend/role/{id}", params(("id" = String, Path, description = "id or ~name")),
-    responses((status = 200, body = RoleView, headers(("ETag" = String))), (status = 404)),
-    security(("bearer" = ["backend.role"])))]
-pub(super) async fn get(
-    _: Authorized<RoleScope>,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let result = find(&state, &headers, &id)
-        .await
-        .map(|role| entity(role.revision, RoleView::from(role)));
-    respond(&headers, result)
-}
+identity_handlers!(
+    Role,
+    RoleScope,
+    "backend.role",
+    "/backend/role",
+    "/backend/role/{id}",
+    RoleView,
+    RoleView
+);
 
 #[utoipa::path(post, path = "/backend/role", request_body = NewRoleBody,
     responses((status = 201, body = Written), (status = 400), (status = 409)),
@@ -119,21 +134,12 @@ pub(super) async fn get(
 pub(super) async fn create(
     _: Authorized<RoleScope>,
     State(state): State<AppState>,
-    headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let result = async {
-        let form: NewRoleBody = json(&body)?;
-        check_name(&form.name)?;
-        let id = state
-            .store
-            .create_role(&form.name, &form.scopes)
-            .await
-            .map_err(|e| store_problem(&headers, e))?;
-        Ok(created("the role was created", id))
-    }
-    .await;
-    respond(&headers, result)
+) -> Result<impl IntoResponse, ApiError> {
+    let form: NewRoleBody = json(&body)?;
+    check_name(&form.name)?;
+    let id = state.store.create_role(&form.name, &form.scopes).await?;
+    Ok(created("the role was created", id))
 }
 
 #[utoipa::path(put, path = "/backend/role/{id}", params(("id" = String, Path, description = "id or ~name")),
@@ -144,78 +150,37 @@ pub(super) async fn update(
     _: Authorized<RoleScope>,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    if_match: IfMatch,
     body: Bytes,
-) -> Response {
-    let result = async {
-        let role = find(&state, &headers, &id).await?;
-        let form: RoleUpdate = json(&body)?;
-        if let Some(name) = &form.name {
-            check_name(name)?;
-            if is_builtin(&role.name) && *name != role.name {
-                return Err(conflict(format!(
-                    "`{}` is one of Fusio's own roles and keeps its name",
-                    role.name
-                )));
-            }
-        }
-        if role.name == ADMINISTRATOR
-            && form
-                .scopes
-                .as_ref()
-                .is_some_and(|scopes| !scopes.iter().any(|s| s == "backend"))
-        {
-            return Err(conflict(
-                "`Administrator` keeps the scope `backend`, or nobody could administer Fusio",
-            ));
-        }
-        let revision = state
-            .auth
-            .update_role(
-                role.id,
-                &RoleChanges {
-                    name: form.name.as_deref(),
-                    scopes: form.scopes.as_deref(),
-                },
-                &if_match(&headers),
-            )
-            .await
-            .map_err(|e| store_problem(&headers, e))?;
-        Ok(updated("the role was updated", role.id, revision))
-    }
-    .await;
-    respond(&headers, result)
-}
-
-#[utoipa::path(delete, path = "/backend/role/{id}", params(("id" = String, Path, description = "id or ~name")),
-    responses((status = 200, body = Written), (status = 404), (status = 409)),
-    security(("bearer" = ["backend.role"])))]
-pub(super) async fn delete(
-    _: Authorized<RoleScope>,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let role = find(&state, &headers, &id).await?;
-        if is_builtin(&role.name) {
+) -> Result<impl IntoResponse, ApiError> {
+    let role = identity::find::<Role>(&state, &id).await?;
+    let form: RoleUpdate = json(&body)?;
+    if let Some(name) = &form.name {
+        check_name(name)?;
+        if is_builtin(&role.name) && *name != role.name {
             return Err(conflict(format!(
-                "`{}` is one of Fusio's own roles and cannot be deleted",
+                "`{}` is one of Fusio's own roles and keeps its name",
                 role.name
             )));
         }
-        let deleted = state
-            .store
-            .delete_role(role.id)
-            .await
-            .map_err(|e| store_problem(&headers, e))?;
-        if !deleted {
-            return Err(conflict(
-                "users still have this role; move them to another first",
-            ));
-        }
-        Ok(Json(Written::new("the role was deleted", role.id)))
     }
-    .await;
-    respond(&headers, result)
+    if role.name == ADMINISTRATOR
+        && form
+            .scopes
+            .as_ref()
+            .is_some_and(|scopes| !scopes.iter().any(|s| s == "backend"))
+    {
+        return Err(conflict(
+            "`Administrator` keeps the scope `backend`, or nobody could administer Fusio",
+        ));
+    }
+    let changes = RoleChanges {
+        name: form.name.as_deref(),
+        scopes: form.scopes.as_deref(),
+    };
+    let revision = state
+        .auth
+        .update_role(role.id, &changes, &if_match.expected())
+        .await?;
+    Ok(updated("the role was updated", role.id, revision))
 }

@@ -5,7 +5,7 @@
 use super::entities::served;
 use super::resources::schemas::SchemaScope;
 use crate::api::Authorized;
-use crate::api::answer::respond;
+use crate::api_error::ApiError;
 use crate::problem::Problem;
 use crate::schema::{BodyError, Schema, Violation};
 use crate::state::AppState;
@@ -13,8 +13,8 @@ use crate::store::model::SchemaRecord;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::response::Response;
-use http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use http::StatusCode;
 use serde::Serialize;
 
 /// Whether the example matches.
@@ -32,28 +32,23 @@ pub(super) async fn check(
     _: Authorized<SchemaScope>,
     State(state): State<AppState>,
     Path(name): Path<String>,
-    headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let result = async {
-        let record: SchemaRecord = served(&state, &headers, &name).await?;
-        let schema = Schema::compile(&record.name, &record.document).map_err(|reason| {
-            Problem::new(StatusCode::INTERNAL_SERVER_ERROR).detail(reason.to_string())
-        })?;
-        match schema.check(&body) {
-            Ok(()) => Ok(Json(Checked {
-                valid: true,
-                violations: Vec::new(),
-            })),
-            Err(BodyError::Invalid { violations, .. }) => Ok(Json(Checked {
-                valid: false,
-                violations,
-            })),
-            Err(err @ BodyError::NotJson(_)) => {
-                Err(crate::api::answer::bad_request(err.to_string()))
-            }
+) -> Result<impl IntoResponse, ApiError> {
+    let record: SchemaRecord = served(&state, &name).await?;
+    let schema = Schema::compile(&record.name, &record.document).map_err(|reason| {
+        Problem::new(StatusCode::INTERNAL_SERVER_ERROR).detail(reason.to_string())
+    })?;
+    match schema.check(&body) {
+        Ok(()) => Ok(Json(Checked {
+            valid: true,
+            violations: Vec::new(),
+        })),
+        Err(BodyError::Invalid { violations, .. }) => Ok(Json(Checked {
+            valid: false,
+            violations,
+        })),
+        Err(err @ BodyError::NotJson(_)) => {
+            Err(crate::api::answer::bad_request(err.to_string()).into())
         }
     }
-    .await;
-    respond(&headers, result)
 }

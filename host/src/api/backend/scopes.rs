@@ -2,22 +2,20 @@
 //! granted on route methods cannot be deleted; a scope's name is what
 //! tokens carry, so only its description changes.
 
-use super::{
-    Reference, ScopeScope, bad_request, conflict, created, entity, listing, lookup, updated,
-};
-use crate::api::answer::{Written, json, respond, store_problem};
-use crate::api::precondition::if_match;
-use crate::api::{Authorized, Collection, CollectionQuery};
+use super::identity::{self, Identity, Reference, conflict, identity_handlers};
+use super::{ScopeScope, bad_request, created, updated};
+use crate::api::answer::{Written, json};
+use crate::api::precondition::IfMatch;
+use crate::api::{Authorized, Collection};
+use crate::api_error::ApiError;
+use crate::auth::Caller;
 use crate::auth::scopes::{is_system, is_valid_name};
-use crate::problem::Problem;
 use crate::state::AppState;
-use crate::store::StoreError;
 use crate::store::identity::Scope;
-use axum::Json;
+use crate::store::{Page, StoreError};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::response::Response;
-use http::HeaderMap;
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -78,58 +76,62 @@ pub struct ScopeUpdate {
     description: String,
 }
 
-async fn find(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Scope, Problem> {
-    lookup(headers, "scope", id, |reference| async move {
+impl Identity for Scope {
+    const WHAT: &'static str = "scope";
+    const DELETED: &'static str = "the scope was deleted";
+    type Listed = ScopeView;
+    type Shown = ScopeView;
+
+    async fn fetch(state: &AppState, reference: Reference<'_>) -> Result<Option<Self>, StoreError> {
         match reference {
             Reference::Id(n) => state.store.scope_by_id(n).await,
             Reference::Name(name) => state.store.scope_by_name(name).await,
         }
-    })
-    .await
-}
-
-#[utoipa::path(get, path = "/backend/scope", params(CollectionQuery),
-    responses((status = 200, body = Collection<ScopeView>), (status = 401), (status = 403)),
-    security(("bearer" = ["backend.scope"])))]
-pub(super) async fn list(
-    _: Authorized<ScopeScope>,
-    State(state): State<AppState>,
-    Query(query): Query<CollectionQuery>,
-    headers: HeaderMap,
-) -> Response {
-    listing::<_, ScopeView, _>(&headers, &query, |page| async move {
-        let grants = grants(&state).await?;
-        let (total, scopes) = state.store.list_scopes(page).await?;
-        Ok((
-            total,
-            scopes
-                .into_iter()
-                .map(|scope| ScopeView::new(scope, &grants))
-                .collect::<Vec<_>>(),
-        ))
-    })
-    .await
-}
-
-#[utoipa::path(get, path = "/backend/scope/{id}", params(("id" = String, Path, description = "id or ~name")),
-    responses((status = 200, body = ScopeView, headers(("ETag" = String))), (status = 404)),
-    security(("bearer" = ["backend.scope"])))]
-pub(super) async fn get(
-    _: Authorized<ScopeScope>,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let scope = find(&state, &headers, &id).await?;
-        let grants = grants(&state)
-            .await
-            .map_err(|e| store_problem(&headers, e))?;
-        Ok(entity(scope.revision, ScopeView::new(scope, &grants)))
     }
-    .await;
-    respond(&headers, result)
+
+    async fn page(state: &AppState, page: Page<'_>) -> Result<(i64, Vec<ScopeView>), ApiError> {
+        let grants = grants(state).await?;
+        let (total, scopes) = state.store.list_scopes(page).await?;
+        let views = scopes
+            .into_iter()
+            .map(|scope| ScopeView::new(scope, &grants))
+            .collect();
+        Ok((total, views))
+    }
+
+    async fn shown(self, state: &AppState) -> Result<ScopeView, ApiError> {
+        Ok(ScopeView::new(self, &grants(state).await?))
+    }
+
+    fn id_and_revision(&self) -> (i64, i64) {
+        (self.id, self.revision)
+    }
+
+    async fn remove(&self, state: &AppState, _: &Caller) -> Result<(), ApiError> {
+        if self.system {
+            return Err(conflict("a system scope cannot be deleted"));
+        }
+        let granted_on = grants(state).await?.get(&self.name).copied().unwrap_or(0);
+        if granted_on > 0 {
+            return Err(conflict(format!(
+                "the scope is granted on {granted_on} route methods; remove it from the project first"
+            )));
+        }
+        state.store.delete_scope(self.id).await?;
+        state.auth.forget_everywhere().await;
+        Ok(())
+    }
 }
+
+identity_handlers!(
+    Scope,
+    ScopeScope,
+    "backend.scope",
+    "/backend/scope",
+    "/backend/scope/{id}",
+    ScopeView,
+    ScopeView
+);
 
 #[utoipa::path(post, path = "/backend/scope", request_body = NewScopeBody,
     responses((status = 201, body = Written), (status = 400), (status = 409)),
@@ -137,32 +139,20 @@ pub(super) async fn get(
 pub(super) async fn create(
     _: Authorized<ScopeScope>,
     State(state): State<AppState>,
-    headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let result = async {
-        let form: NewScopeBody = json(&body)?;
-        if !is_valid_name(&form.name) {
-            return Err(bad_request(format!(
-                "`{}` is not a valid scope name",
-                form.name
-            )));
-        }
-        if is_system(&form.name) {
-            return Err(bad_request(format!(
-                "`{}` lies below a system scope",
-                form.name
-            )));
-        }
-        let id = state
-            .store
-            .create_scope(&form.name, &form.description)
-            .await
-            .map_err(|e| store_problem(&headers, e))?;
-        Ok(created("the scope was created", id))
+) -> Result<impl IntoResponse, ApiError> {
+    let form: NewScopeBody = json(&body)?;
+    if !is_valid_name(&form.name) {
+        return Err(bad_request(format!("`{}` is not a valid scope name", form.name)).into());
     }
-    .await;
-    respond(&headers, result)
+    if is_system(&form.name) {
+        return Err(bad_request(format!("`{}` lies below a system scope", form.name)).into());
+    }
+    let id = state
+        .store
+        .create_scope(&form.name, &form.description)
+        .await?;
+    Ok(created("the scope was created", id))
 }
 
 #[utoipa::path(put, path = "/backend/scope/{id}", params(("id" = String, Path, description = "id or ~name")),
@@ -173,59 +163,17 @@ pub(super) async fn update(
     _: Authorized<ScopeScope>,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    if_match: IfMatch,
     body: Bytes,
-) -> Response {
-    let result = async {
-        let scope = find(&state, &headers, &id).await?;
-        let form: ScopeUpdate = json(&body)?;
-        if scope.system {
-            return Err(conflict("a system scope's description cannot be changed"));
-        }
-        let revision = state
-            .store
-            .update_scope(scope.id, &form.description, &if_match(&headers))
-            .await
-            .map_err(|e| store_problem(&headers, e))?;
-        Ok(updated("the scope was updated", scope.id, revision))
+) -> Result<impl IntoResponse, ApiError> {
+    let scope = identity::find::<Scope>(&state, &id).await?;
+    let form: ScopeUpdate = json(&body)?;
+    if scope.system {
+        return Err(conflict("a system scope's description cannot be changed"));
     }
-    .await;
-    respond(&headers, result)
-}
-
-#[utoipa::path(delete, path = "/backend/scope/{id}", params(("id" = String, Path, description = "id or ~name")),
-    responses((status = 200, body = Written), (status = 404), (status = 409)),
-    security(("bearer" = ["backend.scope"])))]
-pub(super) async fn delete(
-    _: Authorized<ScopeScope>,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let scope = find(&state, &headers, &id).await?;
-        if scope.system {
-            return Err(conflict("a system scope cannot be deleted"));
-        }
-        let granted_on = grants(&state)
-            .await
-            .map_err(|e| store_problem(&headers, e))?
-            .get(&scope.name)
-            .copied()
-            .unwrap_or(0);
-        if granted_on > 0 {
-            return Err(conflict(format!(
-                "the scope is granted on {granted_on} route methods; remove it from the project first"
-            )));
-        }
-        state
-            .store
-            .delete_scope(scope.id)
-            .await
-            .map_err(|e| store_problem(&headers, e))?;
-        state.auth.forget_everywhere().await;
-        Ok(Json(Written::new("the scope was deleted", scope.id)))
-    }
-    .await;
-    respond(&headers, result)
+    let revision = state
+        .store
+        .update_scope(scope.id, &form.description, &if_match.expected())
+        .await?;
+    Ok(updated("the scope was updated", scope.id, revision))
 }

@@ -1,15 +1,16 @@
 //! `/backend/token`: every issued token, to see and to revoke.
 
 use super::{TokenScope, listing};
-use crate::api::answer::{Written, respond, store_problem};
+use crate::api::answer::Written;
 use crate::api::{Authorized, Collection, CollectionQuery};
+use crate::api_error::ApiError;
 use crate::problem::Problem;
 use crate::state::AppState;
 use crate::store::identity::TokenRecord;
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
-use http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use http::StatusCode;
 use serde::Serialize;
 
 /// An issued token (never the token or its refresh token).
@@ -44,9 +45,8 @@ pub(super) async fn list(
     _: Authorized<TokenScope>,
     State(state): State<AppState>,
     Query(query): Query<CollectionQuery>,
-    headers: HeaderMap,
-) -> Response {
-    listing::<_, TokenView, _>(&headers, &query, |page| state.store.list_tokens(page, None)).await
+) -> Result<impl IntoResponse, ApiError> {
+    listing::<_, TokenView, _, _>(&query, |page| state.store.list_tokens(page, None)).await
 }
 
 #[utoipa::path(delete, path = "/backend/token/{jti}", params(("jti" = String, Path)),
@@ -56,24 +56,12 @@ pub(super) async fn revoke(
     _: Authorized<TokenScope>,
     State(state): State<AppState>,
     Path(jti): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        state
-            .store
-            .token_by_jti(&jti)
-            .await
-            .map_err(|e| store_problem(&headers, e))?
-            .ok_or_else(|| {
-                Problem::new(StatusCode::NOT_FOUND).detail(format!("no token `{jti}`"))
-            })?;
-        state
-            .auth
-            .revoke_token(&jti)
-            .await
-            .map_err(|e| store_problem(&headers, e))?;
-        Ok(Json(Written::new("the token was revoked", &jti)))
-    }
-    .await;
-    respond(&headers, result)
+) -> Result<impl IntoResponse, ApiError> {
+    state
+        .store
+        .token_by_jti(&jti)
+        .await?
+        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND).detail(format!("no token `{jti}`")))?;
+    state.auth.revoke_token(&jti).await?;
+    Ok(Json(Written::new("the token was revoked", &jti)))
 }

@@ -1,22 +1,20 @@
 //! `/backend/user`: accounts, their role and their own scopes. Switching a
 //! user off or narrowing what they hold revokes their tokens at once.
 
-use super::{
-    FIRST_PARTY, Reference, UserScope, bad_request, conflict, created, entity, listing, lookup,
-    updated,
-};
-use crate::api::answer::{Written, json, respond, store_problem};
-use crate::api::precondition::if_match;
-use crate::api::{Authorized, Collection, CollectionQuery};
-use crate::auth::accounts::{self, Account, AccountError};
-use crate::problem::Problem;
+use super::identity::{self, Identity, Reference, conflict, identity_handlers};
+use super::{FIRST_PARTY, UserScope, created, updated};
+use crate::api::answer::{Written, json};
+use crate::api::precondition::IfMatch;
+use crate::api::{Authorized, Collection};
+use crate::api_error::ApiError;
+use crate::auth::Caller;
+use crate::auth::accounts::{self, Account};
 use crate::state::AppState;
 use crate::store::identity::{Status, User, UserChanges};
-use axum::Json;
+use crate::store::{Page, StoreError};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::response::Response;
-use http::HeaderMap;
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 
 /// A user as the backend lists them (never the password hash).
@@ -76,56 +74,65 @@ pub struct UserUpdate {
     scopes: Option<Vec<String>>,
 }
 
-async fn find(state: &AppState, headers: &HeaderMap, id: &str) -> Result<User, Problem> {
-    lookup(headers, "user", id, |reference| async move {
+impl Identity for User {
+    const WHAT: &'static str = "user";
+    const DELETED: &'static str = "the user, their apps and their tokens were deleted";
+    type Listed = UserView;
+    type Shown = UserDetail;
+
+    async fn fetch(state: &AppState, reference: Reference<'_>) -> Result<Option<Self>, StoreError> {
         match reference {
             Reference::Id(n) => state.store.user_by_id(n).await,
             Reference::Name(name) => state.store.user_by_name(name).await,
         }
-    })
-    .await
-}
-
-#[utoipa::path(get, path = "/backend/user", params(CollectionQuery),
-    responses((status = 200, body = Collection<UserView>), (status = 401), (status = 403)),
-    security(("bearer" = ["backend.user"])))]
-pub(super) async fn list(
-    _: Authorized<UserScope>,
-    State(state): State<AppState>,
-    Query(query): Query<CollectionQuery>,
-    headers: HeaderMap,
-) -> Response {
-    listing::<_, UserView, _>(&headers, &query, |page| state.store.list_users(page)).await
-}
-
-#[utoipa::path(get, path = "/backend/user/{id}", params(("id" = String, Path, description = "id or ~name")),
-    responses((status = 200, body = UserDetail, headers(("ETag" = String))), (status = 404)),
-    security(("bearer" = ["backend.user"])))]
-pub(super) async fn get(
-    _: Authorized<UserScope>,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let user = find(&state, &headers, &id).await?;
-        let scopes = state
-            .store
-            .own_scopes(user.id)
-            .await
-            .map_err(|e| store_problem(&headers, e))?;
-        let revision = user.revision;
-        Ok(entity(
-            revision,
-            UserDetail {
-                user: user.into(),
-                scopes,
-            },
-        ))
     }
-    .await;
-    respond(&headers, result)
+
+    async fn page(state: &AppState, page: Page<'_>) -> Result<(i64, Vec<UserView>), ApiError> {
+        let (total, users) = state.store.list_users(page).await?;
+        Ok((total, users.into_iter().map(UserView::from).collect()))
+    }
+
+    async fn shown(self, state: &AppState) -> Result<UserDetail, ApiError> {
+        let scopes = state.store.own_scopes(self.id).await?;
+        Ok(UserDetail {
+            user: self.into(),
+            scopes,
+        })
+    }
+
+    fn id_and_revision(&self) -> (i64, i64) {
+        (self.id, self.revision)
+    }
+
+    async fn remove(&self, state: &AppState, caller: &Caller) -> Result<(), ApiError> {
+        if caller.claims.sub == self.id.to_string() {
+            return Err(conflict("you cannot delete your own account"));
+        }
+        let owns_first_party = state
+            .store
+            .apps_of(self.id)
+            .await?
+            .iter()
+            .any(|app| FIRST_PARTY.contains(&app.client_id.as_str()));
+        if owns_first_party {
+            return Err(conflict(
+                "this user owns Fusio's own apps (`fusio`, `developer`) and cannot be deleted",
+            ));
+        }
+        state.auth.delete_user(self.id).await?;
+        Ok(())
+    }
 }
+
+identity_handlers!(
+    User,
+    UserScope,
+    "backend.user",
+    "/backend/user",
+    "/backend/user/{id}",
+    UserView,
+    UserDetail
+);
 
 #[utoipa::path(post, path = "/backend/user", request_body = NewUserBody,
     responses((status = 201, body = Written), (status = 400), (status = 409)),
@@ -133,30 +140,18 @@ pub(super) async fn get(
 pub(super) async fn create(
     _: Authorized<UserScope>,
     State(state): State<AppState>,
-    headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let result = async {
-        let form: NewUserBody = json(&body)?;
-        let id = accounts::add_user(
-            &state.store,
-            &Account {
-                name: &form.name,
-                email: form.email.as_deref(),
-                password: &form.password,
-                role: &form.role,
-                scopes: &form.scopes,
-            },
-        )
-        .await
-        .map_err(|err| match err {
-            AccountError::Store(e) => store_problem(&headers, e),
-            other => bad_request(other.to_string()),
-        })?;
-        Ok(created("the user was created", id))
-    }
-    .await;
-    respond(&headers, result)
+) -> Result<impl IntoResponse, ApiError> {
+    let form: NewUserBody = json(&body)?;
+    let account = Account {
+        name: &form.name,
+        email: form.email.as_deref(),
+        password: &form.password,
+        role: &form.role,
+        scopes: &form.scopes,
+    };
+    let id = accounts::add_user(&state.store, &account).await?;
+    Ok(created("the user was created", id))
 }
 
 #[utoipa::path(put, path = "/backend/user/{id}", params(("id" = String, Path, description = "id or ~name")),
@@ -167,67 +162,19 @@ pub(super) async fn update(
     _: Authorized<UserScope>,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    if_match: IfMatch,
     body: Bytes,
-) -> Response {
-    let result = async {
-        let user = find(&state, &headers, &id).await?;
-        let form: UserUpdate = json(&body)?;
-        let revision = state
-            .auth
-            .update_user(
-                user.id,
-                &UserChanges {
-                    status: form.status,
-                    role: form.role.as_deref(),
-                    scopes: form.scopes.as_deref(),
-                },
-                &if_match(&headers),
-            )
-            .await
-            .map_err(|e| store_problem(&headers, e))?;
-        Ok(updated("the user was updated", user.id, revision))
-    }
-    .await;
-    respond(&headers, result)
-}
-
-#[utoipa::path(delete, path = "/backend/user/{id}", params(("id" = String, Path, description = "id or ~name")),
-    responses((status = 200, body = Written), (status = 404), (status = 409)),
-    security(("bearer" = ["backend.user"])))]
-pub(super) async fn delete(
-    auth: Authorized<UserScope>,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let user = find(&state, &headers, &id).await?;
-        if auth.caller.claims.sub == user.id.to_string() {
-            return Err(conflict("you cannot delete your own account"));
-        }
-        let owns_first_party = state
-            .store
-            .apps_of(user.id)
-            .await
-            .map_err(|e| store_problem(&headers, e))?
-            .iter()
-            .any(|app| FIRST_PARTY.contains(&app.client_id.as_str()));
-        if owns_first_party {
-            return Err(conflict(
-                "this user owns Fusio's own apps (`fusio`, `developer`) and cannot be deleted",
-            ));
-        }
-        state
-            .auth
-            .delete_user(user.id)
-            .await
-            .map_err(|e| store_problem(&headers, e))?;
-        Ok(Json(Written::new(
-            "the user, their apps and their tokens were deleted",
-            user.id,
-        )))
-    }
-    .await;
-    respond(&headers, result)
+) -> Result<impl IntoResponse, ApiError> {
+    let user = identity::find::<User>(&state, &id).await?;
+    let form: UserUpdate = json(&body)?;
+    let changes = UserChanges {
+        status: form.status,
+        role: form.role.as_deref(),
+        scopes: form.scopes.as_deref(),
+    };
+    let revision = state
+        .auth
+        .update_user(user.id, &changes, &if_match.expected())
+        .await?;
+    Ok(updated("the user was updated", user.id, revision))
 }

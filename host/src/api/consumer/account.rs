@@ -2,7 +2,8 @@
 
 use super::{AccountScope, caller_id};
 use crate::api::Authorized;
-use crate::api::answer::{Written, bad_request, json, respond, store_problem};
+use crate::api::answer::{Written, bad_request, json};
+use crate::api_error::ApiError;
 use crate::auth::accounts::{self, AccountError};
 use crate::auth::throttle::ClientAddress;
 use crate::problem::Problem;
@@ -10,8 +11,8 @@ use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::response::Response;
-use http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use http::StatusCode;
 use serde::Deserialize;
 
 /// `PUT /consumer/account`: what a developer may change of their account.
@@ -35,19 +36,13 @@ pub struct PasswordChange {
 pub(super) async fn get_account(
     auth: Authorized<AccountScope>,
     State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let user = state
-            .store
-            .user_by_id(caller_id(&auth)?)
-            .await
-            .map_err(|e| store_problem(&headers, e))?
-            .ok_or_else(|| bad_request("the account no longer exists"))?;
-        Ok(Json(crate::api::backend::UserView::from(user)))
-    }
-    .await;
-    respond(&headers, result)
+) -> Result<impl IntoResponse, ApiError> {
+    let user = state
+        .store
+        .user_by_id(caller_id(&auth)?)
+        .await?
+        .ok_or_else(|| bad_request("the account no longer exists"))?;
+    Ok(Json(crate::api::backend::UserView::from(user)))
 }
 
 #[utoipa::path(put, path = "/consumer/account", request_body = AccountUpdate,
@@ -56,24 +51,15 @@ pub(super) async fn get_account(
 pub(super) async fn update_account(
     auth: Authorized<AccountScope>,
     State(state): State<AppState>,
-    headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let result = async {
-        let user = caller_id(&auth)?;
-        let form: AccountUpdate = json(&body)?;
-        if form.email.parse::<lettre::Address>().is_err() {
-            return Err(bad_request("`email` is not an email address"));
-        }
-        state
-            .store
-            .set_user_email(user, &form.email)
-            .await
-            .map_err(|e| store_problem(&headers, e))?;
-        Ok(Json(Written::new("the account was updated", user)))
+) -> Result<impl IntoResponse, ApiError> {
+    let user = caller_id(&auth)?;
+    let form: AccountUpdate = json(&body)?;
+    if form.email.parse::<lettre::Address>().is_err() {
+        return Err(bad_request("`email` is not an email address").into());
     }
-    .await;
-    respond(&headers, result)
+    state.store.set_user_email(user, &form.email).await?;
+    Ok(Json(Written::new("the account was updated", user)))
 }
 
 #[utoipa::path(put, path = "/consumer/account/change_password", request_body = PasswordChange,
@@ -83,45 +69,37 @@ pub(super) async fn change_password(
     auth: Authorized<AccountScope>,
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
-    headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let result = async {
-        let user_id = caller_id(&auth)?;
-        let form: PasswordChange = json(&body)?;
-        if form.new_password.chars().count() < accounts::MIN_PASSWORD {
-            return Err(bad_request(AccountError::WeakPassword.to_string()));
-        }
-        let user = state
-            .store
-            .user_by_id(user_id)
-            .await
-            .map_err(|e| store_problem(&headers, e))?
-            .ok_or_else(|| bad_request("the account no longer exists"))?;
-        match state
-            .auth
-            .login(&user.name, &form.old_password, address)
-            .await
-            .map_err(|e| store_problem(&headers, e))?
-        {
-            crate::auth::Login::Active(_) => {}
-            crate::auth::Login::Throttled(throttled) => {
-                return Err(
-                    Problem::new(StatusCode::TOO_MANY_REQUESTS).detail(throttled.to_string())
-                );
-            }
-            _ => return Err(bad_request("`oldPassword` is wrong")),
-        }
-        state
-            .auth
-            .reset_password(user_id, &form.new_password)
-            .await
-            .map_err(|e| store_problem(&headers, e))?;
-        Ok(Json(Written::new(
-            "the password was changed; every session was signed out",
-            user_id,
-        )))
+) -> Result<impl IntoResponse, ApiError> {
+    let user_id = caller_id(&auth)?;
+    let form: PasswordChange = json(&body)?;
+    if form.new_password.chars().count() < accounts::MIN_PASSWORD {
+        return Err(bad_request(AccountError::WeakPassword.to_string()).into());
     }
-    .await;
-    respond(&headers, result)
+    let user = state
+        .store
+        .user_by_id(user_id)
+        .await?
+        .ok_or_else(|| bad_request("the account no longer exists"))?;
+    match state
+        .auth
+        .login(&user.name, &form.old_password, address)
+        .await?
+    {
+        crate::auth::Login::Active(_) => {}
+        crate::auth::Login::Throttled(throttled) => {
+            return Err(Problem::new(StatusCode::TOO_MANY_REQUESTS)
+                .detail(throttled.to_string())
+                .into());
+        }
+        _ => return Err(bad_request("`oldPassword` is wrong").into()),
+    }
+    state
+        .auth
+        .reset_password(user_id, &form.new_password)
+        .await?;
+    Ok(Json(Written::new(
+        "the password was changed; every session was signed out",
+        user_id,
+    )))
 }

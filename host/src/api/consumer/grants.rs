@@ -1,16 +1,17 @@
 //! The apps the caller granted access to, and taking a grant back.
 
 use super::{GrantsScope, caller_id};
-use crate::api::answer::{Written, respond, store_problem};
+use crate::api::answer::Written;
 use crate::api::backend::AppView;
 use crate::api::{Authorized, Collection};
+use crate::api_error::ApiError;
 use crate::problem::Problem;
 use crate::state::AppState;
 use crate::store::Page;
 use axum::Json;
 use axum::extract::State;
-use axum::response::Response;
-use http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use http::StatusCode;
 
 #[utoipa::path(get, path = "/consumer/grant",
     responses((status = 200, body = Collection<AppView>), (status = 401), (status = 403)),
@@ -18,28 +19,19 @@ use http::{HeaderMap, StatusCode};
 pub(super) async fn list_grants(
     auth: Authorized<GrantsScope>,
     State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let apps = state
-            .store
-            .grants_of(caller_id(&auth)?)
-            .await
-            .map_err(|e| store_problem(&headers, e))?;
-        let count = i64::try_from(apps.len()).unwrap_or(i64::MAX);
-        let page = Page {
-            search: None,
-            start: 0,
-            count,
-        };
-        Ok(Json(Collection::new(
-            page,
-            count,
-            apps.into_iter().map(AppView::from).collect(),
-        )))
-    }
-    .await;
-    respond(&headers, result)
+) -> Result<impl IntoResponse, ApiError> {
+    let apps = state.store.grants_of(caller_id(&auth)?).await?;
+    let count = i64::try_from(apps.len()).unwrap_or(i64::MAX);
+    let page = Page {
+        search: None,
+        start: 0,
+        count,
+    };
+    Ok(Json(Collection::new(
+        page,
+        count,
+        apps.into_iter().map(AppView::from).collect(),
+    )))
 }
 
 #[utoipa::path(delete, path = "/consumer/grant/{app}", params(("app" = i64, Path)),
@@ -49,27 +41,18 @@ pub(super) async fn revoke_grant(
     auth: Authorized<GrantsScope>,
     State(state): State<AppState>,
     axum::extract::Path(app): axum::extract::Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let missing = || {
-            Problem::new(StatusCode::NOT_FOUND)
-                .detail(format!("you have not authorized an app `{app}`"))
-        };
-        let app_id: i64 = app.parse().map_err(|_| missing())?;
-        let revoked = state
-            .auth
-            .revoke_grant(caller_id(&auth)?, app_id)
-            .await
-            .map_err(|e| store_problem(&headers, e))?;
-        if revoked == 0 {
-            return Err(missing());
-        }
-        Ok(Json(Written::new(
-            format!("{revoked} tokens were revoked"),
-            app_id,
-        )))
+) -> Result<impl IntoResponse, ApiError> {
+    let missing = || {
+        Problem::new(StatusCode::NOT_FOUND)
+            .detail(format!("you have not authorized an app `{app}`"))
+    };
+    let app_id: i64 = app.parse().map_err(|_| missing())?;
+    let revoked = state.auth.revoke_grant(caller_id(&auth)?, app_id).await?;
+    if revoked == 0 {
+        return Err(missing().into());
     }
-    .await;
-    respond(&headers, result)
+    Ok(Json(Written::new(
+        format!("{revoked} tokens were revoked"),
+        app_id,
+    )))
 }

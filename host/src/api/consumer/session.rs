@@ -1,14 +1,14 @@
 //! The portal's login: a password grant for the portal's own client, and
 //! its refresh.
 
-use crate::api::answer::{json, respond};
+use crate::api::answer::json;
+use crate::api_error::ApiError;
 use crate::auth::bootstrap::PORTAL_CLIENT_ID;
 use crate::auth::throttle::ClientAddress;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
-use http::HeaderMap;
 use serde::Deserialize;
 
 /// `POST /consumer/login`.
@@ -31,36 +31,28 @@ pub struct Refresh {
 pub(super) async fn login(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
-    headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let form: Login = match json(&body) {
-        Ok(form) => form,
-        Err(problem) => return respond::<Response>(&headers, Err(problem)),
-    };
+) -> Result<Response, ApiError> {
+    let form: Login = json(&body)?;
     // The OAuth2 password grant through the portal's public client: the
     // answer (and its errors) are the token endpoint's.
-    state
+    Ok(state
         .auth
         .first_party_login(PORTAL_CLIENT_ID, &form.username, &form.password, address)
-        .await
+        .await)
 }
 
 #[utoipa::path(put, path = "/consumer/login", request_body = Refresh,
     responses((status = 200, description = "an OAuth2 token response"), (status = 400)))]
 pub(super) async fn refresh(
     State(state): State<AppState>,
-    headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let form: Refresh = match json(&body) {
-        Ok(form) => form,
-        Err(problem) => return respond::<Response>(&headers, Err(problem)),
-    };
+) -> Result<Response, ApiError> {
+    let form: Refresh = json(&body)?;
     // The refresh grant through the portal's client: a refresh token works
     // once, and a replayed one ends the session.
-    state
+    Ok(state
         .auth
         .first_party_refresh(PORTAL_CLIENT_ID, &form.refresh_token)
-        .await
+        .await)
 }
