@@ -44,6 +44,12 @@ struct ServerDatabase {
     database: String,
 }
 
+/// Why a connection may not reach where its URL points: the text names
+/// the setting and what to write instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Unreachable(String);
+
 impl Confinement {
     /// The confinement of a node whose data directory is `data_dir`.
     /// `allowed` are the directories where absolute SQLite paths may lie
@@ -76,18 +82,18 @@ impl Confinement {
     /// reason names what is wrong, so a deploy can say it with the entry.
     /// A relative SQLite file's directories are created here (a file is
     /// created on first connect).
-    pub fn sql_target(&self, url: &str) -> Result<SqlTarget, String> {
+    pub fn sql_target(&self, url: &str) -> Result<SqlTarget, Unreachable> {
         if let Some(rest) = url.strip_prefix("sqlite:") {
-            return self.sqlite(rest);
+            return self.sqlite(rest).map_err(Unreachable);
         }
         if let Some(database) = server_database(url)
             && self.store.as_ref() == Some(&database)
         {
-            return Err(format!(
+            return Err(Unreachable(format!(
                 "config.url names the system store's own database `{}` on {}:{}; \
                  give the connection a database (and role) of its own",
                 database.database, database.host, database.port
-            ));
+            )));
         }
         Ok(SqlTarget::Server(url.to_owned()))
     }
@@ -307,13 +313,13 @@ mod tests {
             ("sqlite:/etc/passwd", "allows none"),
         ] {
             let err = c.sql_target(url).expect_err(url);
-            assert!(err.contains(says), "{url}: {err}");
+            assert!(err.to_string().contains(says), "{url}: {err}");
         }
         let store = dir.path().join("data/fusio.db");
         let err = c
             .sql_target(&format!("sqlite:{}", store.display()))
             .unwrap_err();
-        assert!(err.contains("allows none"), "{err}");
+        assert!(err.to_string().contains("allows none"), "{err}");
     }
 
     #[cfg(unix)]
@@ -325,14 +331,14 @@ mod tests {
         std::os::unix::fs::symlink(dir.path().join("data"), c.connections_dir().join("up"))
             .unwrap();
         let err = c.sql_target("sqlite:up/fusio.db").unwrap_err();
-        assert!(err.contains("symbolic link"), "{err}");
+        assert!(err.to_string().contains("symbolic link"), "{err}");
         std::os::unix::fs::symlink(
             dir.path().join("data/fusio.db"),
             c.connections_dir().join("store.db"),
         )
         .unwrap();
         let err = c.sql_target("sqlite:store.db").unwrap_err();
-        assert!(err.contains("symbolic link"), "{err}");
+        assert!(err.to_string().contains("symbolic link"), "{err}");
     }
 
     #[test]
@@ -352,7 +358,7 @@ mod tests {
         let err = c
             .sql_target(&format!("sqlite:{}", outside.display()))
             .unwrap_err();
-        assert!(err.contains("not below a directory"), "{err}");
+        assert!(err.to_string().contains("not below a directory"), "{err}");
     }
 
     #[test]
@@ -368,7 +374,10 @@ mod tests {
         ] {
             let url = format!("sqlite:{}", dir.path().join(file).display());
             let err = c.sql_target(&url).expect_err(file);
-            assert!(err.contains("server's own files"), "{file}: {err}");
+            assert!(
+                err.to_string().contains("server's own files"),
+                "{file}: {err}"
+            );
         }
         let own = format!(
             "sqlite:{}",
@@ -387,7 +396,7 @@ mod tests {
             "postgresql://app@[::1]:5432/fusio",
         ] {
             let err = c.sql_target(url).expect_err(url);
-            assert!(err.contains("system store"), "{url}: {err}");
+            assert!(err.to_string().contains("system store"), "{url}: {err}");
         }
         for url in [
             "postgres://postgres@127.0.0.1:5432/app",

@@ -1,40 +1,37 @@
-//! The server's side of `fusio:action/connector`: connection pools, created
-//! on first use and shared by every request and node-local instance, keyed
-//! by the connection's settings so a changed connection gets a new pool.
-//! SQL runs through sqlx, one driver per database (`sql/`); parameters
-//! are always bound.
+//! The server's side of `fusio:action/connector`: one folder per kind of
+//! connection (`sql/`, `http/`, `redis/`, `amqp/`), each with its settings,
+//! its deploy check, its served connection and its test, registered in
+//! `kinds`. What a node opens is shared by every request and revision,
+//! keyed by the connection's settings so a changed connection gets a new
+//! pool (`shared`). SQL runs through sqlx, one driver per database;
+//! parameters are always bound.
 
 mod amqp;
 pub mod check;
 mod http;
+pub mod kind;
+mod kinds;
 mod log;
 mod redis;
-pub mod settings;
+mod shared;
 pub mod sql;
 
 use crate::confine::Confinement;
-use crate::runtime::{
-    AmqpMessage, BoxFuture, Capabilities, ConnectorError, HttpRequest, HttpResponse, LogRecord,
-    RedisValue, SqlSession,
-};
+use crate::runtime::{Capabilities, Connection, ConnectorError, LogRecord};
 use crate::store::Store;
-use crate::store::model::{ConnectionKind, ConnectionRecord, Project};
-use settings as connection;
+use crate::store::model::Project;
+pub use kinds::check_settings;
+use shared::Shared;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-/// Connections per SQL pool unless the connection says otherwise.
-const POOL_SIZE: u32 = 10;
-
-/// Every pool of this node, by connection settings.
+/// What this node keeps open for its revisions' connections, shared by
+/// every revision that serves the same settings.
 pub struct Pools {
     /// What user connections may reach.
     confinement: Arc<Confinement>,
-    sql: Mutex<HashMap<String, sql::Pool>>,
-    http: Mutex<HashMap<String, http::HttpClient>>,
-    redis: tokio::sync::Mutex<HashMap<String, ::redis::aio::ConnectionManager>>,
-    amqp: tokio::sync::Mutex<HashMap<String, Arc<amqp::Publisher>>>,
+    shared: Shared,
     log: Option<log::LogSink>,
 }
 
@@ -51,10 +48,7 @@ impl Pools {
         Self {
             log: Some(log::LogSink::start(store)),
             confinement,
-            sql: Mutex::default(),
-            http: Mutex::default(),
-            redis: tokio::sync::Mutex::default(),
-            amqp: tokio::sync::Mutex::default(),
+            shared: Shared::default(),
         }
     }
 
@@ -63,115 +57,42 @@ impl Pools {
         &self.confinement
     }
 
-    /// The connections and actions of `project`, for its snapshot.
+    /// The node's open connections, by kind and settings.
+    fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    /// The connections and actions of `project`, for its snapshot: each
+    /// connection served by its kind, opened on first use.
     pub fn for_project(
         self: &Arc<Self>,
         project: &Project,
         actions: HashMap<String, Arc<crate::runtime::LoadedAction>>,
     ) -> Arc<dyn Capabilities> {
-        let mut statement_limits: HashMap<String, Duration> = HashMap::new();
+        let mut longest_call: HashMap<&str, Duration> = HashMap::new();
         for action in &project.actions {
             for name in &action.connections {
-                let limit = statement_limits.entry(name.clone()).or_default();
+                let limit = longest_call.entry(name).or_default();
                 *limit = (*limit).max(action.limits.timeout);
             }
         }
+        let connections = project
+            .connections
+            .iter()
+            .map(|record| {
+                let limit = longest_call
+                    .get(record.name.as_str())
+                    .copied()
+                    .unwrap_or_else(|| crate::runtime::Limits::default().timeout);
+                let served = kinds::of(record.kind).serve(record.clone(), self.clone(), limit);
+                (record.name.clone(), served)
+            })
+            .collect();
         Arc::new(ProjectConnections {
             actions,
-            statement_limits,
-            connections: project
-                .connections
-                .iter()
-                .map(|c| (c.name.clone(), Opened::new(c.clone())))
-                .collect(),
+            connections,
             pools: self.clone(),
         })
-    }
-
-    async fn amqp(
-        &self,
-        record: &ConnectionRecord,
-    ) -> Result<Arc<amqp::Publisher>, ConnectorError> {
-        let url = record.config["url"]
-            .as_str()
-            .ok_or_else(|| ConnectorError::NotFound(format!("`{}` has no url", record.name)))?;
-        let key = format!("{}\n{url}", record.name);
-        let mut publishers = self.amqp.lock().await;
-        if let Some(publisher) = publishers.get(&key).filter(|p| p.is_open()) {
-            return Ok(publisher.clone());
-        }
-        let publisher = Arc::new(amqp::Publisher::open(url).await?);
-        publishers.insert(key, publisher.clone());
-        Ok(publisher)
-    }
-
-    async fn redis(
-        &self,
-        record: &ConnectionRecord,
-    ) -> Result<::redis::aio::ConnectionManager, ConnectorError> {
-        let url = record.config["url"]
-            .as_str()
-            .ok_or_else(|| ConnectorError::NotFound(format!("`{}` has no url", record.name)))?;
-        let key = format!("{}\n{url}", record.name);
-        let mut managers = self.redis.lock().await;
-        if let Some(manager) = managers.get(&key) {
-            return Ok(manager.clone());
-        }
-        let manager = redis::connect(url).await?;
-        managers.insert(key, manager.clone());
-        Ok(manager)
-    }
-
-    fn http(&self, record: &ConnectionRecord) -> Result<http::HttpClient, ConnectorError> {
-        let config: connection::HttpConfig = serde_json::from_value(record.config.clone())
-            .map_err(|e| ConnectorError::NotFound(format!("`{}`: {e}", record.name)))?;
-        let key = format!("{}\n{}", record.name, record.config);
-        let mut clients = self
-            .http
-            .lock()
-            .expect("the client registry is never poisoned");
-        if let Some(client) = clients.get(&key) {
-            return Ok(client.clone());
-        }
-        let client = http::HttpClient::new(&config)?;
-        clients.insert(key, client.clone());
-        Ok(client)
-    }
-
-    fn sql(
-        &self,
-        record: &ConnectionRecord,
-        statement_limit: Duration,
-    ) -> Result<(sql::Pool, sql::ResultLimits), ConnectorError> {
-        let config = connection::sql(record).map_err(ConnectorError::NotFound)?;
-        let size = config.max_connections.unwrap_or(POOL_SIZE);
-        // Deploy refused every path that leaves its place; one that fails
-        // now (its file became a directory or a link since) cannot be
-        // reached.
-        let target = self.confinement.sql_target(&config.url).map_err(|reason| {
-            ConnectorError::Unavailable(format!("`{}`: {reason}", record.name))
-        })?;
-        let key = format!(
-            "{}\n{target:?}\n{size}\n{}",
-            record.name,
-            statement_limit.as_millis()
-        );
-        let mut pools = self
-            .sql
-            .lock()
-            .expect("the pool registry is never poisoned");
-        let defaults = sql::ResultLimits::default();
-        let results = sql::ResultLimits {
-            rows: config.max_rows.unwrap_or(defaults.rows),
-            bytes: config.max_result.map_or(defaults.bytes, |b| b.as_u64()),
-        };
-        if let Some(pool) = pools.get(&key) {
-            return Ok((pool.clone(), results));
-        }
-        let pool = sql::Pool::lazy(&target, size, Some(statement_limit))
-            .map_err(|e| ConnectorError::Unavailable(format!("`{}`: {e}", record.name)))?;
-        pools.insert(key, pool.clone());
-        Ok((pool, results))
     }
 }
 
@@ -179,62 +100,8 @@ impl Pools {
 #[derive(Debug)]
 struct ProjectConnections {
     actions: HashMap<String, Arc<crate::runtime::LoadedAction>>,
-    /// Per SQL connection, the longest timeout of the actions granted it:
-    /// no statement on it may run longer (see [`sql::Pool::lazy`]).
-    statement_limits: HashMap<String, Duration>,
-    connections: HashMap<String, Opened>,
+    connections: HashMap<String, Connection>,
     pools: Arc<Pools>,
-}
-
-/// A connection of the revision with what this snapshot opened of it, so
-/// a request after the first skips parsing its settings and the node's
-/// registry.
-#[derive(Debug)]
-struct Opened {
-    record: ConnectionRecord,
-    sql: OnceLock<(sql::Pool, sql::ResultLimits)>,
-    http: OnceLock<http::HttpClient>,
-}
-
-impl Opened {
-    fn new(record: ConnectionRecord) -> Self {
-        Self {
-            record,
-            sql: OnceLock::new(),
-            http: OnceLock::new(),
-        }
-    }
-}
-
-/// The value in `cell`, made by `make` the first time it succeeds (a
-/// failure is not kept: the next call tries again).
-fn cached<T: Clone>(
-    cell: &OnceLock<T>,
-    make: impl FnOnce() -> Result<T, ConnectorError>,
-) -> Result<T, ConnectorError> {
-    if let Some(value) = cell.get() {
-        return Ok(value.clone());
-    }
-    let value = make()?;
-    Ok(cell.get_or_init(|| value).clone())
-}
-
-impl ProjectConnections {
-    /// The connection `name` if it is of `kind`.
-    fn of_kind(&self, name: &str, kind: ConnectionKind) -> Result<&Opened, ConnectorError> {
-        self.connections
-            .get(name)
-            .filter(|c| c.record.kind == kind)
-            .ok_or_else(|| {
-                let kind = match kind {
-                    ConnectionKind::Sql => "SQL",
-                    ConnectionKind::Http => "HTTP",
-                    ConnectionKind::Redis => "Redis",
-                    ConnectionKind::Amqp => "AMQP",
-                };
-                ConnectorError::NotFound(format!("no {kind} connection `{name}`"))
-            })
-    }
 }
 
 impl Capabilities for ProjectConnections {
@@ -248,60 +115,19 @@ impl Capabilities for ProjectConnections {
         self.actions.get(name).cloned()
     }
 
-    fn amqp_publish<'a>(
-        &'a self,
-        name: &'a str,
-        message: AmqpMessage,
-    ) -> BoxFuture<'a, Result<(), ConnectorError>> {
-        Box::pin(async move {
-            let opened = self.of_kind(name, ConnectionKind::Amqp)?;
-            self.pools
-                .amqp(&opened.record)
-                .await?
-                .publish(message)
-                .await
-        })
+    fn connection(&self, name: &str) -> Option<Connection> {
+        self.connections.get(name).cloned()
     }
+}
 
-    fn redis<'a>(
-        &'a self,
-        name: &'a str,
-        command: String,
-        args: Vec<Vec<u8>>,
-    ) -> BoxFuture<'a, Result<RedisValue, ConnectorError>> {
-        Box::pin(async move {
-            let opened = self.of_kind(name, ConnectionKind::Redis)?;
-            let mut manager = self.pools.redis(&opened.record).await?;
-            redis::run(&mut manager, &command, args).await
-        })
-    }
-
-    fn http_send<'a>(
-        &'a self,
-        name: &'a str,
-        request: HttpRequest,
-    ) -> BoxFuture<'a, Result<HttpResponse, ConnectorError>> {
-        Box::pin(async move {
-            let opened = self.of_kind(name, ConnectionKind::Http)?;
-            cached(&opened.http, || self.pools.http(&opened.record))?
-                .send(request)
-                .await
-        })
-    }
-
-    fn open_sql<'a>(
-        &'a self,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Arc<dyn SqlSession>, ConnectorError>> {
-        Box::pin(async move {
-            let opened = self.of_kind(name, ConnectionKind::Sql)?;
-            let limit = self
-                .statement_limits
-                .get(name)
-                .copied()
-                .unwrap_or_else(|| crate::runtime::Limits::default().timeout);
-            let (pool, results) = cached(&opened.sql, || self.pools.sql(&opened.record, limit))?;
-            Ok(pool.session(name, results))
-        })
+/// The text of a connector error.
+fn reason(err: ConnectorError) -> String {
+    use ConnectorError as E;
+    match err {
+        E::AccessDenied(why)
+        | E::NotFound(why)
+        | E::Unavailable(why)
+        | E::Query(why)
+        | E::Timeout(why) => why,
     }
 }

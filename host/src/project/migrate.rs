@@ -9,8 +9,7 @@
 use super::EntryProblem;
 use super::compile::migration_entry;
 use crate::confine::Confinement;
-use crate::connect::settings as connection;
-use crate::connect::sql::{ScriptError, Single};
+use crate::connect::sql::{self, ScriptError, Single};
 use crate::digest::sha256_hex;
 use crate::store::applied::AppliedMigration;
 use crate::store::model::{MigrationRecord, Project};
@@ -47,11 +46,11 @@ pub enum MigrateError {
     Store(#[from] StoreError),
 }
 
-fn refused(connection: &str, reason: String) -> MigrateError {
+fn refused(connection: &str, reason: impl ToString) -> MigrateError {
     MigrateError::Refused(vec![EntryProblem {
         location: None,
         entry: migration_entry(connection),
-        reason,
+        reason: reason.to_string(),
     }])
 }
 
@@ -112,7 +111,7 @@ pub async fn run(
             .iter()
             .find(|c| c.name == name)
             .ok_or_else(|| refused(name, format!("the connection `{name}` is not defined")))?;
-        let config = connection::sql(record).map_err(|reason| refused(name, reason))?;
+        let config = sql::kind::settings(record).map_err(|reason| refused(name, reason))?;
         let target = confinement
             .sql_target(&config.url)
             .map_err(|reason| refused(name, reason))?;

@@ -11,7 +11,7 @@ use super::compile::{
 use crate::auth;
 use crate::confine::Confinement;
 use crate::connect::Pools;
-use crate::connect::settings as connection;
+use crate::connect::check_settings;
 use crate::routes::RoutePath;
 use crate::runtime::{ActionSpec, LoadedAction, Runtime};
 use crate::schema::Schema;
@@ -113,8 +113,8 @@ fn check_connections<'p>(
             ));
         } else if connections.insert(record.name.as_str(), record).is_some() {
             problems.push(problem(entry, "the connection is defined twice"));
-        } else if let Err(reason) = connection::check(record, confinement) {
-            problems.push(problem(entry, reason));
+        } else if let Err(reason) = check_settings(record, confinement) {
+            problems.push(problem(entry, reason.to_string()));
         }
     }
     connections
@@ -137,13 +137,15 @@ fn check_migrations(
                     migration.connection
                 ),
             )),
-            Some(record) if connection::sql(record).is_err() => problems.push(problem(
-                entry.clone(),
-                format!(
-                    "`{}` is not a SQL connection; only SQL connections migrate",
-                    record.name
-                ),
-            )),
+            Some(record) if crate::connect::sql::kind::settings(record).is_err() => {
+                problems.push(problem(
+                    entry.clone(),
+                    format!(
+                        "`{}` is not a SQL connection; only SQL connections migrate",
+                        record.name
+                    ),
+                ))
+            }
             Some(_) => {}
         }
         if !migrated.insert((migration.connection.as_str(), migration.file.as_str())) {

@@ -1,7 +1,8 @@
-//! What the host offers an action beyond its request — today its granted
-//! SQL connections. The runtime defines the shape and enforces the grants;
-//! the server implements it (pools, drivers), so the runtime knows nothing
-//! of sqlx.
+//! What the host offers an action beyond its request: its connections
+//! (one trait per kind), the log and the other actions. The runtime
+//! defines the shape and enforces the grants; the server implements it
+//! (`connect`: pools, drivers, clients), so the runtime knows nothing of
+//! sqlx, reqwest, redis or lapin.
 
 use super::bindings::fusio::action::connector::{
     ConnectorError, HttpRequest, HttpResponse, RedisValue, Rows, SqlValue,
@@ -13,40 +14,70 @@ use std::sync::Arc;
 /// A boxed future, for the object-safe traits below.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// The connections of one served revision.
+/// What one served revision offers its actions: the log, the other
+/// actions, and its connections, each as the trait of its kind.
 pub trait Capabilities: Send + Sync + std::fmt::Debug {
     /// Keeps an entry the action logged (for the backend's log view); never
     /// waits: an entry that cannot be kept at once is dropped.
     fn log(&self, entry: LogRecord);
     /// The deployed action `name`, for the processor.
     fn action(&self, name: &str) -> Option<Arc<super::LoadedAction>>;
-    /// Opens the SQL connection `name` (the grant is already checked).
-    fn open_sql<'a>(
-        &'a self,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Arc<dyn SqlSession>, ConnectorError>>;
-    /// Runs a Redis command through the connection `name` (the grant is
-    /// already checked).
-    fn redis<'a>(
-        &'a self,
-        name: &'a str,
+    /// The served connection `name` (the grant is checked by the caller).
+    fn connection(&self, name: &str) -> Option<Connection>;
+}
+
+/// A served connection, as the trait of its kind: the connector interface
+/// asks for the kind it needs, and a name of another kind is not found.
+/// A new kind of connection is a new variant and trait here.
+#[derive(Clone)]
+pub enum Connection {
+    /// A SQL database.
+    Sql(Arc<dyn SqlConnection>),
+    /// An HTTP API.
+    Http(Arc<dyn HttpConnection>),
+    /// A Redis server.
+    Redis(Arc<dyn RedisConnection>),
+    /// An AMQP broker.
+    Amqp(Arc<dyn AmqpConnection>),
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Sql(_) => "Connection::Sql",
+            Self::Http(_) => "Connection::Http",
+            Self::Redis(_) => "Connection::Redis",
+            Self::Amqp(_) => "Connection::Amqp",
+        })
+    }
+}
+
+/// A SQL database connection of a revision.
+pub trait SqlConnection: Send + Sync {
+    /// Opens a session on the node's pool for it.
+    fn open(&self) -> BoxFuture<'_, Result<Arc<dyn SqlSession>, ConnectorError>>;
+}
+
+/// An HTTP API connection of a revision.
+pub trait HttpConnection: Send + Sync {
+    /// Sends `request`, relative to the connection's base URL.
+    fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, ConnectorError>>;
+}
+
+/// A Redis connection of a revision.
+pub trait RedisConnection: Send + Sync {
+    /// Runs one command (only the data commands are allowed).
+    fn run(
+        &self,
         command: String,
         args: Vec<Vec<u8>>,
-    ) -> BoxFuture<'a, Result<RedisValue, ConnectorError>>;
-    /// Publishes a message through the AMQP connection `name` (the grant
-    /// is already checked).
-    fn amqp_publish<'a>(
-        &'a self,
-        name: &'a str,
-        message: AmqpMessage,
-    ) -> BoxFuture<'a, Result<(), ConnectorError>>;
-    /// Sends `request` through the HTTP connection `name` (the grant is
-    /// already checked).
-    fn http_send<'a>(
-        &'a self,
-        name: &'a str,
-        request: HttpRequest,
-    ) -> BoxFuture<'a, Result<HttpResponse, ConnectorError>>;
+    ) -> BoxFuture<'_, Result<RedisValue, ConnectorError>>;
+}
+
+/// An AMQP connection of a revision.
+pub trait AmqpConnection: Send + Sync {
+    /// Publishes `message` and waits for the broker's confirmation.
+    fn publish(&self, message: AmqpMessage) -> BoxFuture<'_, Result<(), ConnectorError>>;
 }
 
 /// An open SQL connection.
@@ -126,51 +157,7 @@ impl Capabilities for NoCapabilities {
         None
     }
 
-    fn amqp_publish<'a>(
-        &'a self,
-        name: &'a str,
-        _: AmqpMessage,
-    ) -> BoxFuture<'a, Result<(), ConnectorError>> {
-        Box::pin(async move {
-            Err(ConnectorError::NotFound(format!(
-                "no AMQP connection `{name}` is served"
-            )))
-        })
-    }
-
-    fn redis<'a>(
-        &'a self,
-        name: &'a str,
-        _: String,
-        _: Vec<Vec<u8>>,
-    ) -> BoxFuture<'a, Result<RedisValue, ConnectorError>> {
-        Box::pin(async move {
-            Err(ConnectorError::NotFound(format!(
-                "no Redis connection `{name}` is served"
-            )))
-        })
-    }
-
-    fn http_send<'a>(
-        &'a self,
-        name: &'a str,
-        _: HttpRequest,
-    ) -> BoxFuture<'a, Result<HttpResponse, ConnectorError>> {
-        Box::pin(async move {
-            Err(ConnectorError::NotFound(format!(
-                "no HTTP connection `{name}` is served"
-            )))
-        })
-    }
-
-    fn open_sql<'a>(
-        &'a self,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Arc<dyn SqlSession>, ConnectorError>> {
-        Box::pin(async move {
-            Err(ConnectorError::NotFound(format!(
-                "no SQL connection `{name}` is served"
-            )))
-        })
+    fn connection(&self, _: &str) -> Option<Connection> {
+        None
     }
 }

@@ -8,16 +8,11 @@
 
 use super::bindings::fusio::action::types::{ActionError, Request, Response};
 use super::fair::FairPolling;
-use super::host::HostState;
+use super::host::{DeadlineExceeded, HostState, Nesting};
 use super::{LoadedAction, Runtime};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::{PoolConcurrencyLimitError, Store, StoreLimitsBuilder, Trap, UpdateDeadline};
-
-/// The error an epoch tick raises once the request's deadline has passed.
-#[derive(Debug, thiserror::Error)]
-#[error("the request's deadline has passed")]
-pub(crate) struct DeadlineExceeded;
 
 /// Why an action produced no answer of its own.
 #[derive(Debug, thiserror::Error)]
@@ -34,14 +29,6 @@ pub enum InvokeError {
     /// The instance could not be created.
     #[error("the action could not be instantiated: {0}")]
     Instantiate(String),
-}
-
-/// A call made by another action (the processor): the caller's deadline and
-/// how deep the calls nest.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Nesting {
-    pub(crate) deadline: Instant,
-    pub(crate) depth: u32,
 }
 
 impl Runtime {

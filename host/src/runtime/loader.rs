@@ -58,21 +58,11 @@ pub struct ActionSpec {
     pub forward_headers: Vec<String>,
 }
 
-/// What every instance of an action shares.
-pub(crate) struct ActionShared {
-    pub(crate) name: Arc<str>,
-    pub(crate) config: BTreeMap<String, String>,
-    /// The connections it may open.
-    pub(crate) connections: Vec<String>,
-    /// Whether it computes past a tick, so its polls leave the worker.
-    pub(crate) history: super::fair::ComputeHistory,
-}
-
 /// An action ready to serve: one `InstancePre` from which each request gets a
 /// fresh instance.
 pub struct LoadedAction {
     pub(crate) spec: ActionSpec,
-    pub(crate) shared: Arc<ActionShared>,
+    pub(crate) shared: Arc<super::host::ActionShared>,
     pub(crate) pre: ActionPre<super::host::HostState>,
     /// The interfaces the component imports, e.g. `fusio:action/connector@0.1.0`.
     imports: Vec<String>,
@@ -203,7 +193,7 @@ impl Runtime {
             .imports(&self.inner.engine)
             .map(|(name, _)| name.to_owned())
             .collect();
-        let shared = Arc::new(ActionShared {
+        let shared = Arc::new(super::host::ActionShared {
             name: Arc::from(spec.name.as_str()),
             config: spec.config.clone(),
             connections: spec.connections.clone(),

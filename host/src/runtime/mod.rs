@@ -21,7 +21,8 @@ pub use bindings::fusio::action::connector::{
 };
 pub use bindings::fusio::action::types::{ActionError, Context, Problem, Request, Response};
 pub use capabilities::{
-    AmqpMessage, BoxFuture, Capabilities, LogRecord, NoCapabilities, SqlSession, SqlTransaction,
+    AmqpConnection, AmqpMessage, BoxFuture, Capabilities, Connection, HttpConnection, LogRecord,
+    NoCapabilities, RedisConnection, SqlConnection, SqlSession, SqlTransaction,
 };
 pub use engine::{EngineSettings, PoolingMode, TickerPriority};
 pub use host::response::{MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS, check_header_size};

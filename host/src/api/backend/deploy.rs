@@ -104,19 +104,6 @@ impl From<AuditEntry> for AuditView {
     }
 }
 
-/// `project` with every connection setting's value hidden: credentials are
-/// never shown in clear (the keys still say what is set).
-pub(super) fn redacted(mut project: Project) -> Project {
-    for connection in &mut project.connections {
-        if let serde_json::Value::Object(config) = &mut connection.config {
-            for value in config.values_mut() {
-                *value = serde_json::Value::String(super::entities::HIDDEN.into());
-            }
-        }
-    }
-    project
-}
-
 fn is_sha256(text: &str) -> bool {
     text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
@@ -337,7 +324,7 @@ pub(super) async fn revision(
     })?;
     Ok(Json(RevisionProject {
         id,
-        project: redacted(stored.project),
+        project: super::redact::redacted(stored.project),
     }))
 }
 

@@ -8,6 +8,7 @@
 
 use super::deploy::deploy_stored;
 use super::listing;
+use super::redact::{HIDDEN, holds_hidden, redacted};
 use crate::api::CollectionQuery;
 use crate::api::answer::{Written, json};
 use crate::api::precondition::{IfMatch, etag_of};
@@ -43,18 +44,6 @@ pub(super) trait Entity:
     /// Why a written entity cannot be taken as it is, before validation.
     fn refuse(&self) -> Option<String> {
         None
-    }
-}
-
-/// What the API shows instead of a connection setting.
-pub(super) const HIDDEN: &str = "(hidden)";
-
-fn holds_hidden(value: &serde_json::Value) -> bool {
-    match value {
-        serde_json::Value::String(s) => s == HIDDEN,
-        serde_json::Value::Array(items) => items.iter().any(holds_hidden),
-        serde_json::Value::Object(map) => map.values().any(holds_hidden),
-        _ => false,
     }
 }
 
@@ -105,7 +94,7 @@ impl Entity for ConnectionRecord {
         })
     }
     fn shown(&self) -> serde_json::Value {
-        let hidden = super::deploy::redacted(Project {
+        let hidden = redacted(Project {
             connections: vec![self.clone()],
             ..Project::default()
         });

@@ -12,6 +12,7 @@ mod entities;
 mod execute;
 mod identity;
 mod log;
+mod redact;
 mod resources;
 mod roles;
 mod schema_check;

@@ -5,6 +5,7 @@
 //! own (placeholders included); parameters are always bound, never spliced.
 
 mod bounded;
+pub mod kind;
 mod mysql;
 mod postgres;
 mod sqlite;

@@ -1,13 +1,16 @@
 //! `fusio:action/connector`: the grant check (an action opens only the
 //! connections its `connections:` name) and the deadline on every call;
-//! the work is the server's `Capabilities`.
+//! the work is the served connection's, through the trait of its kind.
 
 use super::HostState;
 use crate::runtime::bindings::fusio::action::connector::{
     ConnectorError, Host, HostSql, HostTransaction, HttpRequest, HttpResponse, RedisValue, Rows,
     Sql, SqlValue, Transaction,
 };
-use crate::runtime::capabilities::{SqlSession, SqlTransaction};
+use crate::runtime::capabilities::{
+    AmqpConnection, Connection, HttpConnection, RedisConnection, SqlConnection, SqlSession,
+    SqlTransaction,
+};
 use std::sync::Arc;
 use wasmtime::component::Resource;
 
@@ -33,25 +36,55 @@ async fn before<T>(
 ) -> wasmtime::Result<Result<T, ConnectorError>> {
     tokio::time::timeout_at(deadline.into(), call)
         .await
-        .map_err(|_| crate::runtime::invoke::DeadlineExceeded.into())
+        .map_err(|_| super::DeadlineExceeded.into())
 }
 
+/// A connection's kind as the connector asks for it: its name in
+/// messages, and the served connection when it is of this kind.
+trait Wanted: Sized {
+    const KIND: &'static str;
+    fn from_served(connection: Connection) -> Option<Self>;
+}
+
+/// `Wanted` for the trait object each `Connection` variant holds.
+macro_rules! wanted {
+    ($variant:ident, $trait:ident, $kind:literal) => {
+        impl Wanted for Arc<dyn $trait> {
+            const KIND: &'static str = $kind;
+            fn from_served(connection: Connection) -> Option<Self> {
+                match connection {
+                    Connection::$variant(served) => Some(served),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+wanted!(Sql, SqlConnection, "SQL");
+wanted!(Http, HttpConnection, "HTTP");
+wanted!(Redis, RedisConnection, "Redis");
+wanted!(Amqp, AmqpConnection, "AMQP");
+
 impl HostState {
-    /// Access-denied unless the action was granted the connection `name`.
-    fn granted(&self, name: &str) -> Result<(), ConnectorError> {
-        if self
+    /// The connection `name` as the kind `T`: access-denied unless the
+    /// action was granted it, not-found unless the revision serves a
+    /// connection of that kind by that name.
+    fn granted<T: Wanted>(&self, name: &str) -> Result<T, ConnectorError> {
+        if !self
             .action
             .connections
             .iter()
             .any(|granted| granted == name)
         {
-            Ok(())
-        } else {
-            Err(ConnectorError::AccessDenied(format!(
+            return Err(ConnectorError::AccessDenied(format!(
                 "the action `{}` is not granted the connection `{name}`",
                 self.action.name
-            )))
+            )));
         }
+        self.capabilities
+            .connection(name)
+            .and_then(T::from_served)
+            .ok_or_else(|| ConnectorError::NotFound(format!("no {} connection `{name}`", T::KIND)))
     }
 }
 
@@ -64,17 +97,17 @@ impl Host for HostState {
         body: Vec<u8>,
         content_type: Option<String>,
     ) -> wasmtime::Result<Result<(), ConnectorError>> {
-        if let Err(denied) = self.granted(&name) {
-            return Ok(Err(denied));
-        }
-        let capabilities = self.capabilities.clone();
+        let amqp = match self.granted::<Arc<dyn AmqpConnection>>(&name) {
+            Ok(amqp) => amqp,
+            Err(refused) => return Ok(Err(refused)),
+        };
         let message = crate::runtime::AmqpMessage {
             exchange,
             routing_key,
             body,
             content_type,
         };
-        before(self.deadline, capabilities.amqp_publish(&name, message)).await
+        before(self.deadline, amqp.publish(message)).await
     }
 
     async fn redis(
@@ -83,11 +116,11 @@ impl Host for HostState {
         command: String,
         args: Vec<Vec<u8>>,
     ) -> wasmtime::Result<Result<RedisValue, ConnectorError>> {
-        if let Err(denied) = self.granted(&name) {
-            return Ok(Err(denied));
-        }
-        let capabilities = self.capabilities.clone();
-        before(self.deadline, capabilities.redis(&name, command, args)).await
+        let redis = match self.granted::<Arc<dyn RedisConnection>>(&name) {
+            Ok(redis) => redis,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        before(self.deadline, redis.run(command, args)).await
     }
 
     async fn http_send(
@@ -95,22 +128,22 @@ impl Host for HostState {
         name: String,
         request: HttpRequest,
     ) -> wasmtime::Result<Result<HttpResponse, ConnectorError>> {
-        if let Err(denied) = self.granted(&name) {
-            return Ok(Err(denied));
-        }
-        let capabilities = self.capabilities.clone();
-        before(self.deadline, capabilities.http_send(&name, request)).await
+        let http = match self.granted::<Arc<dyn HttpConnection>>(&name) {
+            Ok(http) => http,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        before(self.deadline, http.send(request)).await
     }
 
     async fn open_sql(
         &mut self,
         name: String,
     ) -> wasmtime::Result<Result<Resource<Sql>, ConnectorError>> {
-        if let Err(denied) = self.granted(&name) {
-            return Ok(Err(denied));
-        }
-        let capabilities = self.capabilities.clone();
-        match before(self.deadline, capabilities.open_sql(&name)).await? {
+        let sql = match self.granted::<Arc<dyn SqlConnection>>(&name) {
+            Ok(sql) => sql,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        match before(self.deadline, sql.open()).await? {
             Ok(session) => Ok(Ok(self.table.push(SqlHandle(session))?)),
             Err(err) => Ok(Err(err)),
         }

@@ -12,12 +12,36 @@ mod processor;
 pub(crate) mod response;
 
 use super::bindings::Action;
-use super::loader::ActionShared;
+use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Instant;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{Engine, StoreLimits};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// What every instance of an action shares.
+pub(crate) struct ActionShared {
+    pub(crate) name: Arc<str>,
+    pub(crate) config: BTreeMap<String, String>,
+    /// The connections it may open.
+    pub(crate) connections: Vec<String>,
+    /// Whether it computes past a tick, so its polls leave the worker.
+    pub(crate) history: crate::runtime::fair::ComputeHistory,
+}
+
+/// The error an epoch tick raises once the request's deadline has passed.
+#[derive(Debug, thiserror::Error)]
+#[error("the request's deadline has passed")]
+pub(crate) struct DeadlineExceeded;
+
+/// A call made by another action (the processor): the caller's deadline and
+/// how deep the calls nest.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Nesting {
+    pub(crate) deadline: Instant,
+    pub(crate) depth: u32,
+}
 
 /// How much of a guest's stdout or stderr is kept for the log.
 const OUTPUT_CAPACITY: usize = 64 * 1024;
@@ -97,7 +121,7 @@ impl HostState {
         limits: StoreLimits,
         action: Arc<ActionShared>,
         request_id: Arc<str>,
-        nesting: super::invoke::Nesting,
+        nesting: Nesting,
         capabilities: Arc<dyn super::capabilities::Capabilities>,
         runtime: super::Runtime,
     ) -> Self {

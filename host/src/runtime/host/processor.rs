@@ -2,10 +2,10 @@
 //! of its own, on the caller's deadline, at most [`MAX_DEPTH`] deep.
 
 use super::HostState;
+use super::{DeadlineExceeded, Nesting};
 use crate::runtime::InvokeError;
 use crate::runtime::bindings::fusio::action::processor::{CallError, Host};
 use crate::runtime::bindings::fusio::action::types::{ActionError, Request, Response};
-use crate::runtime::invoke::{DeadlineExceeded, Nesting};
 
 /// How deep calls may nest (the request's own action is depth 0).
 pub const MAX_DEPTH: u32 = 8;

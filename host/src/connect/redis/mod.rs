@@ -1,6 +1,8 @@
 //! Redis connections: one multiplexed, reconnecting connection manager per
 //! connection's settings; the data commands of an allow-list only.
 
+pub mod kind;
+
 use crate::runtime::{ConnectorError, RedisValue};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::time::Duration;

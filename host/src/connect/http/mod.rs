@@ -5,8 +5,11 @@
 //! written as IPs; redirects are not followed, so a redirect cannot lead
 //! around the check.
 
-use super::settings::HttpConfig;
+pub mod kind;
+mod settings;
+
 use crate::runtime::{ConnectorError, HttpRequest, HttpResponse};
+use settings::HttpConfig;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;

@@ -5,6 +5,8 @@
 //! and a message the broker refuses (`nack`: a full queue that rejects
 //! publishes, say) is an error for the action instead of a silent loss.
 
+pub mod kind;
+
 use crate::runtime::{AmqpMessage, ConnectorError};
 use amqprs::callbacks::ChannelCallback;
 use amqprs::channel::{BasicPublishArguments, Channel, ConfirmSelectArguments};
