@@ -34,29 +34,43 @@ impl Default for Settings {
     }
 }
 
+/// Why a change to the settings is refused; the text names the setting.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsChangeError {
+    /// No setting has this name.
+    #[error("`{0}` is not a setting")]
+    Unknown(String),
+    /// A value does not have its setting's type.
+    #[error("a setting has the wrong type: {0}")]
+    WrongType(String),
+    /// A mail subject would be empty.
+    #[error("a mail subject cannot be empty")]
+    EmptySubject,
+}
+
 impl Settings {
     /// Applies `changes` (a partial settings object) to these settings;
     /// the error names the setting that is unknown or has the wrong type.
     pub fn with(
         &self,
         changes: &serde_json::Map<String, serde_json::Value>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SettingsChangeError> {
         let mut merged = match serde_json::to_value(self).expect("settings serialize") {
             serde_json::Value::Object(map) => map,
             _ => unreachable!("settings are an object"),
         };
         for (name, value) in changes {
             if !merged.contains_key(name) {
-                return Err(format!("`{name}` is not a setting"));
+                return Err(SettingsChangeError::Unknown(name.clone()));
             }
             merged.insert(name.clone(), value.clone());
         }
         let settings: Settings = serde_json::from_value(serde_json::Value::Object(merged))
-            .map_err(|e| format!("a setting has the wrong type: {e}"))?;
+            .map_err(|e| SettingsChangeError::WrongType(e.to_string()))?;
         if settings.activation_mail_subject.trim().is_empty()
             || settings.reset_mail_subject.trim().is_empty()
         {
-            return Err("a mail subject cannot be empty".into());
+            return Err(SettingsChangeError::EmptySubject);
         }
         Ok(settings)
     }
@@ -82,6 +96,7 @@ mod tests {
         assert!(
             change(serde_json::json!({ "colour": "red" }))
                 .unwrap_err()
+                .to_string()
                 .contains("`colour`")
         );
         assert!(change(serde_json::json!({ "consumerMaxApps": "many" })).is_err());

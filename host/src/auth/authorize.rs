@@ -176,33 +176,9 @@ pub async fn decide(
             state,
         );
     }
-    let name = form.get("username").unwrap_or_default();
-    let given = form.get("password").unwrap_or_default();
-    let user = match auth.login(name, given, address).await {
-        Ok(super::Login::Active(user)) => user,
-        Ok(super::Login::Throttled(throttled)) => {
-            let mut response = page(
-                StatusCode::TOO_MANY_REQUESTS,
-                &format!(
-                    "<h1>Too many failed sign-ins</h1><p>{}</p>",
-                    text(&throttled.to_string())
-                ),
-            );
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, throttled.retry_after.as_secs().into());
-            return response;
-        }
-        Ok(_) => {
-            return consent_page(&request, &form, Some("The username or password is wrong."));
-        }
-        Err(err) => {
-            tracing::error!(error = %err, "authorize: the store failed");
-            return page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "<h1>Something went wrong</h1>",
-            );
-        }
+    let user = match sign_in(&auth, &request, &form, address).await {
+        Ok(user) => user,
+        Err(answer) => return *answer,
     };
     let scope = match auth
         .scope_for(&request.app, user.id, request.scope.as_deref())
@@ -221,11 +197,63 @@ pub async fn decide(
             );
         }
     };
+    issue_code(&auth, &request, user.id, scope).await
+}
+
+/// The user whose credentials the consent form carries, or the answer
+/// that says why not (the form again, throttled, a store failure).
+async fn sign_in(
+    auth: &Auth,
+    request: &AuthorizeRequest,
+    form: &Form,
+    address: Option<std::net::IpAddr>,
+) -> Result<crate::store::identity::User, Box<Response>> {
+    let name = form.get("username").unwrap_or_default();
+    let given = form.get("password").unwrap_or_default();
+    match auth.login(name, given, address).await {
+        Ok(super::Login::Active(user)) => Ok(user),
+        Ok(super::Login::Throttled(throttled)) => {
+            let mut response = page(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!(
+                    "<h1>Too many failed sign-ins</h1><p>{}</p>",
+                    text(&throttled.to_string())
+                ),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, throttled.retry_after.as_secs().into());
+            Err(Box::new(response))
+        }
+        Ok(_) => Err(Box::new(consent_page(
+            request,
+            form,
+            Some("The username or password is wrong."),
+        ))),
+        Err(err) => {
+            tracing::error!(error = %err, "authorize: the store failed");
+            Err(Box::new(page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "<h1>Something went wrong</h1>",
+            )))
+        }
+    }
+}
+
+/// Stores a one-time code for `user_id` with `scope` and sends the user
+/// back to the client with it (or with `server_error`).
+async fn issue_code(
+    auth: &Auth,
+    request: &AuthorizeRequest,
+    user_id: i64,
+    scope: String,
+) -> Response {
+    let state = request.state.as_deref();
     let code = secret::generate();
     let record = CodeRecord {
         id: 0,
         app_id: request.app.id,
-        user_id: user.id,
+        user_id,
         redirect_uri: request.redirect_uri.clone(),
         scope,
         code_challenge: request.code_challenge.clone(),

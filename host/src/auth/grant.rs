@@ -2,117 +2,17 @@
 //! authenticating the client, and the grant types. HTTP framing lives in
 //! `endpoints`; errors are RFC 6749's `{error, error_description}`.
 
+pub use super::form::Form;
+use super::form::truncate;
 use super::jwt::Claims;
+pub use super::oauth_error::{OAuthError, answer, no_store};
 use super::{Auth, scopes, secret, unix_now};
-use crate::store::StoreError;
 use crate::store::identity::{App, Status, TokenRecord};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use http::{HeaderMap, HeaderValue, StatusCode, header};
+use http::{HeaderMap, header};
 use std::collections::HashMap;
-
-/// The largest value a form parameter may have.
-const MAX_PARAM: usize = 4096;
-
-/// An RFC 6749 error (section 5.2), rendered as JSON with `no-store`.
-#[derive(Debug, thiserror::Error)]
-pub enum OAuthError {
-    /// Malformed request: missing, repeated or oversized parameters.
-    #[error("{0}")]
-    InvalidRequest(String),
-    /// The client is unknown, inactive or failed to authenticate; `basic`
-    /// says whether it tried HTTP Basic (then the answer challenges it).
-    #[error("{reason}")]
-    InvalidClient {
-        /// What was wrong.
-        reason: String,
-        /// Whether the client used the Authorization header.
-        basic: bool,
-    },
-    /// The grant (code, refresh token, password) is invalid or expired.
-    #[error("{0}")]
-    InvalidGrant(String),
-    /// The client may not use this grant type.
-    #[error("{0}")]
-    UnauthorizedClient(String),
-    /// The grant type is unknown.
-    #[error("{0}")]
-    UnsupportedGrantType(String),
-    /// A requested scope is unknown or not allowed.
-    #[error("{0}")]
-    InvalidScope(String),
-    /// Too many failed logins for the account or the client address.
-    #[error(transparent)]
-    Throttled(#[from] super::throttle::Throttled),
-    /// The store failed.
-    #[error("the authorization server failed")]
-    Server(#[from] StoreError),
-}
-
-impl OAuthError {
-    fn code(&self) -> &'static str {
-        match self {
-            OAuthError::InvalidRequest(_) => "invalid_request",
-            OAuthError::InvalidClient { .. } => "invalid_client",
-            OAuthError::InvalidGrant(_) => "invalid_grant",
-            OAuthError::UnauthorizedClient(_) => "unauthorized_client",
-            OAuthError::UnsupportedGrantType(_) => "unsupported_grant_type",
-            OAuthError::InvalidScope(_) => "invalid_scope",
-            OAuthError::Throttled(_) => "temporarily_unavailable",
-            OAuthError::Server(_) => "server_error",
-        }
-    }
-}
-
-impl IntoResponse for OAuthError {
-    fn into_response(self) -> Response {
-        let status = match &self {
-            OAuthError::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
-            OAuthError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
-            OAuthError::Server(err) => {
-                tracing::error!(error = %err, "token endpoint");
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-            _ => StatusCode::BAD_REQUEST,
-        };
-        let body = serde_json::json!({
-            "error": self.code(),
-            "error_description": self.to_string(),
-        });
-        let mut response = (status, axum::Json(body)).into_response();
-        let headers = response.headers_mut();
-        no_store(headers);
-        if let OAuthError::Throttled(throttled) = &self {
-            headers.insert(header::RETRY_AFTER, throttled.retry_after.as_secs().into());
-        }
-        if let OAuthError::InvalidClient { basic: true, .. } = self {
-            headers.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"Fusio\""),
-            );
-        }
-        response
-    }
-}
-
-/// Marks a response as never to be cached (RFC 6749 5.1).
-pub fn no_store(headers: &mut HeaderMap) {
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-}
-
-/// The answer of an OAuth2 endpoint: never cached, errors as RFC 6749 says.
-pub fn answer(result: Result<impl IntoResponse, OAuthError>) -> Response {
-    match result {
-        Ok(body) => {
-            let mut response = body.into_response();
-            no_store(response.headers_mut());
-            response
-        }
-        Err(err) => err.into_response(),
-    }
-}
 
 /// A successful token response (RFC 6749 5.1).
 #[derive(Debug, serde::Serialize)]
@@ -123,73 +23,6 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh_token: Option<String>,
     scope: String,
-}
-
-/// The form parameters of an OAuth2 request: each at most once, none
-/// oversized, empty values treated as absent (RFC 6749 3.1, 3.2).
-#[derive(Debug, Default)]
-pub struct Form(HashMap<String, String>);
-
-impl Form {
-    /// Parses an `application/x-www-form-urlencoded` body.
-    pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Self, OAuthError> {
-        let form_type = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|v| {
-                v.trim()
-                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-            });
-        if !form_type {
-            return Err(OAuthError::InvalidRequest(
-                "the body must be application/x-www-form-urlencoded".into(),
-            ));
-        }
-        Self::from_pairs(body)
-    }
-
-    /// Parses a query string (or any urlencoded text) with the same rules.
-    pub fn from_pairs(text: &[u8]) -> Result<Self, OAuthError> {
-        let mut params = HashMap::new();
-        for (name, value) in form_urlencoded::parse(text) {
-            if value.len() > MAX_PARAM || name.len() > MAX_PARAM {
-                return Err(OAuthError::InvalidRequest(format!(
-                    "parameter `{}` is longer than {MAX_PARAM} bytes",
-                    truncate(&name)
-                )));
-            }
-            if value.is_empty() {
-                continue;
-            }
-            if params
-                .insert(name.clone().into_owned(), value.into_owned())
-                .is_some()
-            {
-                return Err(OAuthError::InvalidRequest(format!(
-                    "parameter `{name}` is given more than once"
-                )));
-            }
-        }
-        Ok(Self(params))
-    }
-
-    /// The value of `name`, if given.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
-    }
-
-    /// The value of `name`, or `invalid_request` naming it.
-    pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
-        self.get(name)
-            .ok_or_else(|| OAuthError::InvalidRequest(format!("parameter `{name}` is missing")))
-    }
-}
-
-fn truncate(text: &str) -> &str {
-    text.char_indices()
-        .nth(40)
-        .map_or(text, |(i, _)| &text[..i])
 }
 
 /// Client credentials as presented: HTTP Basic or form parameters.

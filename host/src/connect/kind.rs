@@ -36,7 +36,7 @@ pub trait Kind: Sync {
         &self,
         record: &'a ConnectionRecord,
         confinement: &'a Confinement,
-    ) -> BoxFuture<'a, Result<String, String>>;
+    ) -> BoxFuture<'a, Result<String, NotWorking>>;
 }
 
 /// Why a connection's settings cannot be served; the text names the
@@ -75,4 +75,16 @@ pub fn scheme_of(url: &str, allowed: &[&str]) -> Result<(), SettingsError> {
     Err(SettingsError::Invalid(format!(
         "config.url must start with {allowed} (got `{scheme}`)"
     )))
+}
+
+/// Why a connection does not work, as its test found (a refused login, no
+/// answer, a failed `SELECT 1`): said to the administrator as it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NotWorking(pub String);
+
+impl From<String> for NotWorking {
+    fn from(reason: String) -> Self {
+        Self(reason)
+    }
 }

@@ -76,50 +76,13 @@ impl Store {
         } = deployment;
         let mut tx = self.begin_write().await?;
         if let Some(expected) = expected {
-            // Writing the revision table first serializes concurrent deploys
-            // (the write lock on SQLite; on PostgreSQL the lock below).
-            if self.backend == Backend::Postgres {
-                sqlx::query("LOCK TABLE fusio_revision IN EXCLUSIVE MODE")
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            let current: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM fusio_revision")
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?;
-            if current != *expected {
-                return Err(StoreError::Stale(format!(
-                    "project (revision {current} is served, the plan was made against {expected})"
-                )));
-            }
+            self.check_served(&mut tx, *expected).await?;
         }
         for bytes in components.iter() {
             components::insert(&mut tx, bytes).await?;
         }
-        for query in [
-            "DELETE FROM fusio_routes_method",
-            "DELETE FROM fusio_routes",
-            "DELETE FROM fusio_action",
-        ] {
-            sqlx::query(query).execute(&mut *tx).await?;
-        }
         let now = now();
-        for action in &project.actions {
-            let config = serde_json::to_string(&action.config)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            sqlx::query(
-                "INSERT INTO fusio_action (name, component, config, memory_limit, timeout_ms, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(&action.name)
-            .bind(&action.sha256)
-            .bind(config)
-            .bind(to_i64(action.limits.memory))
-            .bind(to_i64(u64::try_from(action.limits.timeout.as_millis()).unwrap_or(u64::MAX)))
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
-        }
+        replace_actions(&mut tx, project, &now).await?;
         // Routes live in the revision's project; the scopes their methods
         // name must exist so apps and users can be given them.
         let named = project
@@ -165,6 +128,31 @@ impl Store {
         }
         tx.commit().await?;
         Ok(revision)
+    }
+
+    /// Refuses a deploy planned against another revision than the one
+    /// served. Writing the revision table first serializes concurrent
+    /// deploys (the write lock on SQLite; on PostgreSQL the lock below).
+    async fn check_served(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        expected: i64,
+    ) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("LOCK TABLE fusio_revision IN EXCLUSIVE MODE")
+                .execute(&mut **tx)
+                .await?;
+        }
+        let current: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM fusio_revision")
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get(0)?;
+        if current != expected {
+            return Err(StoreError::Stale(format!(
+                "project (revision {current} is served, the plan was made against {expected})"
+            )));
+        }
+        Ok(())
     }
 
     /// On PostgreSQL, a connection that hears every new revision (on
@@ -313,88 +301,136 @@ impl Store {
             .fetch_one(&mut *conn)
             .await?
             .try_get(0)?;
-        let mut actions = Vec::new();
-        for row in sqlx::query(
-            "SELECT name, component, config, memory_limit, timeout_ms FROM fusio_action ORDER BY name",
-        )
-        .fetch_all(&mut *conn)
-        .await?
-        {
-            let config: String = row.try_get(2)?;
-            let config: BTreeMap<String, String> =
-                serde_json::from_str(&config).map_err(|e| StoreError::Corrupt(format!("action config: {e}")))?;
-            actions.push(ActionSpec {
-                name: row.try_get(0)?,
-                sha256: row.try_get(1)?,
-                config,
-                limits: Limits {
-                    memory: to_u64(row.try_get(3)?, "memory_limit")?,
-                    timeout: Duration::from_millis(to_u64(row.try_get(4)?, "timeout_ms")?),
-                },
-                connections: Vec::new(),
-                forward_headers: Vec::new(),
-            });
-        }
-        let mut routes: Vec<(i64, RouteRecord)> = Vec::new();
-        for row in sqlx::query("SELECT id, path, version FROM fusio_routes ORDER BY position")
-            .fetch_all(&mut *conn)
-            .await?
-        {
-            let version: i64 = row.try_get(2)?;
-            routes.push((
-                row.try_get(0)?,
-                RouteRecord {
-                    path: row.try_get(1)?,
-                    versions: vec![VersionRecord {
-                        version: u32::try_from(version)
-                            .map_err(|_| StoreError::Corrupt(format!("route version {version}")))?,
-                        status: VersionStatus::Production,
-                        methods: Vec::new(),
-                    }],
-                },
-            ));
-        }
-        let mut method_scopes: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-        for row in sqlx::query(
-            "SELECT g.method_id, s.name FROM fusio_scope_route g JOIN fusio_scope s ON s.id = g.scope_id ORDER BY s.name",
-        )
-        .fetch_all(&mut *conn)
-        .await?
-        {
-            method_scopes
-                .entry(row.try_get(0)?)
-                .or_default()
-                .push(row.try_get(1)?);
-        }
-        for row in sqlx::query(
-            "SELECT route_id, method, action, public, id FROM fusio_routes_method ORDER BY id",
-        )
-        .fetch_all(&mut *conn)
-        .await?
-        {
-            let route_id: i64 = row.try_get(0)?;
-            let public: i64 = row.try_get(3)?;
-            let method_id: i64 = row.try_get(4)?;
-            if let Some((_, route)) = routes.iter_mut().find(|(id, _)| *id == route_id) {
-                route.versions[0].methods.push(MethodRecord {
-                    method: row.try_get(1)?,
-                    action: row.try_get(2)?,
-                    public: public != 0,
-                    scopes: method_scopes.remove(&method_id).unwrap_or_default(),
-                    request: None,
-                    responses: BTreeMap::new(),
-                });
-            }
-        }
         Ok(StoredProject {
             revision,
             project: Project {
-                actions,
-                routes: routes.into_iter().map(|(_, r)| r).collect(),
+                actions: legacy_actions(&mut conn).await?,
+                routes: legacy_routes(&mut conn).await?,
                 schemas: Vec::new(),
                 connections: Vec::new(),
                 migrations: Vec::new(),
             },
         })
     }
+}
+
+/// Replaces the table of deployed actions with `project`'s (what older
+/// readers of the store still look at).
+async fn replace_actions(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    project: &Project,
+    now: &str,
+) -> Result<(), StoreError> {
+    for query in [
+        "DELETE FROM fusio_routes_method",
+        "DELETE FROM fusio_routes",
+        "DELETE FROM fusio_action",
+    ] {
+        sqlx::query(query).execute(&mut **tx).await?;
+    }
+    for action in &project.actions {
+        let config = serde_json::to_string(&action.config)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO fusio_action (name, component, config, memory_limit, timeout_ms, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&action.name)
+        .bind(&action.sha256)
+        .bind(config)
+        .bind(to_i64(action.limits.memory))
+        .bind(to_i64(u64::try_from(action.limits.timeout.as_millis()).unwrap_or(u64::MAX)))
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The actions of a store from before revisions kept their project.
+async fn legacy_actions(
+    conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
+) -> Result<Vec<ActionSpec>, StoreError> {
+    let mut actions = Vec::new();
+    for row in sqlx::query(
+        "SELECT name, component, config, memory_limit, timeout_ms FROM fusio_action ORDER BY name",
+    )
+    .fetch_all(&mut **conn)
+    .await?
+    {
+        let config: String = row.try_get(2)?;
+        let config: BTreeMap<String, String> = serde_json::from_str(&config)
+            .map_err(|e| StoreError::Corrupt(format!("action config: {e}")))?;
+        actions.push(ActionSpec {
+            name: row.try_get(0)?,
+            sha256: row.try_get(1)?,
+            config,
+            limits: Limits {
+                memory: to_u64(row.try_get(3)?, "memory_limit")?,
+                timeout: Duration::from_millis(to_u64(row.try_get(4)?, "timeout_ms")?),
+            },
+            connections: Vec::new(),
+            forward_headers: Vec::new(),
+        });
+    }
+    Ok(actions)
+}
+
+/// The routes of a store from before revisions kept their project: one
+/// production version each, with its methods and their scopes.
+async fn legacy_routes(
+    conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
+) -> Result<Vec<RouteRecord>, StoreError> {
+    let mut routes: Vec<(i64, RouteRecord)> = Vec::new();
+    for row in sqlx::query("SELECT id, path, version FROM fusio_routes ORDER BY position")
+        .fetch_all(&mut **conn)
+        .await?
+    {
+        let version: i64 = row.try_get(2)?;
+        routes.push((
+            row.try_get(0)?,
+            RouteRecord {
+                path: row.try_get(1)?,
+                versions: vec![VersionRecord {
+                    version: u32::try_from(version)
+                        .map_err(|_| StoreError::Corrupt(format!("route version {version}")))?,
+                    status: VersionStatus::Production,
+                    methods: Vec::new(),
+                }],
+            },
+        ));
+    }
+    let mut method_scopes: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for row in sqlx::query(
+        "SELECT g.method_id, s.name FROM fusio_scope_route g JOIN fusio_scope s ON s.id = g.scope_id ORDER BY s.name",
+    )
+    .fetch_all(&mut **conn)
+    .await?
+    {
+        method_scopes
+            .entry(row.try_get(0)?)
+            .or_default()
+            .push(row.try_get(1)?);
+    }
+    for row in sqlx::query(
+        "SELECT route_id, method, action, public, id FROM fusio_routes_method ORDER BY id",
+    )
+    .fetch_all(&mut **conn)
+    .await?
+    {
+        let route_id: i64 = row.try_get(0)?;
+        let public: i64 = row.try_get(3)?;
+        let method_id: i64 = row.try_get(4)?;
+        if let Some((_, route)) = routes.iter_mut().find(|(id, _)| *id == route_id) {
+            route.versions[0].methods.push(MethodRecord {
+                method: row.try_get(1)?,
+                action: row.try_get(2)?,
+                public: public != 0,
+                scopes: method_scopes.remove(&method_id).unwrap_or_default(),
+                request: None,
+                responses: BTreeMap::new(),
+            });
+        }
+    }
+    Ok(routes.into_iter().map(|(_, r)| r).collect())
 }

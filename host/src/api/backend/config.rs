@@ -42,7 +42,9 @@ pub(super) async fn update(
 ) -> Result<impl IntoResponse, ApiError> {
     let changes: serde_json::Map<String, serde_json::Value> = json(&body)?;
     let current = state.store.settings().await?;
-    let next = current.with(&changes).map_err(bad_request)?;
+    let next = current
+        .with(&changes)
+        .map_err(|e| bad_request(e.to_string()))?;
     let tags = if_match.tags().map(<[String]>::to_vec);
     state
         .store

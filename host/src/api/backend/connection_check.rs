@@ -35,7 +35,10 @@ pub(super) async fn check_connection(
     Ok(Json(
         match check(&record, state.deployer.confinement()).await {
             Ok(message) => Checked { ok: true, message },
-            Err(message) => Checked { ok: false, message },
+            Err(reason) => Checked {
+                ok: false,
+                message: reason.to_string(),
+            },
         },
     ))
 }

@@ -5,7 +5,7 @@
 use super::Publisher;
 use crate::confine::Confinement;
 use crate::connect::Pools;
-use crate::connect::kind::{Kind, SettingsError, scheme_of, typed};
+use crate::connect::kind::{Kind, NotWorking, SettingsError, scheme_of, typed};
 use crate::runtime::{AmqpConnection, AmqpMessage, BoxFuture, Connection, ConnectorError};
 use crate::store::model::ConnectionRecord;
 use serde::Deserialize;
@@ -42,7 +42,7 @@ impl Kind for Amqp {
         &self,
         record: &'a ConnectionRecord,
         _: &'a Confinement,
-    ) -> BoxFuture<'a, Result<String, String>> {
+    ) -> BoxFuture<'a, Result<String, NotWorking>> {
         Box::pin(async move {
             let config = settings(record).map_err(|e| e.to_string())?;
             let publisher = Publisher::open(&config.url)

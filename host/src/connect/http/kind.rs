@@ -6,7 +6,7 @@ use super::HttpClient;
 use super::settings::HttpConfig;
 use crate::confine::Confinement;
 use crate::connect::Pools;
-use crate::connect::kind::{Kind, SettingsError, typed};
+use crate::connect::kind::{Kind, NotWorking, SettingsError, typed};
 use crate::runtime::{
     BoxFuture, Connection, ConnectorError, HttpConnection, HttpRequest, HttpResponse,
 };
@@ -47,7 +47,7 @@ impl Kind for Http {
         &self,
         record: &'a ConnectionRecord,
         _: &'a Confinement,
-    ) -> BoxFuture<'a, Result<String, String>> {
+    ) -> BoxFuture<'a, Result<String, NotWorking>> {
         Box::pin(async move {
             let config: HttpConfig = typed(&record.config).map_err(|e| e.to_string())?;
             let client = HttpClient::new(&config).map_err(|e| format!("{e:?}"))?;

@@ -4,7 +4,7 @@
 
 use crate::confine::Confinement;
 use crate::connect::Pools;
-use crate::connect::kind::{Kind, SettingsError, scheme_of, typed};
+use crate::connect::kind::{Kind, NotWorking, SettingsError, scheme_of, typed};
 use crate::runtime::{BoxFuture, Connection, ConnectorError, RedisConnection, RedisValue};
 use crate::store::model::ConnectionRecord;
 use serde::Deserialize;
@@ -41,7 +41,7 @@ impl Kind for Redis {
         &self,
         record: &'a ConnectionRecord,
         _: &'a Confinement,
-    ) -> BoxFuture<'a, Result<String, String>> {
+    ) -> BoxFuture<'a, Result<String, NotWorking>> {
         Box::pin(async move {
             let config = settings(record).map_err(|e| e.to_string())?;
             let mut manager = super::connect(&config.url)

@@ -6,7 +6,7 @@
 use super::{Pool, ResultLimits, Single};
 use crate::confine::Confinement;
 use crate::connect::Pools;
-use crate::connect::kind::{Kind, SettingsError, scheme_of, typed};
+use crate::connect::kind::{Kind, NotWorking, SettingsError, scheme_of, typed};
 use crate::runtime::{BoxFuture, Connection, ConnectorError, SqlConnection, SqlSession};
 use crate::store::model::{ConnectionKind, ConnectionRecord};
 use serde::Deserialize;
@@ -82,7 +82,7 @@ impl Kind for Sql {
         &self,
         record: &'a ConnectionRecord,
         confinement: &'a Confinement,
-    ) -> BoxFuture<'a, Result<String, String>> {
+    ) -> BoxFuture<'a, Result<String, NotWorking>> {
         Box::pin(async move {
             let config = settings(record).map_err(|e| e.to_string())?;
             let target = confinement
