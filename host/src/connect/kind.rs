@@ -88,3 +88,18 @@ impl From<String> for NotWorking {
         Self(reason)
     }
 }
+
+/// Settings that are a URL and nothing more (Redis, AMQP).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UrlOnly {
+    /// Where the server is, with its credentials.
+    pub url: String,
+}
+
+/// `record`'s settings as a URL with one of `schemes`.
+pub fn url_only(record: &ConnectionRecord, schemes: &[&str]) -> Result<UrlOnly, SettingsError> {
+    let config: UrlOnly = typed(&record.config)?;
+    scheme_of(&config.url, schemes)?;
+    Ok(config)
+}

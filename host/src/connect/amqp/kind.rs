@@ -5,25 +5,15 @@
 use super::Publisher;
 use crate::confine::Confinement;
 use crate::connect::Pools;
-use crate::connect::kind::{Kind, NotWorking, SettingsError, scheme_of, typed};
+use crate::connect::kind::{Kind, NotWorking, SettingsError, UrlOnly, url_only};
 use crate::runtime::{AmqpConnection, AmqpMessage, BoxFuture, Connection, ConnectorError};
 use crate::store::model::ConnectionRecord;
-use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// An AMQP broker.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AmqpConfig {
-    /// `amqp://` or `amqps://`.
-    pub url: String,
-}
-
-fn settings(record: &ConnectionRecord) -> Result<AmqpConfig, SettingsError> {
-    let config: AmqpConfig = typed(&record.config)?;
-    scheme_of(&config.url, &["amqp", "amqps"])?;
-    Ok(config)
+/// An AMQP broker's settings: its URL (`amqp:` or `amqps:`).
+fn settings(record: &ConnectionRecord) -> Result<UrlOnly, SettingsError> {
+    url_only(record, &["amqp", "amqps"])
 }
 
 /// The AMQP kind.

@@ -4,25 +4,15 @@
 
 use crate::confine::Confinement;
 use crate::connect::Pools;
-use crate::connect::kind::{Kind, NotWorking, SettingsError, scheme_of, typed};
+use crate::connect::kind::{Kind, NotWorking, SettingsError, UrlOnly, url_only};
 use crate::runtime::{BoxFuture, Connection, ConnectorError, RedisConnection, RedisValue};
 use crate::store::model::ConnectionRecord;
-use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A Redis server.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RedisConfig {
-    /// `redis://` or `rediss://`.
-    pub url: String,
-}
-
-fn settings(record: &ConnectionRecord) -> Result<RedisConfig, SettingsError> {
-    let config: RedisConfig = typed(&record.config)?;
-    scheme_of(&config.url, &["redis", "rediss"])?;
-    Ok(config)
+/// A Redis server's settings: its URL (`redis:` or `rediss:`).
+fn settings(record: &ConnectionRecord) -> Result<UrlOnly, SettingsError> {
+    url_only(record, &["redis", "rediss"])
 }
 
 /// The Redis kind.
