@@ -5,7 +5,7 @@
 
 use crate::routes::{PathError, RouteConflict, RoutePath, RouteTable};
 use crate::runtime::{ActionSpec, Capabilities, LoadError, LoadedAction, NoCapabilities, Runtime};
-use crate::schema::Schema;
+use crate::schema::{Schema, SchemaSet};
 use crate::store::model::{Project, StoredProject, VersionStatus};
 use crate::store::{Store, StoreError};
 use arc_swap::ArcSwap;
@@ -197,16 +197,19 @@ pub fn assemble(
     actions: &HashMap<String, Arc<LoadedAction>>,
     capabilities: Arc<dyn Capabilities>,
 ) -> Result<Assembled, SnapshotError> {
-    let mut schemas = HashMap::with_capacity(project.schemas.len());
-    for record in &project.schemas {
-        let schema = Schema::compile(&record.name, &record.document).map_err(|reason| {
-            SnapshotError::Schema {
-                name: record.name.clone(),
-                reason,
-            }
-        })?;
-        schemas.insert(record.name.as_str(), Arc::new(schema));
-    }
+    let schemas = SchemaSet::compile(
+        project
+            .schemas
+            .iter()
+            .map(|record| (record.name.as_str(), &record.document)),
+    )
+    .map_err(|refused| {
+        let (name, reason) = refused
+            .into_iter()
+            .next()
+            .expect("a refusal names a schema");
+        SnapshotError::Schema { name, reason }
+    })?;
     let mut entries = Vec::with_capacity(project.routes.len());
     for route in &project.routes {
         let path = RoutePath::parse(&route.path).map_err(|source| SnapshotError::Path {

@@ -262,6 +262,56 @@ async fn a_body_that_misses_the_request_schema_never_reaches_the_action() {
     }
 }
 
+const REFERENCING: &str = r##"
+routes:
+  /order:
+    methods:
+      POST: { action: echo, public: true, request: Order }
+action:
+  echo:
+    component: "{guest:echo}"
+schema:
+  Order:
+    type: object
+    properties:
+      lines: { type: array, items: { $ref: "#/components/schemas/Line" }, minItems: 1 }
+    required: [lines]
+  Line:
+    type: object
+    properties:
+      sku: { $ref: "#/$defs/sku" }
+      quantity: { type: integer, minimum: 1 }
+    required: [sku, quantity]
+    $defs:
+      sku: { type: string, pattern: "^[A-Z]{3}-[0-9]+$" }
+"##;
+
+#[tokio::test]
+async fn a_schema_refers_to_another_and_the_nested_body_is_checked() {
+    let app = TestApp::start(Backend::Sqlite, REFERENCING).await;
+    let post = |body: &'static str| {
+        let app = &app;
+        async move {
+            app.send(
+                Request::post("/order")
+                    .header("content-type", "application/json")
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let ok = post(r#"{"lines":[{"sku":"ABC-1","quantity":2}]}"#).await;
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    // The referenced schema's own rules, and its own `#/$defs`, apply.
+    let zero = post(r#"{"lines":[{"sku":"ABC-1","quantity":0}]}"#).await;
+    let problem = zero.assert_problem(400);
+    assert_eq!(problem["violations"][0]["pointer"], "/lines/0/quantity");
+    let bad_sku = post(r#"{"lines":[{"sku":"abc","quantity":1}]}"#).await;
+    let problem = bad_sku.assert_problem(400);
+    assert_eq!(problem["violations"][0]["pointer"], "/lines/0/sku");
+}
+
 const VERSIONED: &str = r#"
 routes:
   /todo:

@@ -14,7 +14,7 @@ use crate::connect::Pools;
 use crate::connect::check_settings;
 use crate::routes::RoutePath;
 use crate::runtime::{ActionSpec, LoadedAction, Runtime};
-use crate::schema::Schema;
+use crate::schema::SchemaSet;
 use crate::snapshot::{self, Components, SnapshotError};
 use crate::store::StoreError;
 use crate::store::model::{ConnectionRecord, MethodRecord, Project};
@@ -236,9 +236,12 @@ async fn load(
     Ok(actions)
 }
 
-/// The schemas' names (each valid and once); each schema compiles.
+/// The schemas' names (each valid and once); the schemas compile together
+/// (each valid, every `$ref` to a schema of the project, no reference
+/// coming back to where it started).
 fn check_schemas<'p>(project: &'p Project, problems: &mut Vec<EntryProblem>) -> HashSet<&'p str> {
     let mut schema_names = HashSet::new();
+    let mut named = Vec::new();
     for record in &project.schemas {
         let entry = schema_entry(&record.name);
         if !valid_entity_name(&record.name) {
@@ -248,8 +251,13 @@ fn check_schemas<'p>(project: &'p Project, problems: &mut Vec<EntryProblem>) -> 
             ));
         } else if !schema_names.insert(record.name.as_str()) {
             problems.push(problem(entry, "the schema is defined twice"));
-        } else if let Err(reason) = Schema::compile(&record.name, &record.document) {
-            problems.push(problem(entry, reason.to_string()));
+        } else {
+            named.push((record.name.as_str(), &record.document));
+        }
+    }
+    if let Err(refused) = SchemaSet::compile(named) {
+        for (name, reason) in refused {
+            problems.push(problem(schema_entry(&name), reason.to_string()));
         }
     }
     schema_names

@@ -7,7 +7,7 @@ use super::resources::schemas::SchemaScope;
 use crate::api::Authorized;
 use crate::api_error::ApiError;
 use crate::problem::Problem;
-use crate::schema::{BodyError, Schema, Violation};
+use crate::schema::{BodyError, SchemaSet, Violation};
 use crate::state::AppState;
 use crate::store::model::SchemaRecord;
 use axum::Json;
@@ -35,9 +35,20 @@ pub(super) async fn check(
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
     let record: SchemaRecord = served(&state, &name).await?;
-    let schema = Schema::compile(&record.name, &record.document).map_err(|reason| {
-        Problem::new(StatusCode::INTERNAL_SERVER_ERROR).detail(reason.to_string())
+    let project = state.store.current().await?.project;
+    let set = SchemaSet::compile(
+        project
+            .schemas
+            .iter()
+            .map(|schema| (schema.name.as_str(), &schema.document)),
+    )
+    .map_err(|refused| {
+        let reasons: Vec<String> = refused.iter().map(|(n, r)| format!("{n}: {r}")).collect();
+        Problem::new(StatusCode::INTERNAL_SERVER_ERROR).detail(reasons.join("; "))
     })?;
+    let schema = set
+        .get(&record.name)
+        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND).detail(format!("no schema `{name}`")))?;
     match schema.check(&body) {
         Ok(()) => Ok(Json(Checked {
             valid: true,
