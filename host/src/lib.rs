@@ -17,6 +17,7 @@ pub mod gateway;
 pub mod mail;
 pub mod problem;
 pub mod project;
+pub mod query;
 pub mod request_id;
 pub mod routes;
 pub mod runtime;

@@ -3,10 +3,11 @@
 //! snapshot once when it is routed, so a swap never disturbs it: in-flight
 //! requests finish on the revision they started with, new ones see the new.
 
+use crate::query::QueryCheck;
 use crate::routes::{PathError, RouteConflict, RoutePath, RouteTable};
 use crate::runtime::{ActionSpec, Capabilities, LoadError, LoadedAction, NoCapabilities, Runtime};
 use crate::schema::{Schema, SchemaSet};
-use crate::store::model::{Project, StoredProject, VersionStatus};
+use crate::store::model::{MethodRecord, Project, StoredProject, VersionStatus};
 use crate::store::{Store, StoreError};
 use arc_swap::ArcSwap;
 use http::Method;
@@ -108,6 +109,8 @@ pub struct Endpoint {
     pub access: Access,
     /// The schema a request body must match, when the method names one.
     pub request_schema: Option<Arc<Schema>>,
+    /// The query parameters it declares, when it declares any.
+    pub query: Option<Arc<QueryCheck>>,
 }
 
 /// Who may call an endpoint.
@@ -169,6 +172,16 @@ pub enum SnapshotError {
         /// The missing schema.
         schema: String,
     },
+    /// A method's query parameters cannot be checked.
+    #[error("route `{path}` {method}: {reason}")]
+    Parameters {
+        /// The route.
+        path: String,
+        /// The method.
+        method: String,
+        /// What is wrong with them.
+        reason: crate::query::ParameterError,
+    },
     /// An action's component cannot serve.
     #[error("action `{action}` cannot serve")]
     Load {
@@ -188,6 +201,57 @@ pub fn parse_method(text: &str) -> Option<Method> {
     upper
         .then(|| Method::from_bytes(text.as_bytes()).ok())
         .flatten()
+}
+
+/// What answers one method: its action, who may call it, the schema its
+/// body must match and the query parameters it checks.
+fn endpoint(
+    path: &str,
+    record: &MethodRecord,
+    actions: &HashMap<String, Arc<LoadedAction>>,
+    schemas: &SchemaSet,
+) -> Result<Endpoint, SnapshotError> {
+    let action =
+        actions
+            .get(&record.action)
+            .cloned()
+            .ok_or_else(|| SnapshotError::UnknownAction {
+                path: path.to_owned(),
+                method: record.method.clone(),
+                action: record.action.clone(),
+            })?;
+    let request_schema = match &record.request {
+        None => None,
+        Some(name) => Some(schemas.get(name.as_str()).cloned().ok_or_else(|| {
+            SnapshotError::UnknownSchema {
+                path: path.to_owned(),
+                method: record.method.clone(),
+                schema: name.clone(),
+            }
+        })?),
+    };
+    let query = if record.parameters.is_empty() {
+        None
+    } else {
+        let check = QueryCheck::compile(&record.parameters).map_err(|reason| {
+            SnapshotError::Parameters {
+                path: path.to_owned(),
+                method: record.method.clone(),
+                reason,
+            }
+        })?;
+        Some(Arc::new(check))
+    };
+    Ok(Endpoint {
+        action,
+        access: if record.public {
+            Access::Public
+        } else {
+            Access::Scopes(record.scopes.clone().into())
+        },
+        request_schema,
+        query,
+    })
 }
 
 /// Builds the route table of `project` over already loaded `actions`, with
@@ -224,35 +288,7 @@ pub fn assemble(
                     path: route.path.clone(),
                     method: record.method.clone(),
                 })?;
-                let action = actions.get(&record.action).cloned().ok_or_else(|| {
-                    SnapshotError::UnknownAction {
-                        path: route.path.clone(),
-                        method: record.method.clone(),
-                        action: record.action.clone(),
-                    }
-                })?;
-                let request_schema = match &record.request {
-                    None => None,
-                    Some(name) => Some(schemas.get(name.as_str()).cloned().ok_or_else(|| {
-                        SnapshotError::UnknownSchema {
-                            path: route.path.clone(),
-                            method: record.method.clone(),
-                            schema: name.clone(),
-                        }
-                    })?),
-                };
-                methods.insert(
-                    method,
-                    Endpoint {
-                        request_schema,
-                        action,
-                        access: if record.public {
-                            Access::Public
-                        } else {
-                            Access::Scopes(record.scopes.clone().into())
-                        },
-                    },
-                );
+                methods.insert(method, endpoint(&route.path, record, actions, &schemas)?);
             }
             versions.insert(
                 version.version,

@@ -312,6 +312,56 @@ async fn a_schema_refers_to_another_and_the_nested_body_is_checked() {
     assert_eq!(problem["violations"][0]["pointer"], "/lines/0/sku");
 }
 
+const PARAMETERS: &str = r#"
+routes:
+  /todo:
+    methods:
+      GET:
+        action: echo
+        public: true
+        parameters:
+          count: { type: integer, minimum: 1, maximum: 100 }
+          sort: { type: string, enum: [asc, desc], required: true }
+          done: { type: boolean, description: only finished todos }
+action:
+  echo:
+    component: "{guest:echo}"
+"#;
+
+#[tokio::test]
+async fn query_parameters_are_checked_before_the_action_runs() {
+    let app = TestApp::start(Backend::Sqlite, PARAMETERS).await;
+    let get = |uri: &'static str| {
+        let app = &app;
+        async move {
+            app.send(Request::get(uri).body(Body::empty()).unwrap())
+                .await
+        }
+    };
+    let ok = get("/todo?sort=asc&count=10&done=true&other=x").await;
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    // The action gets the query as sent, strings and all.
+    let query = ok.json()["query"].clone();
+    assert!(query.to_string().contains(r#""count","10""#), "{query}");
+
+    let wrong = get("/todo?count=0&done=yes").await;
+    let problem = wrong.assert_problem(400);
+    let named: Vec<&str> = problem["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["parameter"].as_str().unwrap())
+        .collect();
+    assert_eq!(named, ["count", "done", "sort"], "{problem}");
+    get("/todo?sort=sideways").await.assert_problem_saying(400, "`sort`");
+    get("/todo?sort=asc&count=many").await.assert_problem_saying(400, "`many` is not an integer");
+    let called = crate::support::logs::lines_with("echo called");
+    assert!(
+        !called.iter().any(|line| line.contains(&wrong.request_id())),
+        "a refused query reached the action"
+    );
+}
+
 const VERSIONED: &str = r#"
 routes:
   /todo:

@@ -41,6 +41,9 @@ pub enum GatewayError {
     /// The body misses the request schema of the method.
     #[error(transparent)]
     BodyInvalid(#[from] crate::schema::BodyError),
+    /// The query misses the parameters the method declares.
+    #[error(transparent)]
+    QueryInvalid(#[from] crate::query::QueryError),
     /// The action answered with an error of its own.
     #[error("the action `{action}` refused the request")]
     Action {
@@ -117,6 +120,12 @@ impl GatewayError {
                     crate::schema::BodyError::NotJson(_) => problem,
                 }
             }
+            Self::QueryInvalid(err) => Problem::new(StatusCode::BAD_REQUEST)
+                .detail(err.to_string())
+                .extension(
+                    "violations",
+                    serde_json::to_value(&err.0).unwrap_or_default(),
+                ),
             Self::Action { action, error } => action_problem(&action, error, rid),
             Self::Invoke { action, source } => {
                 match &source {

@@ -94,6 +94,9 @@ async fn route_and_invoke(
             Some(caller)
         }
     };
+    if let Some(query) = &endpoint.query {
+        query.check(request.uri().query().unwrap_or_default())?;
+    }
     let wit_request = exchange::to_wit(
         request,
         exchange::Routed {

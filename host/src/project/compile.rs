@@ -297,6 +297,7 @@ impl Compiling<'_> {
                         scopes: entry.scopes.clone(),
                         request: entry.request.clone(),
                         responses,
+                        parameters: entry.parameters.clone(),
                     });
                 }
                 record.versions.push(version);

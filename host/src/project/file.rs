@@ -124,6 +124,10 @@ pub struct MethodFile {
     /// The schema of the response per status code.
     #[serde(default)]
     pub responses: BTreeMap<u16, String>,
+    /// The query parameters it takes, by name, with their type and
+    /// constraints.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, crate::query::Parameter>,
 }
 
 /// One action.

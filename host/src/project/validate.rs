@@ -12,6 +12,7 @@ use crate::auth;
 use crate::confine::Confinement;
 use crate::connect::Pools;
 use crate::connect::check_settings;
+use crate::query::QueryCheck;
 use crate::routes::RoutePath;
 use crate::runtime::{ActionSpec, LoadedAction, Runtime};
 use crate::schema::SchemaSet;
@@ -338,8 +339,8 @@ fn check_routes(
     }
 }
 
-/// One method of a route version: sound scopes, defined schemas, HTTP
-/// statuses.
+/// One method of a route version: sound scopes, defined schemas, query
+/// parameters that can be checked, HTTP statuses.
 fn check_method(
     method: &MethodRecord,
     entry: String,
@@ -357,6 +358,9 @@ fn check_method(
                 format!("the schema `{schema}` is not defined under `schema:`"),
             ));
         }
+    }
+    if let Err(refused) = QueryCheck::compile(&method.parameters) {
+        problems.push(problem(entry.clone(), refused.to_string()));
     }
     if let Some(status) = method.responses.keys().find(|s| !(100..=599).contains(*s)) {
         problems.push(problem(

@@ -429,6 +429,7 @@ async fn legacy_routes(
                 scopes: method_scopes.remove(&method_id).unwrap_or_default(),
                 request: None,
                 responses: BTreeMap::new(),
+                parameters: BTreeMap::new(),
             });
         }
     }

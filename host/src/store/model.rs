@@ -135,6 +135,9 @@ pub struct MethodRecord {
     /// documentation and export).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub responses: std::collections::BTreeMap<u16, String>,
+    /// The query parameters it declares, checked before the action runs.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub parameters: std::collections::BTreeMap<String, crate::query::Parameter>,
 }
 
 /// A project as stored, with the revision that wrote it.
