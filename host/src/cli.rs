@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API: migrate the store, load the deployed actions and listen.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply pending system-store migrations and exit.
     Migrate(StoreArgs),
     /// Create a user (password from FUSIO_USER_PASSWORD or the first line of stdin).
@@ -217,4 +217,31 @@ pub struct ServeArgs {
     /// The `admin` user's password on a first start (generated and printed once when unset).
     #[arg(long, env = "FUSIO_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
+    /// A browser origin that may call the API (`https://app.example.com`), repeatable or comma-separated; `*` alone allows every origin. None by default: cross-origin calls are refused.
+    #[arg(
+        long = "cors-origin",
+        env = "FUSIO_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
+    /// A method cross-origin calls may use (default GET, POST, PUT, PATCH, DELETE); repeatable or comma-separated.
+    #[arg(
+        long = "cors-method",
+        env = "FUSIO_CORS_METHODS",
+        value_delimiter = ','
+    )]
+    pub cors_methods: Vec<String>,
+    /// A request header cross-origin calls may send (default Authorization, Content-Type, Accept, If-Match); repeatable or comma-separated.
+    #[arg(
+        long = "cors-header",
+        env = "FUSIO_CORS_HEADERS",
+        value_delimiter = ','
+    )]
+    pub cors_headers: Vec<String>,
+    /// Let cross-origin calls carry credentials (cookies, Authorization); needs named origins.
+    #[arg(long, env = "FUSIO_CORS_CREDENTIALS")]
+    pub cors_credentials: bool,
+    /// How long a browser may keep a preflight's answer.
+    #[arg(long, env = "FUSIO_CORS_MAX_AGE", default_value = "1h", value_parser = humantime::parse_duration)]
+    pub cors_max_age: std::time::Duration,
 }

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod client;
 pub mod confine;
 pub mod connect;
+pub mod cors;
 pub mod digest;
 pub mod gateway;
 pub mod mail;

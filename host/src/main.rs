@@ -118,6 +118,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Rollback(args) => rollback(&args).await,
         Command::Serve(args) => {
             let mut options = boot_options(&args);
+            options.cors = fusio::cors::CorsSettings::new(
+                &args.cors_origins,
+                &args.cors_methods,
+                &args.cors_headers,
+                args.cors_credentials,
+                args.cors_max_age,
+            )
+            .context("the CORS options are not usable")?;
             if let Some(path) = &args.providers {
                 options.providers = read_providers(path)?;
             }

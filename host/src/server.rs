@@ -45,6 +45,8 @@ pub struct BootOptions {
     pub secret_key_file: PathBuf,
     /// Directories where SQLite connections may name absolute paths.
     pub sqlite_dirs: Vec<PathBuf>,
+    /// Which browser origins may call, and how.
+    pub cors: crate::cors::CorsSettings,
 }
 
 impl BootOptions {
@@ -68,6 +70,7 @@ impl BootOptions {
             providers: Vec::new(),
             secret_key: None,
             sqlite_dirs: Vec::new(),
+            cors: crate::cors::CorsSettings::default(),
         }
     }
 
@@ -178,6 +181,7 @@ pub async fn boot(options: &BootOptions) -> Result<AppState, BootError> {
         mailer,
         registration: options.registration,
         providers,
+        cors: Arc::new(options.cors.clone()),
     })
 }
 

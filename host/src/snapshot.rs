@@ -3,6 +3,7 @@
 //! snapshot once when it is routed, so a swap never disturbs it: in-flight
 //! requests finish on the revision they started with, new ones see the new.
 
+use crate::cors::Origins;
 use crate::query::QueryCheck;
 use crate::routes::{PathError, RouteConflict, RoutePath, RouteTable};
 use crate::runtime::{ActionSpec, Capabilities, LoadError, LoadedAction, NoCapabilities, Runtime};
@@ -71,10 +72,12 @@ pub struct RouteVersions {
     /// version, else the highest deprecated, else the highest in
     /// development; `None` when every version is closed.
     pub default: Option<u32>,
+    /// The browser origins the route allows instead of the server's.
+    pub cors_origins: Option<Arc<Origins>>,
 }
 
 impl RouteVersions {
-    fn new(versions: BTreeMap<u32, RouteMethods>) -> Self {
+    fn new(versions: BTreeMap<u32, RouteMethods>, cors_origins: Option<Arc<Origins>>) -> Self {
         let highest = |status: VersionStatus| {
             versions
                 .values()
@@ -85,7 +88,11 @@ impl RouteVersions {
         let default = highest(VersionStatus::Production)
             .or_else(|| highest(VersionStatus::Deprecated))
             .or_else(|| highest(VersionStatus::Development));
-        Self { versions, default }
+        Self {
+            versions,
+            default,
+            cors_origins,
+        }
     }
 }
 
@@ -171,6 +178,14 @@ pub enum SnapshotError {
         method: String,
         /// The missing schema.
         schema: String,
+    },
+    /// A route's CORS origins are not origins.
+    #[error("route `{path}`: cors: {reason}")]
+    Cors {
+        /// The route.
+        path: String,
+        /// What is wrong.
+        reason: crate::cors::CorsError,
     },
     /// A method's query parameters cannot be checked.
     #[error("route `{path}` {method}: {reason}")]
@@ -299,7 +314,16 @@ pub fn assemble(
                 },
             );
         }
-        entries.push((path, RouteVersions::new(versions)));
+        let cors_origins = match &route.cors {
+            None => None,
+            Some(cors) => Some(Arc::new(Origins::parse(&cors.origins).map_err(
+                |reason| SnapshotError::Cors {
+                    path: route.path.clone(),
+                    reason,
+                },
+            )?)),
+        };
+        entries.push((path, RouteVersions::new(versions, cors_origins)));
     }
     Ok(Assembled {
         routes: RouteTable::build(entries)?,

@@ -28,6 +28,8 @@ pub struct AppState {
     pub registration: bool,
     /// External identity providers for `/consumer/provider/{name}`.
     pub providers: Arc<crate::auth::social::Providers>,
+    /// Which browser origins may call, and how.
+    pub cors: Arc<crate::cors::CorsSettings>,
 }
 
 impl axum::extract::FromRef<AppState> for GatewayState {

@@ -353,8 +353,12 @@ async fn query_parameters_are_checked_before_the_action_runs() {
         .map(|v| v["parameter"].as_str().unwrap())
         .collect();
     assert_eq!(named, ["count", "done", "sort"], "{problem}");
-    get("/todo?sort=sideways").await.assert_problem_saying(400, "`sort`");
-    get("/todo?sort=asc&count=many").await.assert_problem_saying(400, "`many` is not an integer");
+    get("/todo?sort=sideways")
+        .await
+        .assert_problem_saying(400, "`sort`");
+    get("/todo?sort=asc&count=many")
+        .await
+        .assert_problem_saying(400, "`many` is not an integer");
     let called = crate::support::logs::lines_with("echo called");
     assert!(
         !called.iter().any(|line| line.contains(&wrong.request_id())),

@@ -9,6 +9,7 @@ mod cli;
 mod confine;
 mod connector;
 mod consumer;
+mod cors;
 mod deploy;
 mod examples;
 mod gateway;

@@ -276,6 +276,7 @@ impl Compiling<'_> {
             let mut record = RouteRecord {
                 path: path.clone(),
                 versions: Vec::new(),
+                cors: route.cors.clone(),
             };
             for (number, status, methods) in versions {
                 let mut version = VersionRecord {

@@ -92,6 +92,8 @@ pub struct RouteFile {
     pub methods: Option<Entries<MethodFile>>,
     /// Version number → version (a route with several).
     pub versions: Option<Entries<VersionFile>>,
+    /// The browser origins that may call it, instead of the server's.
+    pub cors: Option<crate::store::model::RouteCors>,
 }
 
 /// One version of a route.

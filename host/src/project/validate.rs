@@ -12,6 +12,7 @@ use crate::auth;
 use crate::confine::Confinement;
 use crate::connect::Pools;
 use crate::connect::check_settings;
+use crate::cors::Origins;
 use crate::query::QueryCheck;
 use crate::routes::RoutePath;
 use crate::runtime::{ActionSpec, LoadedAction, Runtime};
@@ -290,6 +291,9 @@ fn check_routes(
                 route_entry(&route.path),
                 "the route has no version",
             ));
+        }
+        if let Some(Err(reason)) = route.cors.as_ref().map(|c| Origins::parse(&c.origins)) {
+            problems.push(problem(route_entry(&route.path), format!("cors: {reason}")));
         }
         let several = route.versions.len() > 1;
         let mut numbers = HashSet::new();

@@ -397,6 +397,7 @@ async fn legacy_routes(
                     status: VersionStatus::Production,
                     methods: Vec::new(),
                 }],
+                cors: None,
             },
         ));
     }

@@ -82,6 +82,17 @@ pub struct RouteRecord {
     pub path: String,
     /// Its versions, ascending.
     pub versions: Vec<VersionRecord>,
+    /// The browser origins that may call it, instead of the server's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cors: Option<RouteCors>,
+}
+
+/// A route's own CORS settings.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteCors {
+    /// The origins that may call it (`*` alone: any).
+    pub origins: Vec<String>,
 }
 
 /// The lifecycle of a route version, as in PHP Fusio.

@@ -3,6 +3,8 @@
 //! written down here once.
 
 use crate::api_error::ApiError;
+mod cors;
+
 use crate::auth;
 use crate::gateway;
 pub use crate::state::AppState;
@@ -14,10 +16,13 @@ use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 /// The whole HTTP surface. Layers, outermost first: request id (set, then
-/// echoed on the response); then the system routes (`/system`,
+/// echoed on the response); CORS (preflights answered here, before any
+/// token is checked); then the system routes (`/system`,
 /// `/authorization`, `/backend`, `/consumer`, whose plain-text rejections
 /// become problems), and the gateway for every other path.
 pub fn router(state: AppState) -> Router {
+    let cors = state.cors.clone();
+    let live = state.live.clone();
     let (backend, _) = crate::api::backend::routes().split_for_parts();
     let (consumer, _) = crate::api::consumer::routes().split_for_parts();
     // Errors of the system API are problems even before a handler runs; the
@@ -38,7 +43,8 @@ pub fn router(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-                .layer(PropagateRequestIdLayer::x_request_id()),
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(cors::CrossOriginLayer::new(&cors, live)),
         )
 }
 
