@@ -14,6 +14,7 @@ pub mod confine;
 pub mod connect;
 pub mod cors;
 pub mod digest;
+pub mod doc;
 pub mod gateway;
 pub mod mail;
 pub mod problem;

@@ -168,6 +168,76 @@ fn to_registry(document: &serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// Schema `name` of `documents` as one document that stands alone: the
+/// project schemas it refers to (and those they refer to) are carried under
+/// its `$defs`, and every reference points there (`#/components/schemas/X`
+/// becomes `#/$defs/X`, a part of `X` `#/$defs/X/…`). What readers of the
+/// documentation get; `None` when there is no such schema. The project's
+/// references never come back to where they started (deploy refuses
+/// that), so this ends.
+pub fn self_contained(
+    name: &str,
+    documents: &BTreeMap<&str, &serde_json::Value>,
+) -> Option<serde_json::Value> {
+    let mut root = relocate(documents.get(name)?, None);
+    let mut pending = references(documents.get(name)?).unwrap_or_default();
+    let mut carried: Vec<String> = Vec::new();
+    while let Some(next) = pending.pop() {
+        if next == name || carried.contains(&next) {
+            continue;
+        }
+        let Some(document) = documents.get(next.as_str()) else {
+            continue;
+        };
+        pending.extend(references(document).unwrap_or_default());
+        let moved = relocate(document, Some(&next));
+        if let serde_json::Value::Object(map) = &mut root {
+            let defs = map
+                .entry("$defs")
+                .or_insert_with(|| serde_json::Value::Object(Default::default()));
+            if let serde_json::Value::Object(defs) = defs {
+                defs.insert(next.clone(), moved);
+            }
+        }
+        carried.push(next);
+    }
+    Some(root)
+}
+
+/// `document` with its references pointing where `self_contained` puts
+/// things: project schemas under `#/$defs/X`, and, for a schema carried as
+/// `$defs/<carried>`, its own parts below that.
+fn relocate(document: &serde_json::Value, carried: Option<&str>) -> serde_json::Value {
+    match document {
+        serde_json::Value::Object(map) => serde_json::Value::Object(
+            map.iter()
+                .map(|(key, value)| {
+                    let value = match (key.as_str(), value, carried) {
+                        ("$ref", serde_json::Value::String(reference), _)
+                            if reference.starts_with(COMPONENT_PREFIX) =>
+                        {
+                            let rest = &reference[COMPONENT_PREFIX.len()..];
+                            serde_json::Value::String(format!("#/$defs/{rest}"))
+                        }
+                        ("$ref", serde_json::Value::String(reference), Some(owner))
+                            if reference.starts_with('#') =>
+                        {
+                            let rest = reference.trim_start_matches('#');
+                            serde_json::Value::String(format!("#/$defs/{owner}{rest}"))
+                        }
+                        _ => relocate(value, carried),
+                    };
+                    (key.clone(), value)
+                })
+                .collect(),
+        ),
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.iter().map(|v| relocate(v, carried)).collect())
+        }
+        other => other.clone(),
+    }
+}
+
 /// The project's schemas, compiled together so that each may refer to the
 /// others.
 #[derive(Debug, Default)]
@@ -455,5 +525,32 @@ mod tests {
             refused[0].1,
             SchemaError::Cycle(vec!["Me".into(), "Me".into()])
         );
+    }
+
+    #[test]
+    fn a_self_contained_schema_checks_what_the_set_checks() {
+        let order = json!({
+            "type": "object",
+            "properties": { "line": { "$ref": "#/components/schemas/Line" } },
+            "required": ["line"]
+        });
+        let line = json!({
+            "type": "object",
+            "properties": { "sku": { "$ref": "#/$defs/sku" } },
+            "required": ["sku"],
+            "$defs": { "sku": { "type": "string", "minLength": 3 } }
+        });
+        let documents = BTreeMap::from([("Order", &order), ("Line", &line)]);
+        let alone = self_contained("Order", &documents).unwrap();
+        assert_eq!(alone["properties"]["line"]["$ref"], "#/$defs/Line");
+        assert_eq!(
+            alone["$defs"]["Line"]["properties"]["sku"]["$ref"],
+            "#/$defs/Line/$defs/sku"
+        );
+        let validator = jsonschema::validator_for(&alone).unwrap();
+        assert!(validator.is_valid(&json!({ "line": { "sku": "ABC" } })));
+        assert!(!validator.is_valid(&json!({ "line": { "sku": "A" } })));
+        assert!(!validator.is_valid(&json!({ "line": {} })));
+        assert!(self_contained("Nothing", &documents).is_none());
     }
 }

@@ -27,6 +27,8 @@ pub struct Snapshot {
     pub actions: HashMap<String, Arc<LoadedAction>>,
     /// The revision's connections, which actions reach through the host.
     pub capabilities: Arc<dyn Capabilities>,
+    /// The project as deployed, for what documents it (`/doc`, exports).
+    pub project: Arc<Project>,
 }
 
 /// A revision's routes, actions and connections, assembled and checked
@@ -37,6 +39,7 @@ pub struct Assembled {
     routes: RouteTable<RouteVersions>,
     actions: HashMap<String, Arc<LoadedAction>>,
     capabilities: Arc<dyn Capabilities>,
+    project: Arc<Project>,
 }
 
 impl Snapshot {
@@ -47,6 +50,7 @@ impl Snapshot {
             routes: assembled.routes,
             actions: assembled.actions,
             capabilities: assembled.capabilities,
+            project: assembled.project,
         }
     }
 }
@@ -59,6 +63,7 @@ impl Default for Snapshot {
             routes: RouteTable::default(),
             actions: HashMap::new(),
             capabilities: Arc::new(NoCapabilities),
+            project: Arc::default(),
         }
     }
 }
@@ -329,6 +334,7 @@ pub fn assemble(
         routes: RouteTable::build(entries)?,
         actions: actions.clone(),
         capabilities,
+        project: Arc::new(project.clone()),
     })
 }
 

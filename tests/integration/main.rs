@@ -11,6 +11,7 @@ mod connector;
 mod consumer;
 mod cors;
 mod deploy;
+mod doc;
 mod examples;
 mod gateway;
 mod guards;

@@ -7,6 +7,7 @@ mod answer;
 pub mod backend;
 mod collection;
 pub mod consumer;
+pub mod doc;
 mod guard;
 mod precondition;
 pub mod rejections;

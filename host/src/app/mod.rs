@@ -31,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::endpoints::router().with_state(state.auth.clone()))
         .merge(backend)
         .merge(consumer)
+        .merge(crate::api::doc::routes())
         .route("/system/health", get(health))
         .layer(axum::middleware::from_fn(
             crate::api::rejections::as_problems,
