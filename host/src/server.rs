@@ -182,6 +182,7 @@ pub async fn boot(options: &BootOptions) -> Result<AppState, BootError> {
         registration: options.registration,
         providers,
         cors: Arc::new(options.cors.clone()),
+        exports: crate::doc::export_cache(),
     })
 }
 

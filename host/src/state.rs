@@ -30,6 +30,8 @@ pub struct AppState {
     pub providers: Arc<crate::auth::social::Providers>,
     /// Which browser origins may call, and how.
     pub cors: Arc<crate::cors::CorsSettings>,
+    /// The exported documents of the served revisions.
+    pub exports: crate::doc::ExportCache,
 }
 
 impl axum::extract::FromRef<AppState> for GatewayState {

@@ -99,3 +99,81 @@ async fn development_versions_are_shown_to_the_backend_only_and_closed_ones_neve
     );
     as_admin("/doc/1/things").await.assert_problem(404);
 }
+
+/// `/todo/:id` in OpenAPI's syntax, and its path parameters.
+fn openapi_path(path: &str) -> (String, Vec<String>) {
+    let mut names = Vec::new();
+    let segments: Vec<String> = path
+        .split('/')
+        .map(|segment| match segment.strip_prefix([':', '*']) {
+            Some(name) if !name.is_empty() => {
+                names.push(name.to_owned());
+                format!("{{{name}}}")
+            }
+            _ => segment.to_owned(),
+        })
+        .collect();
+    (segments.join("/"), names)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_export_passes_a_validator_and_holds_what_doc_says() {
+    let app = examples().await;
+    let export = app.get("/export/openapi/*/*").await;
+    assert_eq!(export.status, 200, "{}", export.text());
+    let document = export.json();
+    assert_eq!(document["openapi"], "3.1.0");
+
+    // What /doc documents, operation by operation.
+    let index = app.get("/doc").await.json();
+    let mut expected = Vec::new();
+    for route in index["routes"].as_array().unwrap() {
+        let path = route["path"].as_str().unwrap();
+        let detail = app.get(&format!("/doc/*{path}")).await.json();
+        let (openapi_path, path_parameters) = openapi_path(path);
+        for (method, doc) in detail["methods"].as_object().unwrap() {
+            let query: Vec<&str> = doc["parameters"]
+                .as_array()
+                .map(|ps| ps.iter().map(|p| p["name"].as_str().unwrap()).collect())
+                .unwrap_or_default();
+            expected.push(serde_json::json!({
+                "path": openapi_path,
+                "method": method,
+                "query": query,
+                "pathParameters": path_parameters,
+                "scopes": doc["scopes"].as_array().cloned().unwrap_or_default(),
+            }));
+        }
+    }
+    assert!(expected.len() >= 10, "{expected:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let document_file = dir.path().join("openapi.json");
+    let expected_file = dir.path().join("expected.json");
+    std::fs::write(&document_file, document.to_string()).unwrap();
+    std::fs::write(&expected_file, serde_json::to_string(&expected).unwrap()).unwrap();
+    let script = root().join("tests/tools/openapi_check.py");
+    let output = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(&document_file)
+        .arg(&expected_file)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "the export does not hold up:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    // A deprecated version is marked; YAML on request; unknown selections are 404.
+    let v1 = app.get("/export/openapi/1/greet/:id").await.json();
+    assert_eq!(v1["paths"]["/greet/{id}"]["get"]["deprecated"], true);
+    let yaml = app.get("/export/openapi/*/todo?format=yaml").await;
+    assert_eq!(yaml.header("content-type"), Some("application/yaml"));
+    let from_yaml: serde_json::Value = serde_saphyr::from_str(&yaml.text()).unwrap();
+    assert_eq!(from_yaml, app.get("/export/openapi/*/todo").await.json());
+    app.get("/export/openapi/7/todo").await.assert_problem(404);
+    app.get("/export/openapi/*/nothing")
+        .await
+        .assert_problem(404);
+}

@@ -8,6 +8,7 @@ pub mod backend;
 mod collection;
 pub mod consumer;
 pub mod doc;
+pub mod export;
 mod guard;
 mod precondition;
 pub mod rejections;

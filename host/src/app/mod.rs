@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .merge(backend)
         .merge(consumer)
         .merge(crate::api::doc::routes())
+        .merge(crate::api::export::routes())
         .route("/system/health", get(health))
         .layer(axum::middleware::from_fn(
             crate::api::rejections::as_problems,

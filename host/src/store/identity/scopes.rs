@@ -31,6 +31,18 @@ fn scope_from(row: &AnyRow) -> Result<Scope, StoreError> {
 }
 
 impl Store {
+    /// Every scope's description, by name (what the exports show).
+    pub async fn scope_descriptions(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, String>, StoreError> {
+        let rows = sqlx::query("SELECT name, description FROM fusio_scope")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .collect()
+    }
+
     /// Adds the scopes that are missing, with their descriptions; existing
     /// ones are left as they are.
     pub async fn ensure_scopes(

@@ -6,10 +6,21 @@
 //! Closed versions are never shown; versions in development only to
 //! readers who may see them (backend tokens).
 
+pub mod openapi;
+
 use crate::schema::self_contained;
 use crate::store::model::{MethodRecord, Project, RouteRecord, VersionRecord, VersionStatus};
 use serde::Serialize;
 use std::collections::BTreeMap;
+
+/// Exported documents, by revision and selection (version, path), so each
+/// is generated once per revision.
+pub type ExportCache = moka::sync::Cache<(i64, String, String), std::sync::Arc<serde_json::Value>>;
+
+/// A cache for a few hundred exported documents.
+pub fn export_cache() -> ExportCache {
+    moka::sync::Cache::new(256)
+}
 
 /// Who reads the documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
