@@ -177,3 +177,45 @@ async fn the_openapi_export_passes_a_validator_and_holds_what_doc_says() {
         .await
         .assert_problem(404);
 }
+
+#[tokio::test]
+async fn the_system_api_is_exported_with_the_oauth2_scheme() {
+    let app = TestApp::start(Backend::Sqlite, "").await;
+    let export = app.get("/export/openapi/system").await;
+    assert_eq!(export.status, 200, "{}", export.text());
+    let document = export.json();
+    for path in [
+        "/backend/user",
+        "/backend/deploy",
+        "/consumer/login",
+        "/consumer/app",
+    ] {
+        assert!(document["paths"][path].is_object(), "{path} is missing");
+    }
+    let scheme = &document["components"]["securitySchemes"]["bearer"];
+    assert_eq!(scheme["type"], "oauth2");
+    let scopes = &scheme["flows"]["authorizationCode"]["scopes"];
+    assert!(scopes["backend.user"].is_string(), "{scopes}");
+    assert!(
+        scheme["flows"]["clientCredentials"]["tokenUrl"]
+            .as_str()
+            .unwrap()
+            .ends_with("/authorization/token")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("system.json");
+    std::fs::write(&file, document.to_string()).unwrap();
+    let output = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys\nfrom openapi_spec_validator import validate\nvalidate(json.load(open(sys.argv[1])))",
+        ])
+        .arg(&file)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "the system API's document is not valid OpenAPI:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

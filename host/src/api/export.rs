@@ -1,6 +1,7 @@
 //! `/export`: the served revision as an OpenAPI 3.1 document —
 //! `GET /export/openapi/{version}/{path}`, `*` for each route's default
-//! version or for every route — as JSON, or YAML with `?format=yaml` or
+//! version or for every route — and the system API's at
+//! `GET /export/openapi/system`, as JSON, or YAML with `?format=yaml` or
 //! `Accept: application/yaml`. A document is generated once per revision
 //! and selection and kept (scope descriptions as they were then).
 
@@ -18,7 +19,105 @@ use std::sync::Arc;
 
 /// The `/export` routes.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/export/openapi/{version}/{*path}", get(openapi_export))
+    Router::new()
+        .route("/export/openapi/system", get(system_export))
+        .route("/export/openapi/{version}/{*path}", get(openapi_export))
+}
+
+/// The system API (`/backend`, `/consumer`) as OpenAPI 3.1, from the
+/// handlers' own annotations, with this server's OAuth2 scheme (under the
+/// name `bearer` the handlers use) listing the system scopes.
+async fn system_export(
+    State(state): State<AppState>,
+    Query(format): Query<Format>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let key = (0, "system".to_owned(), String::new());
+    let document = match state.exports.get(&key) {
+        Some(document) => document,
+        None => {
+            let mut api = super::backend::openapi();
+            api.merge(super::consumer::routes().split_for_parts().1);
+            let mut document = serde_json::to_value(&api)
+                .map_err(|err| ApiError::failed("the system API could not be described", &err))?;
+            let issuer = state.auth.jwt().issuer();
+            let scopes = state.store.scope_descriptions().await?;
+            let system: std::collections::BTreeMap<String, String> = scopes
+                .into_iter()
+                .filter(|(name, _)| crate::auth::scopes::is_system(name))
+                .collect();
+            document["info"] = serde_json::json!({
+                "title": "Fusio system API",
+                "version": env!("CARGO_PKG_VERSION"),
+            });
+            document["servers"] = serde_json::json!([{ "url": issuer }]);
+            complete_operations(&mut document);
+            document["components"]["securitySchemes"] =
+                serde_json::json!({ "bearer": openapi::security_scheme(issuer, &system) });
+            let document = Arc::new(document);
+            state.exports.insert(key, document.clone());
+            document
+        }
+    };
+    answer(&document, &format, &headers)
+}
+
+/// Makes the handlers' annotations a valid document: every operation gets
+/// a unique `operationId` from its method and path (the handlers' names
+/// repeat across resources), and every response a description (a status
+/// alone gets its reason).
+fn complete_operations(document: &mut serde_json::Value) {
+    let Some(paths) = document["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, operation) in item.iter_mut() {
+            let words: Vec<&str> = path
+                .split(['/', '{', '}'])
+                .filter(|w| !w.is_empty())
+                .collect();
+            operation["operationId"] = format!("{method}.{}", words.join(".")).into();
+            let Some(responses) = operation["responses"].as_object_mut() else {
+                continue;
+            };
+            for (status, response) in responses.iter_mut() {
+                if response.get("description").is_none() {
+                    let reason = status
+                        .parse::<u16>()
+                        .ok()
+                        .and_then(|s| StatusCode::from_u16(s).ok())
+                        .and_then(|s| s.canonical_reason())
+                        .unwrap_or("Answer");
+                    response["description"] = reason.into();
+                }
+            }
+        }
+    }
+}
+
+/// `document` as JSON, or as YAML when asked for.
+fn answer(
+    document: &serde_json::Value,
+    format: &Format,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    if wants_yaml(format, headers) {
+        let text = serde_saphyr::to_string(document)
+            .map_err(|err| ApiError::failed("the document could not be written as YAML", &err))?;
+        Ok((
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/yaml"),
+            )],
+            text,
+        )
+            .into_response())
+    } else {
+        Ok(axum::Json(document).into_response())
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,18 +173,5 @@ async fn openapi_export(
             document
         }
     };
-    if wants_yaml(&format, &headers) {
-        let text = serde_saphyr::to_string(&*document)
-            .map_err(|err| ApiError::failed("the document could not be written as YAML", &err))?;
-        Ok((
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/yaml"),
-            )],
-            text,
-        )
-            .into_response())
-    } else {
-        Ok(axum::Json(&*document).into_response())
-    }
+    answer(&document, &format, &headers)
 }

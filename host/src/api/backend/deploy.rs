@@ -46,6 +46,7 @@ pub struct Missing {
 /// `?dryRun=true`: validate and plan only.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
 pub struct DeployQuery {
     #[serde(default)]
     dry_run: bool,
