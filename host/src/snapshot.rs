@@ -123,6 +123,10 @@ pub struct Endpoint {
     pub request_schema: Option<Arc<Schema>>,
     /// The query parameters it declares, when it declares any.
     pub query: Option<Arc<QueryCheck>>,
+    /// In a version in development only: the schemas its answers should
+    /// match, by status, checked after the action answers (a mismatch is
+    /// logged; the answer still goes out).
+    pub response_schemas: Option<Arc<BTreeMap<u16, Arc<Schema>>>>,
 }
 
 /// Who may call an endpoint.
@@ -271,7 +275,21 @@ fn endpoint(
         },
         request_schema,
         query,
+        response_schemas: None,
     })
+}
+
+/// The compiled response schemas of `record`, when it declares any.
+fn response_schemas(
+    record: &MethodRecord,
+    schemas: &SchemaSet,
+) -> Option<Arc<BTreeMap<u16, Arc<Schema>>>> {
+    let compiled: BTreeMap<u16, Arc<Schema>> = record
+        .responses
+        .iter()
+        .filter_map(|(status, name)| Some((*status, schemas.get(name)?.clone())))
+        .collect();
+    (!compiled.is_empty()).then(|| Arc::new(compiled))
 }
 
 /// Builds the route table of `project` over already loaded `actions`, with
@@ -308,7 +326,11 @@ pub fn assemble(
                     path: route.path.clone(),
                     method: record.method.clone(),
                 })?;
-                methods.insert(method, endpoint(&route.path, record, actions, &schemas)?);
+                let mut endpoint = endpoint(&route.path, record, actions, &schemas)?;
+                if version.status == VersionStatus::Development {
+                    endpoint.response_schemas = response_schemas(record, &schemas);
+                }
+                methods.insert(method, endpoint);
             }
             versions.insert(
                 version.version,

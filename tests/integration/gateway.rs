@@ -366,6 +366,60 @@ async fn query_parameters_are_checked_before_the_action_runs() {
     );
 }
 
+const CHECKED_ANSWERS: &str = r#"
+routes:
+  /checked:
+    versions:
+      1:
+        methods:
+          GET: { action: echo, public: true, response: Strict }
+      2:
+        status: development
+        methods:
+          GET: { action: echo, public: true, response: Strict }
+action:
+  echo:
+    component: "{guest:echo}"
+schema:
+  Strict:
+    type: object
+    required: [nothere]
+"#;
+
+#[tokio::test]
+async fn a_development_version_logs_answers_that_miss_their_schema() {
+    let app = TestApp::start(Backend::Sqlite, CHECKED_ANSWERS).await;
+    let get = |accept: &'static str| {
+        let app = &app;
+        async move {
+            app.send(
+                Request::get("/checked")
+                    .header("accept", accept)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let development = get("application/vnd.acme.v2+json").await;
+    assert_eq!(development.status, 200, "the answer still goes out");
+    assert_eq!(development.json()["path"], "/checked");
+    let logged = crate::support::logs::lines_with(&development.request_id());
+    assert!(
+        logged.iter().any(
+            |l| l.contains("does not match its declared response schema") && l.contains("nothere")
+        ),
+        "{logged:?}"
+    );
+    let production = get("application/vnd.acme.v1+json").await;
+    assert_eq!(production.status, 200);
+    let logged = crate::support::logs::lines_with(&production.request_id());
+    assert!(
+        !logged.iter().any(|l| l.contains("response schema")),
+        "production checks nothing: {logged:?}"
+    );
+}
+
 const VERSIONED: &str = r#"
 routes:
   /todo:

@@ -119,6 +119,9 @@ async fn route_and_invoke(
         snapshot.capabilities.clone(),
     )
     .await?;
+    if let Some(schemas) = &endpoint.response_schemas {
+        response = check_response(response, schemas, request_id).await;
+    }
     if deprecated {
         // The version still answers, but clients should move on (the
         // `Deprecation` header of RFC 9745's drafts).
@@ -127,6 +130,39 @@ async fn route_and_invoke(
             .insert("deprecation", HeaderValue::from_static("true"));
     }
     Ok(response)
+}
+
+/// Checks an answer of a version in development against the schema
+/// declared for its status, when there is one and the answer is JSON; a
+/// mismatch is logged with the request id and the answer goes out as it is.
+async fn check_response(
+    response: Response,
+    schemas: &std::collections::BTreeMap<u16, std::sync::Arc<crate::schema::Schema>>,
+    request_id: Option<&str>,
+) -> Response {
+    let status = response.status().as_u16();
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json") || t.contains("+json"));
+    let Some(schema) = schemas.get(&status).filter(|_| json) else {
+        return response;
+    };
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .unwrap_or_default();
+    if let Err(mismatch) = schema.check(&bytes) {
+        tracing::warn!(
+            request_id,
+            status,
+            schema = schema.name(),
+            mismatch = %mismatch,
+            "the answer does not match its declared response schema"
+        );
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// Runs `action` on `request` in a fresh instance and turns its answer, or
