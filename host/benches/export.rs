@@ -25,6 +25,7 @@ fn project(routes: usize) -> Project {
             request: None,
             responses: BTreeMap::from([(200, format!("Collection{i}"))]),
             parameters: BTreeMap::from([("startIndex".to_owned(), parameter.clone())]),
+            content_types: vec![],
         };
         let post = MethodRecord {
             method: "POST".into(),
@@ -34,6 +35,7 @@ fn project(routes: usize) -> Project {
             request: Some(format!("Entry{i}")),
             responses: BTreeMap::new(),
             parameters: BTreeMap::new(),
+            content_types: vec![],
         };
         project.routes.push(RouteRecord {
             path: format!("/resource{i}/:id"),

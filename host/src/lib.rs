@@ -17,6 +17,7 @@ pub mod digest;
 pub mod doc;
 pub mod gateway;
 pub mod mail;
+pub mod media;
 pub mod problem;
 pub mod project;
 pub mod query;

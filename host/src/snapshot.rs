@@ -123,6 +123,8 @@ pub struct Endpoint {
     pub request_schema: Option<Arc<Schema>>,
     /// The query parameters it declares, when it declares any.
     pub query: Option<Arc<QueryCheck>>,
+    /// The media types its request bodies may have, when it says.
+    pub content_types: Option<Arc<[String]>>,
     /// In a version in development only: the schemas its answers should
     /// match, by status, checked after the action answers (a mismatch is
     /// logged; the answer still goes out).
@@ -275,6 +277,8 @@ fn endpoint(
         },
         request_schema,
         query,
+        content_types: (!record.content_types.is_empty())
+            .then(|| record.content_types.clone().into()),
         response_schemas: None,
     })
 }

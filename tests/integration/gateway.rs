@@ -420,6 +420,58 @@ async fn a_development_version_logs_answers_that_miss_their_schema() {
     );
 }
 
+const CONTENT_TYPES: &str = r#"
+routes:
+  /upload:
+    methods:
+      POST: { action: echo, public: true, contentTypes: [text/*, application/octet-stream] }
+  /any:
+    methods:
+      POST: { action: echo, public: true }
+action:
+  echo:
+    component: "{guest:echo}"
+"#;
+
+#[tokio::test]
+async fn a_method_takes_the_media_types_it_declares_and_bodies_arrive_as_bytes() {
+    let app = TestApp::start(Backend::Sqlite, CONTENT_TYPES).await;
+    let post = |path: &'static str, content_type: Option<&'static str>, body: &'static str| {
+        let app = &app;
+        async move {
+            let mut request = Request::post(path);
+            if let Some(content_type) = content_type {
+                request = request.header("content-type", content_type);
+            }
+            app.send(request.body(Body::from(body)).unwrap()).await
+        }
+    };
+    let csv = post("/upload", Some("text/csv; charset=utf-8"), "a,b\n1,2\n").await;
+    assert_eq!(csv.status, 200, "{}", csv.text());
+    assert_eq!(csv.json()["body"], "a,b\n1,2\n");
+    let untyped = post("/upload", None, "raw bytes").await;
+    assert_eq!(
+        untyped.status, 200,
+        "a body without a type is application/octet-stream"
+    );
+    let json = post("/upload", Some("application/json"), "{}").await;
+    let problem = json.assert_problem(415);
+    assert!(
+        problem["detail"].as_str().unwrap().contains("text/*"),
+        "{problem}"
+    );
+    assert_eq!(
+        json.header("accept-post"),
+        Some("text/*, application/octet-stream")
+    );
+    let called = crate::support::logs::lines_with("echo called");
+    assert!(!called.iter().any(|l| l.contains(&json.request_id())));
+    // Without a declaration any body goes, form or binary alike.
+    let form = post("/any", Some("application/x-www-form-urlencoded"), "a=1&b=2").await;
+    assert_eq!(form.status, 200);
+    assert_eq!(form.json()["body"], "a=1&b=2");
+}
+
 const VERSIONED: &str = r#"
 routes:
   /todo:

@@ -119,6 +119,9 @@ pub struct MethodDoc {
     /// The query parameters it declares.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub parameters: Vec<ParameterDoc>,
+    /// The media types its request body may have (any when empty).
+    #[serde(rename = "contentTypes", skip_serializing_if = "Vec::is_empty")]
+    pub content_types: Vec<String>,
     /// The schema its request body must match.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
@@ -263,6 +266,7 @@ fn method(record: &MethodRecord, schemas: &BTreeMap<&str, &serde_json::Value>) -
                 schema: parameter.schema(),
             })
             .collect(),
+        content_types: record.content_types.clone(),
         request: record.request.as_ref().map(alone),
         responses: record
             .responses

@@ -146,16 +146,35 @@ fn operation(route: &RouteRecord, version: &VersionRecord, method: &MethodRecord
         "responses": responses(method),
         "security": if method.public { json!([]) } else { json!([{ "oauth2": method.scopes }]) },
     });
-    if let Some(request) = &method.request {
-        operation["requestBody"] = json!({
-            "required": true,
-            "content": { "application/json": { "schema": schema_ref(request) } },
-        });
+    if let Some(body) = request_body(method) {
+        operation["requestBody"] = body;
     }
     if version.status == VersionStatus::Deprecated {
         operation["deprecated"] = true.into();
     }
     operation
+}
+
+/// The request body a method takes: its schema under `application/json`,
+/// and the other media types it accepts (any content).
+fn request_body(method: &MethodRecord) -> Option<Value> {
+    let schema = method.request.as_deref().map(schema_ref);
+    let mut content = Map::new();
+    let types: Vec<&str> = if method.content_types.is_empty() {
+        vec!["application/json"]
+    } else {
+        method.content_types.iter().map(String::as_str).collect()
+    };
+    for media_type in types {
+        let json = media_type == "application/json" || media_type.ends_with("+json");
+        let entry = match (&schema, json) {
+            (Some(schema), true) => json!({ "schema": schema }),
+            _ => json!({}),
+        };
+        content.insert(media_type.to_owned(), entry);
+    }
+    (schema.is_some() || !method.content_types.is_empty())
+        .then(|| json!({ "required": schema.is_some(), "content": content }))
 }
 
 /// A stable, unique name for the operation: `get.todo.id.v1`.

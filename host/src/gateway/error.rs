@@ -41,6 +41,14 @@ pub enum GatewayError {
     /// The body misses the request schema of the method.
     #[error(transparent)]
     BodyInvalid(#[from] crate::schema::BodyError),
+    /// The body's media type is not one the method accepts.
+    #[error("the body's media type `{got}` is not accepted")]
+    UnsupportedMediaType {
+        /// The body's media type.
+        got: String,
+        /// What the method accepts.
+        accepted: std::sync::Arc<[String]>,
+    },
     /// The query misses the parameters the method declares.
     #[error(transparent)]
     QueryInvalid(#[from] crate::query::QueryError),
@@ -119,6 +127,15 @@ impl GatewayError {
                     ),
                     crate::schema::BodyError::NotJson(_) => problem,
                 }
+            }
+            Self::UnsupportedMediaType { got, accepted } => {
+                let list = accepted.join(", ");
+                let mut problem = Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+                    .detail(format!("the body is `{got}`; this method accepts {list}"));
+                if let Ok(value) = http::HeaderValue::from_str(&list) {
+                    problem = problem.header(http::HeaderName::from_static("accept-post"), value);
+                }
+                problem
             }
             Self::QueryInvalid(err) => Problem::new(StatusCode::BAD_REQUEST)
                 .detail(err.to_string())

@@ -109,6 +109,22 @@ async fn route_and_invoke(
         },
     )
     .await?;
+    if let Some(accepted) = &endpoint.content_types
+        && !wit_request.body.is_empty()
+    {
+        let content_type = wit_request
+            .headers
+            .iter()
+            .find(|(name, _)| name == "content-type")
+            .map(|(_, value)| value.as_str());
+        let essence = crate::media::essence(content_type);
+        if !crate::media::accepts(accepted, &essence) {
+            return Err(GatewayError::UnsupportedMediaType {
+                got: essence,
+                accepted: accepted.clone(),
+            });
+        }
+    }
     if let Some(schema) = &endpoint.request_schema {
         schema.check(&wit_request.body)?;
     }

@@ -299,6 +299,7 @@ impl Compiling<'_> {
                         request: entry.request.clone(),
                         responses,
                         parameters: entry.parameters.clone(),
+                        content_types: entry.content_types.clone(),
                     });
                 }
                 record.versions.push(version);

@@ -130,6 +130,9 @@ pub struct MethodFile {
     /// constraints.
     #[serde(default)]
     pub parameters: BTreeMap<String, crate::query::Parameter>,
+    /// The media types a request body may have; any when not said.
+    #[serde(default, rename = "contentTypes")]
+    pub content_types: Vec<String>,
 }
 
 /// One action.

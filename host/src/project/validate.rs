@@ -13,6 +13,7 @@ use crate::confine::Confinement;
 use crate::connect::Pools;
 use crate::connect::check_settings;
 use crate::cors::Origins;
+use crate::media;
 use crate::query::QueryCheck;
 use crate::routes::RoutePath;
 use crate::runtime::{ActionSpec, LoadedAction, Runtime};
@@ -365,6 +366,16 @@ fn check_method(
     }
     if let Err(refused) = QueryCheck::compile(&method.parameters) {
         problems.push(problem(entry.clone(), refused.to_string()));
+    }
+    if let Some(bad) = method
+        .content_types
+        .iter()
+        .find(|t| !media::is_media_range(t))
+    {
+        problems.push(problem(
+            entry.clone(),
+            format!("contentTypes: `{bad}` is not a media type (type/subtype or type/*)"),
+        ));
     }
     if let Some(status) = method.responses.keys().find(|s| !(100..=599).contains(*s)) {
         problems.push(problem(

@@ -431,6 +431,7 @@ async fn legacy_routes(
                 request: None,
                 responses: BTreeMap::new(),
                 parameters: BTreeMap::new(),
+                content_types: Vec::new(),
             });
         }
     }

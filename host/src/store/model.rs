@@ -149,6 +149,14 @@ pub struct MethodRecord {
     /// The query parameters it declares, checked before the action runs.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub parameters: std::collections::BTreeMap<String, crate::query::Parameter>,
+    /// The media types a request body may have (`text/*` for a family);
+    /// empty: any.
+    #[serde(
+        default,
+        rename = "contentTypes",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub content_types: Vec<String>,
 }
 
 /// A project as stored, with the revision that wrote it.
