@@ -43,6 +43,8 @@ pub enum Command {
     Deploy(DeployArgs),
     /// Serve again what an earlier revision served (default: the one before the current).
     Rollback(RollbackArgs),
+    /// Write the API described by fusio.yml as a document, without a server (for CI).
+    Export(ExportArgs),
     /// Print the version and exit.
     Version,
 }
@@ -98,6 +100,40 @@ pub struct DeployArgs {
     /// Cargo target directory for building action packages (cargo's default when unset).
     #[arg(long, env = "FUSIO_BUILD_TARGET_DIR")]
     pub build_target_dir: Option<PathBuf>,
+}
+
+/// Options of `fusio export`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// What to write.
+    #[arg(value_enum)]
+    pub kind: ExportKind,
+    /// The project file.
+    #[arg(default_value = "fusio.yml")]
+    pub file: PathBuf,
+    /// The route version: a number, or `*` for each route's default version.
+    #[arg(long, default_value = "*")]
+    pub version: String,
+    /// One route's path as written in the file, or `*` for every route.
+    #[arg(long, default_value = "*")]
+    pub path: String,
+    /// The server's public URL, written as the document's server.
+    #[arg(
+        long,
+        env = "FUSIO_PUBLIC_URL",
+        default_value = "http://localhost:8080"
+    )]
+    pub public_url: String,
+    /// YAML instead of JSON.
+    #[arg(long)]
+    pub yaml: bool,
+}
+
+/// The documents `fusio export` writes.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ExportKind {
+    /// OpenAPI 3.1.
+    Openapi,
 }
 
 /// Options of `fusio rollback`.

@@ -7,8 +7,8 @@ use clap::Parser;
 use fusio::auth::AuthSettings;
 use fusio::auth::accounts;
 use fusio::cli::{
-    AddAppArgs, AddUserArgs, Cli, Command, DeployArgs, LoginArgs, RemoteArgs, RollbackArgs,
-    ServeArgs, StoreArgs,
+    AddAppArgs, AddUserArgs, Cli, Command, DeployArgs, ExportArgs, ExportKind, LoginArgs,
+    RemoteArgs, RollbackArgs, ServeArgs, StoreArgs,
 };
 use fusio::client;
 use fusio::project::BuildOptions;
@@ -51,7 +51,16 @@ fn main() -> ExitCode {
 fn exit_code(err: &anyhow::Error) -> ExitCode {
     let refused = err
         .downcast_ref::<client::deploy::DeployCommandError>()
-        .is_some_and(client::deploy::DeployCommandError::is_refusal);
+        .is_some_and(client::deploy::DeployCommandError::is_refusal)
+        || err
+            .downcast_ref::<fusio::project::ProjectError>()
+            .is_some_and(|err| {
+                matches!(
+                    err,
+                    fusio::project::ProjectError::Parse { .. }
+                        | fusio::project::ProjectError::Invalid { .. }
+                )
+            });
     ExitCode::from(if refused { 1 } else { 2 })
 }
 
@@ -116,6 +125,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Login(args) => login(&args).await,
         Command::Deploy(args) => deploy(&args).await,
         Command::Rollback(args) => rollback(&args).await,
+        Command::Export(args) => export(&args).await,
         Command::Serve(args) => {
             let mut options = boot_options(&args);
             options.cors = fusio::cors::CorsSettings::new(
@@ -205,6 +215,39 @@ async fn deploy(args: &DeployArgs) -> anyhow::Result<()> {
     };
     let deployed = client::deploy::deploy(&client, &args.file, &build, args.dry_run).await?;
     println!("{}", deployed.message);
+    Ok(())
+}
+
+/// `fusio export`: the document on stdout; an invalid file is refused
+/// (exit 1) naming its entries, like a deploy.
+async fn export(args: &ExportArgs) -> anyhow::Result<()> {
+    use fusio::doc::openapi::{Selection, Versions, document};
+    let compiled = fusio::project::compile_contract(&args.file).await?;
+    let versions = match args.version.as_str() {
+        "*" => Versions::Default,
+        text => Versions::Number(
+            text.parse()
+                .with_context(|| format!("`{text}` is not a version: give a number or `*`"))?,
+        ),
+    };
+    let path = (args.path != "*").then_some(args.path.as_str());
+    let ExportKind::Openapi = args.kind;
+    let base = args.public_url.trim_end_matches('/');
+    let scopes = std::collections::BTreeMap::new();
+    let selection = Selection { versions, path };
+    let document = document(&compiled.project, selection, base, &scopes).ok_or_else(|| {
+        anyhow::anyhow!(
+            "the file has no route `{}` in version `{}`",
+            args.path,
+            args.version
+        )
+    })?;
+    let text = if args.yaml {
+        serde_saphyr::to_string(&document)?
+    } else {
+        serde_json::to_string_pretty(&document)?
+    };
+    println!("{text}");
     Ok(())
 }
 

@@ -321,3 +321,56 @@ async fn login_keeps_a_working_token_only_its_owner_can_read() {
         "admin"
     );
 }
+
+#[test]
+fn export_writes_the_openapi_document_of_a_file_without_a_server() {
+    let output = fusio()
+        .args(["export", "openapi"])
+        .arg(root().join("fusio.yml"))
+        .args(["--public-url", "https://api.example.com"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    assert_eq!(document["servers"][0]["url"], "https://api.example.com");
+    assert!(document["paths"]["/todo"]["post"]["security"][0]["oauth2"][0] == "todo");
+    assert!(document["paths"]["/greet/{id}"]["get"].is_object());
+    assert!(document["components"]["schemas"]["TodoCollection"].is_object());
+
+    let yaml = fusio()
+        .args([
+            "export",
+            "openapi",
+            "--yaml",
+            "--version",
+            "1",
+            "--path",
+            "/greet/:id",
+        ])
+        .arg(root().join("fusio.yml"))
+        .output()
+        .unwrap();
+    assert!(yaml.status.success());
+    let from_yaml: serde_json::Value =
+        serde_saphyr::from_str(&String::from_utf8_lossy(&yaml.stdout)).unwrap();
+    assert_eq!(from_yaml["paths"]["/greet/{id}"]["get"]["deprecated"], true);
+
+    // A file that is refused is a "no" (1), naming the entry, like a deploy.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("fusio.yml");
+    std::fs::write(&bad, "routes:\n  /x:\n    methods:\n      GET: { action: a, public: true, parameters: { n: { type: date } } }\n").unwrap();
+    let output = fusio()
+        .args(["export", "openapi"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("date"));
+}

@@ -87,6 +87,21 @@ pub fn method_entry(path: &str, version: Option<u32>, method: &str) -> String {
 
 /// Reads, builds and hashes the project in `file`.
 pub async fn compile(file: &Path, build: &BuildOptions) -> Result<Compiled, ProjectError> {
+    compile_sections(file, build, true).await
+}
+
+/// Reads the contract of the project in `file` — routes and schemas —
+/// without building its actions or reading its connections: what the
+/// exports need, on a machine that may not build the actions.
+pub async fn compile_contract(file: &Path) -> Result<Compiled, ProjectError> {
+    compile_sections(file, &BuildOptions::default(), false).await
+}
+
+async fn compile_sections(
+    file: &Path,
+    build: &BuildOptions,
+    everything: bool,
+) -> Result<Compiled, ProjectError> {
     let text = std::fs::read_to_string(file).map_err(|source| ProjectError::Read {
         file: file.to_owned(),
         source,
@@ -117,11 +132,15 @@ pub async fn compile(file: &Path, build: &BuildOptions) -> Result<Compiled, Proj
         problems: Vec::new(),
         built: HashMap::new(),
     };
-    compiling.actions(&parsed).await;
+    if everything {
+        compiling.actions(&parsed).await;
+    }
     compiling.routes(&parsed);
     compiling.schemas(&parsed);
-    compiling.connections(&parsed);
-    compiling.migrations(&parsed);
+    if everything {
+        compiling.connections(&parsed);
+        compiling.migrations(&parsed);
+    }
     if !compiling.problems.is_empty() {
         return Err(ProjectError::Invalid {
             file: file.to_owned(),

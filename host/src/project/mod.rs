@@ -19,7 +19,7 @@ mod substitute;
 pub mod validate;
 
 pub use build::{BuildError, BuildOptions, WASM_TARGET, build_package};
-pub use compile::{Compiled, compile};
+pub use compile::{Compiled, compile, compile_contract};
 pub use deployer::{DeployError, DeployRequest, Deployer, Outcome};
 pub use plan::Plan;
 
