@@ -124,7 +124,7 @@ pub struct ExportArgs {
         default_value = "http://localhost:8080"
     )]
     pub public_url: String,
-    /// YAML instead of JSON.
+    /// YAML instead of JSON (OpenAPI; RAML is always YAML).
     #[arg(long)]
     pub yaml: bool,
 }
@@ -134,6 +134,8 @@ pub struct ExportArgs {
 pub enum ExportKind {
     /// OpenAPI 3.1.
     Openapi,
+    /// RAML 1.0.
+    Raml,
 }
 
 /// Options of `fusio rollback`.

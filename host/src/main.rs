@@ -231,21 +231,28 @@ async fn export(args: &ExportArgs) -> anyhow::Result<()> {
         ),
     };
     let path = (args.path != "*").then_some(args.path.as_str());
-    let ExportKind::Openapi = args.kind;
     let base = args.public_url.trim_end_matches('/');
     let scopes = std::collections::BTreeMap::new();
     let selection = Selection { versions, path };
-    let document = document(&compiled.project, selection, base, &scopes).ok_or_else(|| {
+    let missing = || {
         anyhow::anyhow!(
             "the file has no route `{}` in version `{}`",
             args.path,
             args.version
         )
-    })?;
-    let text = if args.yaml {
-        serde_saphyr::to_string(&document)?
-    } else {
-        serde_json::to_string_pretty(&document)?
+    };
+    let text = match args.kind {
+        ExportKind::Raml => fusio::doc::raml::document(&compiled.project, selection, base, &scopes)
+            .ok_or_else(missing)?,
+        ExportKind::Openapi => {
+            let document =
+                document(&compiled.project, selection, base, &scopes).ok_or_else(missing)?;
+            if args.yaml {
+                serde_saphyr::to_string(&document)?
+            } else {
+                serde_json::to_string_pretty(&document)?
+            }
+        }
     };
     println!("{text}");
     Ok(())

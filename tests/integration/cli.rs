@@ -357,6 +357,18 @@ fn export_writes_the_openapi_document_of_a_file_without_a_server() {
         serde_saphyr::from_str(&String::from_utf8_lossy(&yaml.stdout)).unwrap();
     assert_eq!(from_yaml["paths"]["/greet/{id}"]["get"]["deprecated"], true);
 
+    let raml = fusio()
+        .args(["export", "raml"])
+        .arg(root().join("fusio.yml"))
+        .output()
+        .unwrap();
+    assert!(raml.status.success());
+    let raml = String::from_utf8_lossy(&raml.stdout);
+    assert!(
+        raml.starts_with("#%RAML 1.0\n") && raml.contains("/greet/{id}:"),
+        "{raml}"
+    );
+
     // A file that is refused is a "no" (1), naming the entry, like a deploy.
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("fusio.yml");

@@ -116,15 +116,9 @@ fn openapi_path(path: &str) -> (String, Vec<String>) {
     (segments.join("/"), names)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_openapi_export_passes_a_validator_and_holds_what_doc_says() {
-    let app = examples().await;
-    let export = app.get("/export/openapi/*/*").await;
-    assert_eq!(export.status, 200, "{}", export.text());
-    let document = export.json();
-    assert_eq!(document["openapi"], "3.1.0");
-
-    // What /doc documents, operation by operation.
+/// What /doc documents, operation by operation: its OpenAPI path, method,
+/// query and path parameter names, and scopes.
+async fn documented_operations(app: &TestApp) -> Vec<serde_json::Value> {
     let index = app.get("/doc").await.json();
     let mut expected = Vec::new();
     for route in index["routes"].as_array().unwrap() {
@@ -145,24 +139,61 @@ async fn the_openapi_export_passes_a_validator_and_holds_what_doc_says() {
             }));
         }
     }
-    assert!(expected.len() >= 10, "{expected:?}");
+    expected
+}
+
+/// Runs a third-party checker from tests/tools on `document` and the
+/// operations /doc documents; panics with what it says when it refuses.
+fn third_party_check(command: &str, script: &str, document: &str, expected: &[serde_json::Value]) {
     let dir = tempfile::tempdir().unwrap();
-    let document_file = dir.path().join("openapi.json");
+    let document_file = dir.path().join("document");
     let expected_file = dir.path().join("expected.json");
-    std::fs::write(&document_file, document.to_string()).unwrap();
-    std::fs::write(&expected_file, serde_json::to_string(&expected).unwrap()).unwrap();
-    let script = root().join("tests/tools/openapi_check.py");
-    let output = std::process::Command::new("python3")
-        .arg(&script)
+    std::fs::write(&document_file, document).unwrap();
+    std::fs::write(&expected_file, serde_json::to_string(expected).unwrap()).unwrap();
+    let output = std::process::Command::new(command)
+        .arg(root().join("tests/tools").join(script))
         .arg(&document_file)
         .arg(&expected_file)
         .output()
-        .expect("python3 runs");
+        .unwrap_or_else(|err| panic!("{command} runs: {err}"));
     assert!(
         output.status.success(),
-        "the export does not hold up:\n{}{}",
+        "{script} refuses the export:\n{}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_raml_export_parses_in_amf_and_holds_what_doc_says() {
+    let app = examples().await;
+    let export = app.get("/export/raml/*/*").await;
+    assert_eq!(export.status, 200, "{}", export.text());
+    assert_eq!(export.header("content-type"), Some("application/raml+yaml"));
+    let text = export.text();
+    assert!(text.starts_with("#%RAML 1.0\n"), "{text}");
+    let expected = documented_operations(&app).await;
+    third_party_check("node", "raml_check.js", &text, &expected);
+    let v1 = app.get("/export/raml/1/greet/:id").await.text();
+    assert!(v1.contains("(deprecated): true"), "{v1}");
+    app.get("/export/raml/9/todo").await.assert_problem(404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_export_passes_a_validator_and_holds_what_doc_says() {
+    let app = examples().await;
+    let export = app.get("/export/openapi/*/*").await;
+    assert_eq!(export.status, 200, "{}", export.text());
+    let document = export.json();
+    assert_eq!(document["openapi"], "3.1.0");
+
+    let expected = documented_operations(&app).await;
+    assert!(expected.len() >= 10, "{expected:?}");
+    third_party_check(
+        "python3",
+        "openapi_check.py",
+        &document.to_string(),
+        &expected,
     );
 
     // A deprecated version is marked; YAML on request; unknown selections are 404.

@@ -1,4 +1,5 @@
-//! `/export`: the served revision as an OpenAPI 3.1 document —
+//! `/export`: the served revision as a RAML 1.0 document at
+//! `GET /export/raml/{version}/{path}` and as an OpenAPI 3.1 document —
 //! `GET /export/openapi/{version}/{path}`, `*` for each route's default
 //! version or for every route — and the system API's at
 //! `GET /export/openapi/system`, as JSON, or YAML with `?format=yaml` or
@@ -22,6 +23,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/export/openapi/system", get(system_export))
         .route("/export/openapi/{version}/{*path}", get(openapi_export))
+        .route("/export/raml/{version}/{*path}", get(raml_export))
 }
 
 /// The system API (`/backend`, `/consumer`) as OpenAPI 3.1, from the
@@ -138,13 +140,48 @@ fn wants_yaml(format: &Format, headers: &HeaderMap) -> bool {
         })
 }
 
+/// The kinds of document a revision is exported as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    OpenApi,
+    Raml,
+}
+
 async fn openapi_export(
     State(state): State<AppState>,
     Path((version, path)): Path<(String, String)>,
     Query(format): Query<Format>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let versions = match version.as_str() {
+    let document = exported(&state, Kind::OpenApi, &version, &path).await?;
+    answer(&document, &format, &headers)
+}
+
+async fn raml_export(
+    State(state): State<AppState>,
+    Path((version, path)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let document = exported(&state, Kind::Raml, &version, &path).await?;
+    let text = document.as_str().unwrap_or_default().to_owned();
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/raml+yaml"),
+        )],
+        text,
+    )
+        .into_response())
+}
+
+/// The `kind` document of the served revision for `version` and `path`,
+/// from the cache or generated now (a RAML document is kept as a string).
+async fn exported(
+    state: &AppState,
+    kind: Kind,
+    version: &str,
+    path: &str,
+) -> Result<Arc<serde_json::Value>, ApiError> {
+    let versions = match version {
         "*" => Versions::Default,
         text => Versions::Number(text.parse().map_err(|_| {
             Problem::new(StatusCode::NOT_FOUND)
@@ -153,25 +190,30 @@ async fn openapi_export(
     };
     let path = format!("/{}", path.trim_start_matches('/'));
     let snapshot = state.live.current();
-    let key = (snapshot.revision, version.clone(), path.clone());
-    let document = match state.exports.get(&key) {
-        Some(document) => document,
-        None => {
-            let scopes = state.store.scope_descriptions().await?;
-            let selection = Selection {
-                versions,
-                path: (path != "/*").then_some(path.as_str()),
-            };
-            let issuer = state.auth.jwt().issuer();
-            let document = openapi::document(&snapshot.project, selection, issuer, &scopes)
-                .ok_or_else(|| {
-                    Problem::new(StatusCode::NOT_FOUND)
-                        .detail(format!("no route `{path}` in version `{version}`"))
-                })?;
-            let document = Arc::new(document);
-            state.exports.insert(key, document.clone());
-            document
-        }
+    let key = (
+        snapshot.revision,
+        format!("{kind:?}:{version}"),
+        path.clone(),
+    );
+    if let Some(document) = state.exports.get(&key) {
+        return Ok(document);
+    }
+    let scopes = state.store.scope_descriptions().await?;
+    let selection = Selection {
+        versions,
+        path: (path != "/*").then_some(path.as_str()),
     };
-    answer(&document, &format, &headers)
+    let issuer = state.auth.jwt().issuer();
+    let document = match kind {
+        Kind::OpenApi => openapi::document(&snapshot.project, selection, issuer, &scopes),
+        Kind::Raml => crate::doc::raml::document(&snapshot.project, selection, issuer, &scopes)
+            .map(serde_json::Value::String),
+    }
+    .ok_or_else(|| {
+        Problem::new(StatusCode::NOT_FOUND)
+            .detail(format!("no route `{path}` in version `{version}`"))
+    })?;
+    let document = Arc::new(document);
+    state.exports.insert(key, document.clone());
+    Ok(document)
 }

@@ -7,6 +7,7 @@
 //! readers who may see them (backend tokens).
 
 pub mod openapi;
+pub mod raml;
 
 use crate::schema::self_contained;
 use crate::store::model::{MethodRecord, Project, RouteRecord, VersionRecord, VersionStatus};

@@ -90,7 +90,7 @@ fn version_label(versions: Versions) -> String {
 
 /// The version of `route` that `versions` picks, if a public reader may
 /// see it.
-fn chosen(route: &RouteRecord, versions: Versions) -> Option<&VersionRecord> {
+pub(super) fn chosen(route: &RouteRecord, versions: Versions) -> Option<&VersionRecord> {
     super::pick(
         route,
         match versions {
@@ -114,7 +114,7 @@ pub fn openapi_path(path: &str) -> String {
 }
 
 /// The names of the path's parameters, in order.
-fn path_parameters(path: &str) -> Vec<&str> {
+pub(super) fn path_parameters(path: &str) -> Vec<&str> {
     path.split('/')
         .filter_map(|segment| segment.strip_prefix([':', '*']))
         .filter(|name| !name.is_empty())
