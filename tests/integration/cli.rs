@@ -365,7 +365,7 @@ fn export_writes_the_openapi_document_of_a_file_without_a_server() {
     assert!(raml.status.success());
     let raml = String::from_utf8_lossy(&raml.stdout);
     assert!(
-        raml.starts_with("#%RAML 1.0\n") && raml.contains("/greet/{id}:"),
+        raml.starts_with("#%RAML 1.0\n") && raml.contains("\"/greet/{id}\":"),
         "{raml}"
     );
 
