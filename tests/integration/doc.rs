@@ -174,6 +174,7 @@ async fn the_raml_export_parses_in_amf_and_holds_what_doc_says() {
     assert!(text.starts_with("#%RAML 1.0\n"), "{text}");
     let expected = documented_operations(&app).await;
     third_party_check("node", "raml_check.js", &text, &expected);
+    insta::assert_snapshot!("raml_examples", text);
     let v1 = app.get("/export/raml/1/greet/:id").await.text();
     assert!(v1.contains("(deprecated): true"), "{v1}");
     app.get("/export/raml/9/todo").await.assert_problem(404);
@@ -195,6 +196,7 @@ async fn the_openapi_export_passes_a_validator_and_holds_what_doc_says() {
         &document.to_string(),
         &expected,
     );
+    insta::assert_json_snapshot!("openapi_examples", document);
 
     // A deprecated version is marked; YAML on request; unknown selections are 404.
     let v1 = app.get("/export/openapi/1/greet/:id").await.json();

@@ -535,4 +535,14 @@ async fn the_accept_header_picks_the_route_version() {
     get(Some("application/vnd.acme.v9+json"))
         .await
         .assert_problem_saying(406, "v1, v2, v3");
+    // A malformed Accept names no version: the default one answers.
+    for malformed in [
+        "application/vnd.acme.vX+json",
+        "application/vnd..v+json;;q=",
+        "text/html, */*;q=0.8, vnd.v2",
+    ] {
+        let answer = get(Some(malformed)).await;
+        assert_eq!(answer.status, 200, "{malformed}: {}", answer.text());
+        assert_eq!(answer.json()["context"]["version"], 2, "{malformed}");
+    }
 }
