@@ -26,7 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/export/raml/{version}/{*path}", get(raml_export))
 }
 
-/// The system API (`/backend`, `/consumer`) as OpenAPI 3.1, from the
+/// The system API (`/backend`, `/consumer`, `/authorization`) as OpenAPI 3.1, from the
 /// handlers' own annotations, with this server's OAuth2 scheme (under the
 /// name `bearer` the handlers use) listing the system scopes.
 async fn system_export(
@@ -40,6 +40,7 @@ async fn system_export(
         None => {
             let mut api = super::backend::openapi();
             api.merge(super::consumer::routes().split_for_parts().1);
+            api.merge(crate::auth::endpoints::openapi());
             let mut document = serde_json::to_value(&api)
                 .map_err(|err| ApiError::failed("the system API could not be described", &err))?;
             let issuer = state.auth.jwt().issuer();

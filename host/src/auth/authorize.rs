@@ -138,6 +138,11 @@ impl Auth {
 }
 
 /// `GET /authorization/authorize`: the login and consent page.
+#[utoipa::path(get, path = "/authorization/authorize",
+    params(("response_type" = String, Query), ("client_id" = String, Query), ("redirect_uri" = Option<String>, Query),
+        ("scope" = Option<String>, Query), ("state" = Option<String>, Query),
+        ("code_challenge" = String, Query), ("code_challenge_method" = String, Query, description = "S256")),
+    responses((status = 200, description = "the login and consent page", content_type = "text/html")))]
 pub async fn show(State(auth): State<Auth>, RawQuery(query): RawQuery) -> Response {
     let form = match Form::from_pairs(query.unwrap_or_default().as_bytes()) {
         Ok(form) => form,
@@ -151,6 +156,10 @@ pub async fn show(State(auth): State<Auth>, RawQuery(query): RawQuery) -> Respon
 
 /// `POST /authorization/authorize`: the decision, with the user's
 /// credentials.
+#[utoipa::path(post, path = "/authorization/authorize",
+    request_body(content = Object, content_type = "application/x-www-form-urlencoded",
+        description = "the request's parameters, decision (allow or deny), username and password"),
+    responses((status = 303, description = "back to the client with a code or an error")))]
 pub async fn decide(
     State(auth): State<Auth>,
     ClientAddress(address): ClientAddress,

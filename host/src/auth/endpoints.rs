@@ -32,6 +32,30 @@ pub fn router() -> Router<Auth> {
         .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM))
 }
 
+/// The OpenAPI description of the authorization server's endpoints, for
+/// the system API's document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi;
+    #[derive(OpenApi)]
+    #[openapi(paths(
+        token,
+        super::authorize::show,
+        super::authorize::decide,
+        jwks,
+        revoke,
+        introspect,
+        whoami,
+        metadata
+    ))]
+    struct Authorization;
+    Authorization::openapi()
+}
+
+#[utoipa::path(post, path = "/authorization/token",
+    request_body(content = Object, content_type = "application/x-www-form-urlencoded",
+        description = "grant_type (authorization_code, client_credentials, password, refresh_token) and its parameters (RFC 6749)"),
+    responses((status = 200, description = "an access token (RFC 6749 5.1)"),
+        (status = 400, description = "an RFC 6749 error"), (status = 401, description = "the client is not authenticated")))]
 async fn token(
     State(auth): State<Auth>,
     ClientAddress(address): ClientAddress,
@@ -46,6 +70,8 @@ async fn token(
     answer(result.map(Json))
 }
 
+#[utoipa::path(get, path = "/authorization/jwks",
+    responses((status = 200, description = "the public keys that sign access tokens (RFC 7517)")))]
 async fn jwks(State(auth): State<Auth>) -> Response {
     let mut response = Json(auth.jwt().jwks().clone()).into_response();
     response.headers_mut().insert(
@@ -56,6 +82,8 @@ async fn jwks(State(auth): State<Auth>) -> Response {
 }
 
 /// RFC 8414: what this authorization server supports and where.
+#[utoipa::path(get, path = "/.well-known/oauth-authorization-server",
+    responses((status = 200, description = "the authorization server's metadata (RFC 8414)")))]
 async fn metadata(State(auth): State<Auth>) -> Json<serde_json::Value> {
     let issuer = auth.jwt().issuer();
     Json(serde_json::json!({
@@ -78,6 +106,9 @@ async fn metadata(State(auth): State<Auth>) -> Json<serde_json::Value> {
 /// RFC 7009: revokes an access or refresh token of the calling client.
 /// Answers 200 whether or not the token was known, so that the endpoint
 /// cannot be used to probe tokens.
+#[utoipa::path(post, path = "/authorization/revoke",
+    request_body(content = Object, content_type = "application/x-www-form-urlencoded", description = "token (RFC 7009)"),
+    responses((status = 200, description = "revoked, or unknown")))]
 async fn revoke(State(auth): State<Auth>, headers: HeaderMap, body: Bytes) -> Response {
     let result = async {
         let form = Form::parse(&headers, &body)?;
@@ -102,6 +133,9 @@ async fn revoke(State(auth): State<Auth>, headers: HeaderMap, body: Bytes) -> Re
 
 /// RFC 7662: whether a token is active and what it holds. Only confidential
 /// clients may ask.
+#[utoipa::path(post, path = "/authorization/introspect",
+    request_body(content = Object, content_type = "application/x-www-form-urlencoded", description = "token (RFC 7662)"),
+    responses((status = 200, description = "whether the token is active, and its claims")))]
 async fn introspect(State(auth): State<Auth>, headers: HeaderMap, body: Bytes) -> Response {
     let result = async {
         let form = Form::parse(&headers, &body)?;
@@ -140,6 +174,9 @@ async fn introspect(State(auth): State<Auth>, headers: HeaderMap, body: Bytes) -
 }
 
 /// The caller's identity: the user and app behind the bearer token.
+#[utoipa::path(get, path = "/authorization/whoami",
+    responses((status = 200, description = "the user and app behind the token"), (status = 401, description = "no valid token")),
+    security(("bearer" = [])))]
 async fn whoami(
     State(auth): State<Auth>,
     headers: HeaderMap,
