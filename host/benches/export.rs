@@ -42,6 +42,7 @@ fn project(routes: usize) -> Project {
             versions: vec![VersionRecord {
                 version: 1,
                 status: VersionStatus::Production,
+                sunset: None,
                 methods: vec![get, post],
             }],
             cors: None,

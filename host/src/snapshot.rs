@@ -108,6 +108,8 @@ pub struct RouteMethods {
     pub version: u32,
     /// Its lifecycle.
     pub status: VersionStatus,
+    /// When it stops answering, as the `Sunset` header says it (RFC 8594).
+    pub sunset: Option<http::HeaderValue>,
     /// Method → endpoint.
     pub methods: HashMap<Method, Endpoint>,
 }
@@ -296,6 +298,21 @@ fn response_schemas(
     (!compiled.is_empty()).then(|| Arc::new(compiled))
 }
 
+/// A version's sunset (`2027-06-30`, midnight UTC, or an RFC 3339 time)
+/// as the HTTP date the `Sunset` header carries; the error says what to
+/// write instead.
+pub fn sunset_header(text: &str) -> Result<http::HeaderValue, String> {
+    let at = chrono::DateTime::parse_from_rfc3339(text)
+        .map(|at| at.with_timezone(&chrono::Utc))
+        .or_else(|_| {
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(|day| day.and_time(chrono::NaiveTime::MIN).and_utc())
+        })
+        .map_err(|_| format!("sunset: `{text}` is not a date (2027-06-30) or an RFC 3339 time"))?;
+    let date = at.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    http::HeaderValue::from_str(&date).map_err(|e| e.to_string())
+}
+
 /// Builds the route table of `project` over already loaded `actions`, with
 /// the connections (`capabilities`) its actions reach.
 pub fn assemble(
@@ -341,6 +358,10 @@ pub fn assemble(
                 RouteMethods {
                     version: version.version,
                     status: version.status,
+                    sunset: version
+                        .sunset
+                        .as_deref()
+                        .and_then(|text| sunset_header(text).ok()),
                     methods,
                 },
             );

@@ -27,6 +27,22 @@ async fn the_example_project_is_documented() {
     insta::assert_json_snapshot!("doc_todo", todo.json());
     let greet_v1 = app.get("/doc/1/greet/:id").await.json();
     assert_eq!(greet_v1["status"], "deprecated");
+    assert_eq!(greet_v1["sunset"], "2027-06-30");
+    // The version's answers say when it ends (RFC 8594).
+    let answer = app
+        .send(
+            Request::get("/greet/7")
+                .header("accept", "application/vnd.fusio.v1+json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        answer.header("sunset"),
+        Some("Wed, 30 Jun 2027 00:00:00 GMT")
+    );
+    assert_eq!(answer.header("deprecation"), Some("true"));
+    assert_eq!(app.get("/greet/7").await.header("sunset"), None);
     let greet = app.get("/doc/*/greet/:id").await.json();
     assert_eq!(greet["version"], 2);
     insta::assert_json_snapshot!("doc_greet_v1", greet_v1);

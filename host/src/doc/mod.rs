@@ -68,6 +68,9 @@ pub struct IndexVersion {
     /// Its lifecycle.
     #[schema(value_type = String)]
     pub status: VersionStatus,
+    /// When it stops answering, as the project says it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sunset: Option<String>,
     /// Its methods.
     pub methods: Vec<IndexMethod>,
 }
@@ -103,6 +106,9 @@ pub struct RouteDoc {
     /// Its lifecycle.
     #[schema(value_type = String)]
     pub status: VersionStatus,
+    /// When it stops answering, as the project says it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sunset: Option<String>,
     /// Method → what it takes and answers.
     pub methods: BTreeMap<String, MethodDoc>,
     /// The exports of this route version.
@@ -177,6 +183,7 @@ pub fn index(project: &Project, reader: Reader, base: &str) -> Index {
                 .map(|v| IndexVersion {
                     version: v.version,
                     status: v.status,
+                    sunset: v.sunset.clone(),
                     methods: v
                         .methods
                         .iter()
@@ -247,6 +254,7 @@ pub fn route(
         path: route.path.clone(),
         version: chosen.version,
         status: chosen.status,
+        sunset: chosen.sunset.clone(),
         methods,
         links: export_links(base, &chosen.version.to_string(), &route.path),
     })

@@ -152,6 +152,9 @@ fn operation(route: &RouteRecord, version: &VersionRecord, method: &MethodRecord
     if version.status == VersionStatus::Deprecated {
         operation["deprecated"] = true.into();
     }
+    if let Some(sunset) = &version.sunset {
+        operation["x-sunset"] = sunset.clone().into();
+    }
     operation
 }
 

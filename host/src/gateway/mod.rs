@@ -138,6 +138,9 @@ async fn route_and_invoke(
     if let Some(schemas) = &endpoint.response_schemas {
         response = check_response(response, schemas, request_id).await;
     }
+    if let Some(sunset) = &selected.sunset {
+        response.headers_mut().insert("sunset", sunset.clone());
+    }
     if deprecated {
         // The version still answers, but clients should move on (the
         // `Deprecation` header of RFC 9745's drafts).

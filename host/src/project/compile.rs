@@ -251,56 +251,69 @@ impl Compiling<'_> {
             let path = &key.value;
             let entry_name = route_entry(path);
             let location = self.locate(&entry_name, key.referenced);
-            let versions: Vec<(u32, VersionStatus, &file::Entries<file::MethodFile>)> =
-                match (&route.methods, &route.versions) {
-                    (Some(methods), None) => vec![(
-                        route.version.unwrap_or(1),
-                        route.status.unwrap_or_default(),
-                        methods,
-                    )],
-                    (None, Some(versions)) if route.version.is_none() && route.status.is_none() => {
-                        let mut list = Vec::new();
-                        for (key, version) in &versions.0 {
-                            match key.value.parse::<u32>() {
-                                Ok(number) if number > 0 => {
-                                    list.push((number, version.status, &version.methods))
-                                }
-                                _ => self.refuse(
-                                    location,
-                                    &entry_name,
-                                    format!("`{}` is not a version number (1, 2, …)", key.value),
-                                ),
-                            }
+            let versions: Vec<(
+                u32,
+                VersionStatus,
+                Option<String>,
+                &file::Entries<file::MethodFile>,
+            )> = match (&route.methods, &route.versions) {
+                (Some(methods), None) => vec![(
+                    route.version.unwrap_or(1),
+                    route.status.unwrap_or_default(),
+                    route.sunset.clone(),
+                    methods,
+                )],
+                (None, Some(versions))
+                    if route.version.is_none()
+                        && route.status.is_none()
+                        && route.sunset.is_none() =>
+                {
+                    let mut list = Vec::new();
+                    for (key, version) in &versions.0 {
+                        match key.value.parse::<u32>() {
+                            Ok(number) if number > 0 => list.push((
+                                number,
+                                version.status,
+                                version.sunset.clone(),
+                                &version.methods,
+                            )),
+                            _ => self.refuse(
+                                location,
+                                &entry_name,
+                                format!("`{}` is not a version number (1, 2, …)", key.value),
+                            ),
                         }
-                        list
                     }
-                    (None, Some(_)) => {
-                        self.refuse(
-                            location,
-                            &entry_name,
-                            "`version` and `status` belong inside each of `versions`".into(),
-                        );
-                        continue;
-                    }
-                    _ => {
-                        self.refuse(
-                            location,
-                            &entry_name,
-                            "a route has either `methods` (one version) or `versions`".into(),
-                        );
-                        continue;
-                    }
-                };
+                    list
+                }
+                (None, Some(_)) => {
+                    self.refuse(
+                        location,
+                        &entry_name,
+                        "`version`, `status` and `sunset` belong inside each of `versions`".into(),
+                    );
+                    continue;
+                }
+                _ => {
+                    self.refuse(
+                        location,
+                        &entry_name,
+                        "a route has either `methods` (one version) or `versions`".into(),
+                    );
+                    continue;
+                }
+            };
             let several = versions.len() > 1;
             let mut record = RouteRecord {
                 path: path.clone(),
                 versions: Vec::new(),
                 cors: route.cors.clone(),
             };
-            for (number, status, methods) in versions {
+            for (number, status, sunset, methods) in versions {
                 let mut version = VersionRecord {
                     version: number,
                     status,
+                    sunset,
                     methods: Vec::new(),
                 };
                 for (key, entry) in &methods.0 {

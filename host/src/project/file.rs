@@ -88,6 +88,8 @@ pub struct RouteFile {
     pub version: Option<u32>,
     /// The status of a single-version route; production unless said.
     pub status: Option<crate::store::model::VersionStatus>,
+    /// When a single-version route stops answering (`2027-06-30`).
+    pub sunset: Option<String>,
     /// Method → what answers it (a single-version route).
     pub methods: Option<Entries<MethodFile>>,
     /// Version number → version (a route with several).
@@ -103,6 +105,8 @@ pub struct VersionFile {
     /// Production unless said.
     #[serde(default)]
     pub status: crate::store::model::VersionStatus,
+    /// When it stops answering (`2027-06-30`, or an RFC 3339 time).
+    pub sunset: Option<String>,
     /// Method → what answers it.
     pub methods: Entries<MethodFile>,
 }

@@ -305,6 +305,9 @@ fn check_routes(
                     format!("version {} is not a new number from 1", version.version),
                 ));
             }
+            if let Some(Err(reason)) = version.sunset.as_deref().map(snapshot::sunset_header) {
+                problems.push(problem(route_entry(&route.path), reason));
+            }
         }
         let all_methods = route.versions.iter().flat_map(|version| {
             version

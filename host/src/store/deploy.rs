@@ -395,6 +395,7 @@ async fn legacy_routes(
                     version: u32::try_from(version)
                         .map_err(|_| StoreError::Corrupt(format!("route version {version}")))?,
                     status: VersionStatus::Production,
+                    sunset: None,
                     methods: Vec::new(),
                 }],
                 cors: None,

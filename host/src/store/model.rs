@@ -121,6 +121,10 @@ pub struct VersionRecord {
     /// Its lifecycle.
     #[serde(default)]
     pub status: VersionStatus,
+    /// When it stops answering (a date, `2027-06-30`, or an RFC 3339
+    /// time): said in every answer's `Sunset` header and in the docs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sunset: Option<String>,
     /// The methods it answers.
     pub methods: Vec<MethodRecord>,
 }
