@@ -279,6 +279,12 @@ pub struct ServeArgs {
     /// Let cross-origin calls carry credentials (cookies, Authorization); needs named origins.
     #[arg(long, env = "FUSIO_CORS_CREDENTIALS")]
     pub cors_credentials: bool,
+    /// Serve `/system/metrics` (Prometheus) to scrapers presenting this bearer token.
+    #[arg(long, env = "FUSIO_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// Serve `/system/metrics` to anyone (when the network already decides who reaches it).
+    #[arg(long, env = "FUSIO_METRICS_PUBLIC", conflicts_with = "metrics_token")]
+    pub metrics_public: bool,
     /// How long a browser may keep a preflight's answer.
     #[arg(long, env = "FUSIO_CORS_MAX_AGE", default_value = "1h", value_parser = humantime::parse_duration)]
     pub cors_max_age: std::time::Duration,

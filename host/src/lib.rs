@@ -32,3 +32,4 @@ pub mod snapshot;
 pub mod state;
 pub mod store;
 pub mod sync;
+pub mod telemetry;

@@ -136,6 +136,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 args.cors_max_age,
             )
             .context("the CORS options are not usable")?;
+            options.metrics = match (&args.metrics_token, args.metrics_public) {
+                (Some(token), _) => fusio::telemetry::MetricsAccess::Token(token.clone()),
+                (None, true) => fusio::telemetry::MetricsAccess::Public,
+                (None, false) => fusio::telemetry::MetricsAccess::Off,
+            };
             if let Some(path) = &args.providers {
                 options.providers = read_providers(path)?;
             }

@@ -47,6 +47,8 @@ pub struct BootOptions {
     pub sqlite_dirs: Vec<PathBuf>,
     /// Which browser origins may call, and how.
     pub cors: crate::cors::CorsSettings,
+    /// Who may read `/system/metrics`.
+    pub metrics: crate::telemetry::MetricsAccess,
 }
 
 impl BootOptions {
@@ -71,6 +73,7 @@ impl BootOptions {
             secret_key: None,
             sqlite_dirs: Vec::new(),
             cors: crate::cors::CorsSettings::default(),
+            metrics: crate::telemetry::MetricsAccess::Off,
         }
     }
 
@@ -143,6 +146,10 @@ pub async fn boot(options: &BootOptions) -> Result<AppState, BootError> {
             None => tracing::info!("first start: created the user `admin`"),
         }
     }
+    if options.metrics != crate::telemetry::MetricsAccess::Off {
+        // Recording starts now; without a reader nothing is recorded at all.
+        crate::telemetry::install();
+    }
     let runtime = Runtime::new(options.engine.clone())?;
     tracing::info!(
         store = ?store.backend(),
@@ -183,6 +190,7 @@ pub async fn boot(options: &BootOptions) -> Result<AppState, BootError> {
         providers,
         cors: Arc::new(options.cors.clone()),
         exports: crate::doc::export_cache(),
+        metrics: options.metrics.clone(),
     })
 }
 

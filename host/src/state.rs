@@ -30,6 +30,8 @@ pub struct AppState {
     pub providers: Arc<crate::auth::social::Providers>,
     /// Which browser origins may call, and how.
     pub cors: Arc<crate::cors::CorsSettings>,
+    /// Who may read `/system/metrics`.
+    pub metrics: crate::telemetry::MetricsAccess,
     /// The exported documents of the served revisions.
     pub exports: crate::doc::ExportCache,
 }

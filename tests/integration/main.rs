@@ -16,6 +16,7 @@ mod examples;
 mod gateway;
 mod guards;
 mod limits;
+mod metrics;
 mod migration;
 mod nodes;
 mod project;

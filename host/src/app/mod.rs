@@ -34,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api::doc::routes())
         .merge(crate::api::export::routes())
         .route("/system/health", get(health))
+        .route("/system/metrics", get(metrics))
         .layer(axum::middleware::from_fn(
             crate::api::rejections::as_problems,
         ))
@@ -48,6 +49,46 @@ pub fn router(state: AppState) -> Router {
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(cors::CrossOriginLayer::new(&cors, live)),
         )
+}
+
+/// `GET /system/metrics`: Prometheus' text format, for who may read it.
+async fn metrics(
+    State(state): State<AppState>,
+    headers: http::HeaderMap,
+) -> Result<axum::response::Response, ApiError> {
+    use crate::telemetry::MetricsAccess;
+    use axum::response::IntoResponse;
+    let allowed = match &state.metrics {
+        MetricsAccess::Off => {
+            return Err(crate::problem::Problem::new(http::StatusCode::NOT_FOUND)
+                .detail("metrics are off (see --metrics-token)")
+                .into());
+        }
+        MetricsAccess::Public => true,
+        MetricsAccess::Token(token) => headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| crate::auth::secret::equal(given, token)),
+    };
+    if !allowed {
+        return Err(crate::problem::Problem::new(http::StatusCode::UNAUTHORIZED)
+            .detail("the metrics need the configured bearer token")
+            .header(
+                http::header::WWW_AUTHENTICATE,
+                http::HeaderValue::from_static("Bearer realm=\"Fusio metrics\""),
+            )
+            .into());
+    }
+    crate::telemetry::dropped_log_entries(state.runtime.dropped_log_entries());
+    Ok((
+        [(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        crate::telemetry::render(),
+    )
+        .into_response())
 }
 
 /// `GET /system/health`: 200 when the store answers, 503 when it does not;

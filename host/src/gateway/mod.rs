@@ -38,24 +38,35 @@ pub struct GatewayState {
 
 /// Serves one user route.
 pub async fn handle(State(state): State<GatewayState>, request: Request) -> Response {
+    let started = std::time::Instant::now();
     let request_id = request_id(request.headers()).map(str::to_owned);
-    let answer = route_and_invoke(&state, request, request_id.as_deref()).await;
+    let method = request.method().clone();
+    let mut route = None;
+    let answer = route_and_invoke(&state, request, request_id.as_deref(), &mut route).await;
     // Let the other requests that are ready run their actions before this
     // answer is written. Under load the answers then leave back to back, and
     // a client that sleeps between answers is woken once per batch instead
     // of once per answer; an idle server resumes this task at once
     // (BENCHMARKS.md: 0.26x to 0.31x the bare axum baseline).
     tokio::task::yield_now().await;
-    match answer {
+    let response = match answer {
         Ok(response) => response,
         Err(err) => err.into_problem(request_id.as_deref()).into_response(),
-    }
+    };
+    crate::telemetry::request(
+        route.as_deref().unwrap_or("-"),
+        method.as_str(),
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
 }
 
 async fn route_and_invoke(
     state: &GatewayState,
     request: Request,
     request_id: Option<&str>,
+    route: &mut Option<String>,
 ) -> Result<Response, GatewayError> {
     let snapshot = state.live.current();
     let path = request.uri().path().to_owned();
@@ -63,6 +74,7 @@ async fn route_and_invoke(
         .routes
         .match_request(&path)
         .ok_or(GatewayError::NotFound)?;
+    *route = Some(matched.path.as_str().to_owned());
     let selected = version::select(matched.value, request.headers())?;
     let deprecated = selected.status == crate::store::model::VersionStatus::Deprecated;
     let methods = &selected.methods;
@@ -192,13 +204,20 @@ pub async fn run_action(
     request: crate::runtime::Request,
     capabilities: std::sync::Arc<dyn crate::runtime::Capabilities>,
 ) -> Result<Response, GatewayError> {
-    let answer = runtime
-        .invoke(action, request, capabilities)
-        .await
-        .map_err(|err| GatewayError::Invoke {
-            action: action.name().to_owned(),
-            source: err,
-        })?;
+    let started = std::time::Instant::now();
+    let answer = runtime.invoke(action, request, capabilities).await;
+    let outcome = match &answer {
+        Ok(_) => "answered",
+        Err(crate::runtime::InvokeError::Timeout(_)) => "timeout",
+        Err(crate::runtime::InvokeError::Trap(_)) => "trap",
+        Err(crate::runtime::InvokeError::PoolExhausted(_)) => "pool_exhausted",
+        Err(crate::runtime::InvokeError::Instantiate(_)) => "instantiate",
+    };
+    crate::telemetry::invocation(action.name(), outcome, started.elapsed());
+    let answer = answer.map_err(|err| GatewayError::Invoke {
+        action: action.name().to_owned(),
+        source: err,
+    })?;
     match answer {
         Ok(response) => exchange::from_wit(response).map_err(|reason| GatewayError::BadResponse {
             action: action.name().to_owned(),
