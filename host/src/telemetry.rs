@@ -7,6 +7,16 @@
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Whether a recorder is installed: until then the request path skips
+/// building labels at all.
+static ENABLED: AtomicBool = AtomicBool::new(false);
+
+/// Whether anything is recorded (metrics are on).
+pub fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
+}
 use std::time::Duration;
 
 /// Who may read `/system/metrics`.
@@ -38,6 +48,7 @@ fn handle() -> Option<&'static PrometheusHandle> {
                 .install_recorder()
                 .ok()?;
             metrics::gauge!("fusio_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+            ENABLED.store(true, Ordering::Relaxed);
             Some(handle)
         })
         .as_ref()
@@ -72,6 +83,9 @@ fn class(status: u16) -> &'static str {
 /// One request to a user route (`route` as written in the project, `-`
 /// for none) and how long it took.
 pub fn request(route: &str, method: &str, status: u16, took: Duration) {
+    if !enabled() {
+        return;
+    }
     let labels = [
         ("route", route.to_owned()),
         ("method", method.to_owned()),
@@ -84,6 +98,9 @@ pub fn request(route: &str, method: &str, status: u16, took: Duration) {
 /// One invocation of `action` and how it ended (`answered`, `trap`,
 /// `timeout`, `pool_exhausted`, `instantiate`).
 pub fn invocation(action: &str, outcome: &'static str, took: Duration) {
+    if !enabled() {
+        return;
+    }
     metrics::counter!("fusio_action_invocations_total", "action" => action.to_owned(), "outcome" => outcome)
         .increment(1);
     metrics::histogram!("fusio_action_duration_seconds", "action" => action.to_owned())

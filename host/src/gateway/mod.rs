@@ -74,7 +74,9 @@ async fn route_and_invoke(
         .routes
         .match_request(&path)
         .ok_or(GatewayError::NotFound)?;
-    *route = Some(matched.path.as_str().to_owned());
+    if crate::telemetry::enabled() {
+        *route = Some(matched.path.as_str().to_owned());
+    }
     let selected = version::select(matched.value, request.headers())?;
     let deprecated = selected.status == crate::store::model::VersionStatus::Deprecated;
     let methods = &selected.methods;
