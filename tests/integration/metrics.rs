@@ -114,6 +114,22 @@ async fn the_counters_move_with_the_requests_and_parse_as_prometheus_text() {
         1.0
     );
 
+    // The action logged a line per call; the writer stores them in batches
+    // off the request path, and counts what it wrote.
+    let written = |text: &str| sample(text, "fusio_log_writer_written_total", &[]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let text = scrape(&app, Some("scrape secret")).await.text();
+        if written(&text) >= 3.0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no log entries written:\n{text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
     // Without the token, or with another: 401.
     scrape(&app, None).await.assert_problem(401);
     scrape(&app, Some("guess")).await.assert_problem(401);

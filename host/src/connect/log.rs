@@ -1,7 +1,8 @@
 //! Stores what actions log (`fusio_log`) off the request path: entries go
 //! into a bounded channel and one task writes them in batches. When the
 //! store falls behind, entries are dropped (and counted in the server log)
-//! rather than slowing requests down.
+//! rather than slowing requests down. Written, failed and dropped entries
+//! and the queue's depth are metrics (`fusio_log_writer_*`).
 
 use crate::runtime::LogRecord;
 use crate::store::Store;
@@ -51,6 +52,7 @@ impl LogSink {
             created_at: String::new(),
         };
         if self.sender.try_send(entry).is_err() {
+            metrics::counter!("fusio_log_writer_dropped_total").increment(1);
             let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if dropped.is_power_of_two() {
                 tracing::warn!(
@@ -77,9 +79,15 @@ async fn write(store: Store, mut receiver: mpsc::Receiver<LogEntry>) {
                 () = &mut linger => break,
             }
         }
-        if let Err(err) = store.insert_log(&batch).await {
-            tracing::error!(error = %err, entries = batch.len(), "cannot store action log entries");
+        let entries = batch.len() as u64;
+        match store.insert_log(&batch).await {
+            Ok(()) => metrics::counter!("fusio_log_writer_written_total").increment(entries),
+            Err(err) => {
+                metrics::counter!("fusio_log_writer_failed_total").increment(entries);
+                tracing::error!(error = %err, entries, "cannot store action log entries");
+            }
         }
+        metrics::gauge!("fusio_log_writer_queue").set(receiver.len() as f64);
         batch.clear();
     }
 }
