@@ -80,15 +80,30 @@ fn class(status: u16) -> &'static str {
     }
 }
 
+/// A request method as a label: the standard ones by name, any other as
+/// `OTHER`, so a client inventing methods cannot make the label set grow.
+fn method_label(method: &http::Method) -> &'static str {
+    match *method {
+        http::Method::GET => "GET",
+        http::Method::POST => "POST",
+        http::Method::PUT => "PUT",
+        http::Method::PATCH => "PATCH",
+        http::Method::DELETE => "DELETE",
+        http::Method::HEAD => "HEAD",
+        http::Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
 /// One request to a user route (`route` as written in the project, `-`
 /// for none) and how long it took.
-pub fn request(route: &str, method: &str, status: u16, took: Duration) {
+pub fn request(route: &str, method: &http::Method, status: u16, took: Duration) {
     if !enabled() {
         return;
     }
     let labels = [
         ("route", route.to_owned()),
-        ("method", method.to_owned()),
+        ("method", method_label(method).to_owned()),
         ("status", class(status).to_owned()),
     ];
     metrics::counter!("fusio_http_requests_total", &labels).increment(1);

@@ -130,6 +130,23 @@ async fn the_counters_move_with_the_requests_and_parse_as_prometheus_text() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 
+    // A method a client makes up is counted as OTHER, never as itself: the
+    // label set cannot be made to grow.
+    let made_up = app
+        .send(
+            Request::builder()
+                .method("BREW1234")
+                .uri("/metered/1")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(made_up.status, 405);
+    let text = scrape(&app, Some("scrape secret")).await.text();
+    assert!(!text.contains("BREW1234"), "{text}");
+    let other = [("route", "/metered/:id"), ("method", "OTHER")];
+    assert!(sample(&text, "fusio_http_requests_total", &other) >= 1.0);
+
     // Without the token, or with another: 401.
     scrape(&app, None).await.assert_problem(401);
     scrape(&app, Some("guess")).await.assert_problem(401);

@@ -55,7 +55,7 @@ pub async fn handle(State(state): State<GatewayState>, request: Request) -> Resp
     };
     crate::telemetry::request(
         route.as_deref().unwrap_or("-"),
-        method.as_str(),
+        &method,
         response.status().as_u16(),
         started.elapsed(),
     );
