@@ -285,6 +285,12 @@ pub struct ServeArgs {
     /// Serve `/system/metrics` to anyone (when the network already decides who reaches it).
     #[arg(long, env = "FUSIO_METRICS_PUBLIC", conflicts_with = "metrics_token")]
     pub metrics_public: bool,
+    /// Count rate limits in this Redis (`redis://host:6379`), shared by every node; in-process without it.
+    #[arg(long, env = "FUSIO_REDIS_URL", hide_env_values = true)]
+    pub redis: Option<String>,
+    /// The prefix of Fusio's keys in that Redis.
+    #[arg(long, env = "FUSIO_REDIS_PREFIX", default_value = "fusio:")]
+    pub redis_prefix: String,
     /// How long a browser may keep a preflight's answer.
     #[arg(long, env = "FUSIO_CORS_MAX_AGE", default_value = "1h", value_parser = humantime::parse_duration)]
     pub cors_max_age: std::time::Duration,

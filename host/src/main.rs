@@ -141,6 +141,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 (None, true) => fusio::telemetry::MetricsAccess::Public,
                 (None, false) => fusio::telemetry::MetricsAccess::Off,
             };
+            options.redis = args.redis.clone();
+            options.redis_prefix = args.redis_prefix.clone();
             if let Some(path) = &args.providers {
                 options.providers = read_providers(path)?;
             }

@@ -49,6 +49,11 @@ pub struct BootOptions {
     pub cors: crate::cors::CorsSettings,
     /// Who may read `/system/metrics`.
     pub metrics: crate::telemetry::MetricsAccess,
+    /// The Redis where every node counts rate limits; in-process when
+    /// `None`.
+    pub redis: Option<String>,
+    /// The prefix of the rate-limit keys in that Redis.
+    pub redis_prefix: String,
 }
 
 impl BootOptions {
@@ -74,6 +79,8 @@ impl BootOptions {
             sqlite_dirs: Vec::new(),
             cors: crate::cors::CorsSettings::default(),
             metrics: crate::telemetry::MetricsAccess::Off,
+            redis: None,
+            redis_prefix: "fusio:".to_owned(),
         }
     }
 
@@ -120,6 +127,9 @@ pub enum BootError {
     /// An identity provider is misconfigured.
     #[error(transparent)]
     Social(#[from] SocialError),
+    /// The rate-limit Redis URL is unusable.
+    #[error(transparent)]
+    Limiter(#[from] crate::limit::LimiterError),
     /// The key for connection credentials is unusable.
     #[error(transparent)]
     Secret(#[from] crate::secrets::SecretError),
@@ -150,6 +160,10 @@ pub async fn boot(options: &BootOptions) -> Result<AppState, BootError> {
         // Recording starts now; without a reader nothing is recorded at all.
         crate::telemetry::install();
     }
+    let limiter = match &options.redis {
+        Some(url) => crate::limit::Limiter::shared(url, &options.redis_prefix)?,
+        None => crate::limit::Limiter::local(),
+    };
     let runtime = Runtime::new(options.engine.clone())?;
     tracing::info!(
         store = ?store.backend(),
@@ -191,6 +205,7 @@ pub async fn boot(options: &BootOptions) -> Result<AppState, BootError> {
         cors: Arc::new(options.cors.clone()),
         exports: crate::doc::export_cache(),
         metrics: options.metrics.clone(),
+        limiter,
     })
 }
 

@@ -4,6 +4,7 @@
 //! requests finish on the revision they started with, new ones see the new.
 
 use crate::cors::Origins;
+use crate::limit::{Candidates, RatePlan};
 use crate::query::QueryCheck;
 use crate::routes::{PathError, RouteConflict, RoutePath, RouteTable};
 use crate::runtime::{ActionSpec, Capabilities, LoadError, LoadedAction, NoCapabilities, Runtime};
@@ -131,6 +132,8 @@ pub struct Endpoint {
     /// match, by status, checked after the action answers (a mismatch is
     /// logged; the answer still goes out).
     pub response_schemas: Option<Arc<BTreeMap<u16, Arc<Schema>>>>,
+    /// The rates that can apply to its callers, highest priority first.
+    pub rates: Candidates,
 }
 
 /// Who may call an endpoint.
@@ -210,6 +213,14 @@ pub enum SnapshotError {
         /// What is wrong with them.
         reason: crate::query::ParameterError,
     },
+    /// A rate cannot be counted with.
+    #[error("rate `{name}`: {reason}")]
+    Rate {
+        /// The rate.
+        name: String,
+        /// What is wrong.
+        reason: crate::limit::RateError,
+    },
     /// An action's component cannot serve.
     #[error("action `{action}` cannot serve")]
     Load {
@@ -282,6 +293,7 @@ fn endpoint(
         content_types: (!record.content_types.is_empty())
             .then(|| record.content_types.clone().into()),
         response_schemas: None,
+        rates: Candidates::default(),
     })
 }
 
@@ -333,6 +345,16 @@ pub fn assemble(
             .expect("a refusal names a schema");
         SnapshotError::Schema { name, reason }
     })?;
+    let defaults;
+    let rates = match &project.rates {
+        Some(rates) => rates,
+        None => {
+            defaults = crate::limit::defaults();
+            &defaults
+        }
+    };
+    let rates =
+        RatePlan::compile(rates).map_err(|(name, reason)| SnapshotError::Rate { name, reason })?;
     let mut entries = Vec::with_capacity(project.routes.len());
     for route in &project.routes {
         let path = RoutePath::parse(&route.path).map_err(|source| SnapshotError::Path {
@@ -348,6 +370,7 @@ pub fn assemble(
                     method: record.method.clone(),
                 })?;
                 let mut endpoint = endpoint(&route.path, record, actions, &schemas)?;
+                endpoint.rates = rates.for_endpoint(&route.path, &method);
                 if version.status == VersionStatus::Development {
                     endpoint.response_schemas = response_schemas(record, &schemas);
                 }

@@ -34,6 +34,8 @@ pub struct AppState {
     pub metrics: crate::telemetry::MetricsAccess,
     /// The exported documents of the served revisions.
     pub exports: crate::doc::ExportCache,
+    /// Counts requests against their rates.
+    pub limiter: crate::limit::Limiter,
 }
 
 impl axum::extract::FromRef<AppState> for GatewayState {
@@ -42,6 +44,7 @@ impl axum::extract::FromRef<AppState> for GatewayState {
             live: state.live.clone(),
             runtime: state.runtime.clone(),
             auth: state.auth.clone(),
+            limiter: state.limiter.clone(),
         }
     }
 }

@@ -261,7 +261,8 @@ fn generation_of(answer: &serde_json::Value) -> Option<u32> {
 /// 100 clients call one route while 20 deploys alternate its action between
 /// two components (the echo guest and the hello example), each deploy with
 /// the next generation in its config: no request fails, and no client sees
-/// an older generation after a newer one.
+/// an older generation after a newer one. (No rate limits: the load is far
+/// beyond the default rate of one address.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_deploys_under_load_drop_nothing_and_never_go_back() {
     use std::sync::Arc;
@@ -282,7 +283,8 @@ async fn twenty_deploys_under_load_drop_nothing_and_never_go_back() {
         std::fs::write(
             &file,
             format!(
-                "routes:\n  /version:\n    methods:\n      GET: {{ action: version, public: true }}\n\
+                "rate: {{}}\n\
+                 routes:\n  /version:\n    methods:\n      GET: {{ action: version, public: true }}\n\
                  action:\n  version:\n    component: {component}\n    config:\n      \
                  generation: \"{generation}\"\n      greeting: \"{generation}\"\n"
             ),

@@ -20,6 +20,7 @@ mod metrics;
 mod migration;
 mod nodes;
 mod project;
+mod rates;
 mod resources;
 mod runtime;
 mod social;

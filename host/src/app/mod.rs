@@ -105,6 +105,10 @@ async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>
         "epochTicker": state.runtime.ticker_priority(),
         "precompileCache": state.runtime.precompile_stats(),
         "droppedLogEntries": state.runtime.dropped_log_entries(),
+        "rateLimit": {
+            "counting": state.limiter.counting(),
+            "localCallers": state.limiter.local_callers(),
+        },
     });
     state
         .store

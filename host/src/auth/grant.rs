@@ -147,7 +147,7 @@ impl Auth {
         // The app acts as its owner, within the owner's scopes.
         let owner = self.active_user(app.user_id).await?;
         let scope = self.scope_for(app, owner, form.get("scope")).await?;
-        self.issue(app, owner, scope, None, false).await
+        self.issue(app, owner, scope, None, Holder::App).await
     }
 
     async fn password(
@@ -171,7 +171,7 @@ impl Auth {
             super::Login::Throttled(throttled) => return Err(throttled.into()),
         };
         let scope = self.scope_for(app, user.id, form.get("scope")).await?;
-        self.issue(app, user.id, scope, None, true).await
+        self.issue(app, user.id, scope, None, Holder::User).await
     }
 
     async fn refresh(&self, app: &App, form: &Form) -> Result<TokenResponse, OAuthError> {
@@ -214,7 +214,7 @@ impl Auth {
             self.revoke_family(&record.family).await?;
             return Err(invalid());
         }
-        self.issue(app, user_id, scope, Some(record.family), true)
+        self.issue(app, user_id, scope, Some(record.family), Holder::User)
             .await
     }
 
@@ -256,8 +256,14 @@ impl Auth {
             return Err(invalid("does not match the code_verifier"));
         }
         self.active_user(record.user_id).await?;
-        self.issue(app, record.user_id, record.scope, Some(family), true)
-            .await
+        self.issue(
+            app,
+            record.user_id,
+            record.scope,
+            Some(family),
+            Holder::User,
+        )
+        .await
     }
 
     /// `password` through the first-party public client `client_id`: how
@@ -317,7 +323,7 @@ impl Auth {
             let app = self.first_party_app(client_id).await?;
             let user_id = self.active_user(user_id).await?;
             let scope = self.scope_for(&app, user_id, None).await?;
-            self.issue(&app, user_id, scope, None, true).await
+            self.issue(&app, user_id, scope, None, Holder::User).await
         }
         .await;
         answer(result.map(axum::Json))
@@ -373,8 +379,9 @@ impl Auth {
         user_id: i64,
         scope: String,
         family: Option<String>,
-        with_refresh: bool,
+        holder: Holder,
     ) -> Result<TokenResponse, OAuthError> {
+        let with_refresh = holder == Holder::User;
         let now = unix_now();
         let settings = self.settings();
         let lifetime = settings.access_lifetime.as_secs();
@@ -387,6 +394,7 @@ impl Auth {
             jti: uuid::Uuid::new_v4().to_string(),
             scope,
             client_id: app.client_id.clone(),
+            client_only: holder == Holder::App,
         };
         let refresh = with_refresh.then(secret::generate);
         let refresh_lifetime =
@@ -415,4 +423,14 @@ impl Auth {
             scope: claims.scope,
         })
     }
+}
+
+/// Whom a token is issued to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holder {
+    /// A user, through an app: with a refresh token.
+    User,
+    /// The app itself (`client_credentials`): no refresh token; it asks
+    /// again with its secret.
+    App,
 }

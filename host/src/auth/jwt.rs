@@ -24,6 +24,14 @@ pub struct Claims {
     pub scope: String,
     /// The app the token was issued to.
     pub client_id: String,
+    /// Whether the app holds it for itself (`client_credentials`) rather
+    /// than for a user: rate limits then count the app, not its owner.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub client_only: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 impl Claims {

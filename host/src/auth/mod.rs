@@ -75,7 +75,7 @@ struct AuthInner {
     /// every request. Every revocation on this node empties it; entries
     /// live at most [`VERIFIED_TTL`], which bounds how long a revocation on
     /// another node goes unseen here.
-    verified: moka::sync::Cache<String, Arc<Claims>>,
+    verified: moka::sync::Cache<String, Caller>,
     /// Failed logins by account and client address.
     throttle: throttle::Throttle,
 }
@@ -88,6 +88,8 @@ pub const VERIFIED_TTL: Duration = Duration::from_secs(10);
 pub struct Caller {
     /// The token's verified claims.
     pub claims: Arc<Claims>,
+    /// The names of the app and user it was issued to.
+    pub holder: Arc<crate::store::identity::TokenHolder>,
 }
 
 impl Caller {
@@ -145,19 +147,22 @@ impl Auth {
     /// recorded and not revoked.
     pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, Unauthenticated> {
         let token = bearer(headers).ok_or(Unauthenticated::Missing)?;
-        if let Some(claims) = self.inner.verified.get(token) {
-            if claims.exp > unix_now() {
-                return Ok(Caller { claims });
+        if let Some(caller) = self.inner.verified.get(token) {
+            if caller.claims.exp > unix_now() {
+                return Ok(caller);
             }
             self.inner.verified.invalidate(token);
             return Err(InvalidToken::Expired.into());
         }
         let claims = self.jwt().verify(token)?;
-        match self.store().token_by_jti(&claims.jti).await {
-            Ok(Some(record)) if !record.revoked => {
-                let claims = Arc::new(claims);
-                self.inner.verified.insert(token.to_owned(), claims.clone());
-                Ok(Caller { claims })
+        match self.store().token_holder(&claims.jti).await {
+            Ok(Some(holder)) if !holder.revoked => {
+                let caller = Caller {
+                    claims: Arc::new(claims),
+                    holder: Arc::new(holder),
+                };
+                self.inner.verified.insert(token.to_owned(), caller.clone());
+                Ok(caller)
             }
             Ok(_) => Err(InvalidToken::Revoked.into()),
             Err(err) => {

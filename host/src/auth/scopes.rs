@@ -19,6 +19,7 @@ pub const SYSTEM: &[(&str, &str)] = &[
     ("backend.token", "Issued tokens"),
     ("backend.deploy", "Deploying a project"),
     ("backend.log", "What actions logged"),
+    ("backend.rate", "Request rates and whom they apply to"),
     ("consumer", "Everything in the developer portal's API"),
     ("consumer.account", "The caller's own account"),
     ("consumer.app", "The caller's own apps"),

@@ -32,6 +32,10 @@ pub enum GatewayError {
     /// The caller's token holds none of the scopes the method requires.
     #[error("the token lacks the route's scopes")]
     Forbidden(std::sync::Arc<[String]>),
+    /// The caller used up its allowance of the rate (the verdict's
+    /// headers say when to come back).
+    #[error("the rate `{}` is used up", .0.name)]
+    TooManyRequests(std::sync::Arc<crate::limit::Rate>),
     /// The body is larger than the gateway accepts.
     #[error("the request body is too large")]
     BodyTooLarge,
@@ -112,6 +116,14 @@ impl GatewayError {
             Self::Forbidden(required) => {
                 crate::auth::endpoints::insufficient_scope(&required, None)
             }
+            Self::TooManyRequests(rate) => Problem::new(StatusCode::TOO_MANY_REQUESTS)
+                .detail(format!(
+                    "the rate `{}` allows {} requests per {}s; Retry-After says when to send the next",
+                    rate.name,
+                    rate.limit,
+                    rate.window.as_secs()
+                ))
+                .extension("rate", serde_json::Value::from(rate.name.as_ref())),
             Self::BodyTooLarge => Problem::new(StatusCode::PAYLOAD_TOO_LARGE).detail(format!(
                 "the request body is larger than {} bytes",
                 super::MAX_BODY

@@ -10,8 +10,8 @@ use super::{EntryProblem, ProjectError, at, file};
 use crate::digest::sha256_hex;
 use crate::runtime::{ActionSpec, Limits};
 use crate::store::model::{
-    ConnectionRecord, MethodRecord, MigrationRecord, Project, RouteRecord, SchemaRecord,
-    VersionRecord, VersionStatus,
+    ConnectionRecord, MethodRecord, MigrationRecord, Project, RateRecord, RouteRecord,
+    SchemaRecord, VersionRecord, VersionStatus,
 };
 use serde_saphyr::Location;
 use std::collections::HashMap;
@@ -69,6 +69,11 @@ pub fn connection_entry(name: &str) -> String {
 /// The entry name of a connection's migrations.
 pub fn migration_entry(connection: &str) -> String {
     format!("migration.{connection}")
+}
+
+/// The entry name of a rate.
+pub fn rate_entry(name: &str) -> String {
+    format!("rate.{name}")
 }
 
 /// The entry name of a route.
@@ -140,6 +145,7 @@ async fn compile_sections(
     if everything {
         compiling.connections(&parsed);
         compiling.migrations(&parsed);
+        compiling.rates(&parsed);
     }
     if !compiling.problems.is_empty() {
         return Err(ProjectError::Invalid {
@@ -374,6 +380,25 @@ impl Compiling<'_> {
                 config: serde_json::Value::Object(config),
             });
         }
+    }
+
+    /// `rate:`: each rate as written; `None` when the file has no `rate:`.
+    fn rates(&mut self, parsed: &file::ProjectFile) {
+        let Some(rates) = &parsed.rate else {
+            return;
+        };
+        let mut records = Vec::new();
+        for (key, entry) in &rates.0 {
+            self.locate(&rate_entry(&key.value), key.referenced);
+            records.push(RateRecord {
+                name: key.value.clone(),
+                priority: entry.priority,
+                rate_limit: entry.rate_limit,
+                timespan: entry.timespan.clone(),
+                allocations: entry.allocation.clone(),
+            });
+        }
+        self.compiled.project.rates = Some(records);
     }
 
     /// `migration:`: each connection's SQL files, read in order.

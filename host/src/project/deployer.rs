@@ -148,6 +148,18 @@ impl Deployer {
                 current.revision
             )));
         }
+        if project.rates.is_none() {
+            // A project that does not say keeps the served rates; the first
+            // revision gets the defaults.
+            project.rates = Some(
+                current
+                    .project
+                    .rates
+                    .clone()
+                    .unwrap_or_else(crate::limit::defaults),
+            );
+            normalize(&mut project);
+        }
         let plan = Plan::between(&current.project, &project);
         let changed = project != current.project;
         if !changed {

@@ -65,6 +65,25 @@ pub struct ProjectFile {
     /// Connection name → its SQL migration files, in order.
     #[serde(default)]
     pub migration: Entries<Vec<String>>,
+    /// Name → request rate. Without it a deploy keeps the served rates.
+    pub rate: Option<Entries<RateFile>>,
+}
+
+/// One request rate.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateFile {
+    /// Higher wins when several rates match a request; 0 unless said.
+    #[serde(default)]
+    pub priority: i64,
+    /// Requests per timespan.
+    #[serde(rename = "rateLimit")]
+    pub rate_limit: u32,
+    /// An ISO 8601 duration: `PT1H`, `PT1M`, `P1D`.
+    pub timespan: String,
+    /// Whom it applies to (route, method, app, user, authenticated).
+    #[serde(default)]
+    pub allocation: Vec<crate::store::model::AllocationRecord>,
 }
 
 /// One connection.

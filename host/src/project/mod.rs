@@ -106,6 +106,9 @@ pub fn normalize(project: &mut Project) {
     project.actions.sort_by(|a, b| a.name.cmp(&b.name));
     project.schemas.sort_by(|a, b| a.name.cmp(&b.name));
     project.connections.sort_by(|a, b| a.name.cmp(&b.name));
+    if let Some(rates) = &mut project.rates {
+        rates.sort_by(|a, b| a.name.cmp(&b.name));
+    }
     for action in &mut project.actions {
         action.connections.sort();
         action.connections.dedup();

@@ -1,5 +1,6 @@
-//! What a deploy changes against what is served: routes by path, actions by
-//! name, each created, changed or removed. `fusio deploy` prints it before
+//! What a deploy changes against what is served: routes by path, actions,
+//! schemas, connections and rates by name, each created, changed or
+//! removed. `fusio deploy` prints it before
 //! anything happens, and the audit log keeps it.
 
 use crate::store::model::Project;
@@ -59,6 +60,9 @@ pub struct Plan {
     /// Connections, by name.
     #[serde(default)]
     pub connections: Changes,
+    /// Rates, by name.
+    #[serde(default)]
+    pub rates: Changes,
     /// Migration files that will run (`connection/file`), in order.
     #[serde(default)]
     pub migrations: Vec<String>,
@@ -84,6 +88,10 @@ impl Plan {
                 old.connections.iter().map(|c| (c.name.as_str(), c)),
                 new.connections.iter().map(|c| (c.name.as_str(), c)),
             ),
+            rates: Changes::between(
+                old.rates.iter().flatten().map(|r| (r.name.as_str(), r)),
+                new.rates.iter().flatten().map(|r| (r.name.as_str(), r)),
+            ),
             migrations: Vec::new(),
         }
     }
@@ -94,6 +102,7 @@ impl Plan {
             && self.actions.is_empty()
             && self.schemas.is_empty()
             && self.connections.is_empty()
+            && self.rates.is_empty()
             && self.migrations.is_empty()
     }
 }

@@ -6,7 +6,8 @@
 
 use super::EntryProblem;
 use super::compile::{
-    action_entry, connection_entry, method_entry, migration_entry, route_entry, schema_entry,
+    action_entry, connection_entry, method_entry, migration_entry, rate_entry, route_entry,
+    schema_entry,
 };
 use crate::auth;
 use crate::confine::Confinement;
@@ -80,6 +81,7 @@ pub async fn validate(
     let actions = load(runtime, &loadable, components, &mut problems).await?;
     let schema_names = check_schemas(&project, &mut problems);
     check_routes(&project, &names, &schema_names, &mut problems);
+    check_rates(&project, &mut problems);
     if !problems.is_empty() {
         return Err(ValidateError::Invalid(problems));
     }
@@ -269,6 +271,42 @@ fn check_schemas<'p>(project: &'p Project, problems: &mut Vec<EntryProblem>) -> 
 /// Each route: a valid path once, versions numbered from 1, methods that
 /// are HTTP methods once per version, naming defined actions and schemas,
 /// with sound scopes and statuses.
+/// Each rate named once and countable, each allocation's route one of
+/// the project's and its method one HTTP knows.
+fn check_rates(project: &Project, problems: &mut Vec<EntryProblem>) {
+    let routes: HashSet<&str> = project.routes.iter().map(|r| r.path.as_str()).collect();
+    let mut names = HashSet::new();
+    for rate in project.rates.iter().flatten() {
+        let entry = rate_entry(&rate.name);
+        if !valid_entity_name(&rate.name) {
+            problems.push(problem(
+                entry,
+                "a rate name uses letters, digits, `-`, `_` and `.`",
+            ));
+            continue;
+        }
+        if !names.insert(rate.name.as_str()) {
+            problems.push(problem(entry, "the rate is defined twice"));
+            continue;
+        }
+        if let Err((_, reason)) = crate::limit::RatePlan::compile(std::slice::from_ref(rate)) {
+            problems.push(problem(entry.clone(), reason.to_string()));
+        }
+        for (index, allocation) in rate.allocations.iter().enumerate() {
+            if let Some(route) = &allocation.route
+                && !routes.contains(route.as_str())
+            {
+                problems.push(problem(
+                    entry.clone(),
+                    format!(
+                        "allocation {index}: the route `{route}` is not defined under `routes:`"
+                    ),
+                ));
+            }
+        }
+    }
+}
+
 fn check_routes(
     project: &Project,
     names: &HashSet<&str>,

@@ -309,6 +309,7 @@ impl Store {
                 schemas: Vec::new(),
                 connections: Vec::new(),
                 migrations: Vec::new(),
+                rates: None,
             },
         })
     }

@@ -22,6 +22,54 @@ pub struct Project {
     /// SQL migrations per connection, in the order they run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub migrations: Vec<MigrationRecord>,
+    /// Request rates and whom they apply to. `None` in a project sent for
+    /// deploy (a file without `rate:`) keeps the served revision's rates;
+    /// a stored revision always says (the first gets the default rates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rates: Option<Vec<RateRecord>>,
+}
+
+/// A rate, as PHP Fusio has it: at most `rate_limit` requests per
+/// `timespan` for each caller it applies to. The highest-priority rate with
+/// an allocation matching a request applies.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateRecord {
+    /// Unique name; the `RateLimit` headers carry it.
+    pub name: String,
+    /// Higher wins when several rates match a request.
+    #[serde(default)]
+    pub priority: i64,
+    /// Requests per timespan, from 1.
+    #[serde(rename = "rateLimit")]
+    pub rate_limit: u32,
+    /// The window as an ISO 8601 duration: `PT1H`, `PT1M`, `P1D`.
+    pub timespan: String,
+    /// Whom it applies to; a rate without allocations applies to no one.
+    #[serde(default, rename = "allocation")]
+    pub allocations: Vec<AllocationRecord>,
+}
+
+/// Whom a rate applies to: every field that is set must match the request
+/// (an allocation with none set matches every request).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllocationRecord {
+    /// A route path of the project, as written under `routes:`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<String>,
+    /// An upper-case HTTP method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The name of the app the caller's token was issued to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    /// The name of the user the caller's token belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// `true`: callers with a token only; `false`: anonymous callers only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authenticated: Option<bool>,
 }
 
 /// What a connection reaches.

@@ -94,6 +94,21 @@ impl TestResponse {
     }
 }
 
+/// Sends `request` through `router` and reads the whole answer.
+pub async fn send_to(router: Router, request: Request<Body>) -> TestResponse {
+    let response = router
+        .oneshot(request)
+        .await
+        .expect("the router is infallible");
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.expect("body").to_bytes().to_vec();
+    TestResponse {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
+}
+
 /// Writes `yaml` as `fusio.yml` in `dir`, with `{guest:NAME}` replaced by the
 /// path of that guest component.
 pub fn write_project(dir: &Path, yaml: &str) -> PathBuf {
@@ -193,18 +208,18 @@ impl TestApp {
 
     /// Sends `request` through the router.
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
-        let response = self
-            .router()
-            .oneshot(request)
+        send_to(self.router(), request).await
+    }
+
+    /// Another node on this app's store and options (nothing deployed by
+    /// it: it serves what the store holds); answers its router.
+    pub async fn another_node(&self) -> Router {
+        let mut options = self.options.clone();
+        options.deploy = None;
+        let state = boot(&options)
             .await
-            .expect("the router is infallible");
-        let (parts, body) = response.into_parts();
-        let body = body.collect().await.expect("body").to_bytes().to_vec();
-        TestResponse {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        }
+            .unwrap_or_else(|e| panic!("boot failed: {e}"));
+        router(state)
     }
 
     /// A developer `dev` (role Consumer, which may hold `scope`) and an app

@@ -1,4 +1,4 @@
-//! The project's entities — routes, actions, schemas, connections — as
+//! The project's entities — routes, actions, schemas, connections, rates — as
 //! backend resources. They live in the served revision's project, so every
 //! write is a deploy: the whole project with the change is validated, stored
 //! as a new revision and swapped in, or refused with nothing changed, and
@@ -19,7 +19,7 @@ use crate::problem::Problem;
 use crate::runtime::ActionSpec;
 use crate::state::AppState;
 use crate::store::StoreError;
-use crate::store::model::{ConnectionRecord, Project, RouteRecord, SchemaRecord};
+use crate::store::model::{ConnectionRecord, Project, RateRecord, RouteRecord, SchemaRecord};
 use axum::Json;
 use axum::body::Bytes;
 use axum::response::{IntoResponse, Response};
@@ -99,6 +99,18 @@ impl Entity for ConnectionRecord {
             ..Project::default()
         });
         serde_json::to_value(&hidden.connections[0]).unwrap_or_default()
+    }
+}
+
+impl Entity for RateRecord {
+    const KIND: &'static str = "rate";
+    fn key(&self) -> &str {
+        &self.name
+    }
+    /// A revision that never said has the default rates, which a write
+    /// then makes its own.
+    fn all(project: &mut Project) -> &mut Vec<Self> {
+        project.rates.get_or_insert_with(crate::limit::defaults)
     }
 }
 

@@ -114,6 +114,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
             resources::connections::update,
             resources::connections::delete
         ))
+        .routes(routes!(resources::rates::list, resources::rates::create))
+        .routes(routes!(
+            resources::rates::get,
+            resources::rates::update,
+            resources::rates::delete
+        ))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(deploy::upload))

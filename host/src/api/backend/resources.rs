@@ -1,5 +1,5 @@
-//! The handlers of `/backend/routes`, `/backend/action`, `/backend/schema`
-//! and `/backend/connection`: list, get, create, update, delete, each
+//! The handlers of `/backend/routes`, `/backend/action`, `/backend/schema`,
+//! `/backend/connection` and `/backend/rate`: list, get, create, update, delete, each
 //! guarded by its scope and documented for utoipa; the work is done by
 //! `entities`, the same for every kind.
 
@@ -123,4 +123,12 @@ resource!(
     "backend.connection",
     "/backend/connection",
     "/backend/connection/{name}"
+);
+resource!(
+    rates,
+    crate::store::model::RateRecord,
+    RateScope,
+    "backend.rate",
+    "/backend/rate",
+    "/backend/rate/{name}"
 );

@@ -355,4 +355,5 @@ fn conflict_or(err: sqlx::Error, what: impl FnOnce() -> String) -> StoreError {
 mod apps;
 mod keys;
 mod tokens;
+pub use tokens::TokenHolder;
 mod users;

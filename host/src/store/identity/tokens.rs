@@ -5,6 +5,17 @@ use super::{CodeRecord, TokenRecord, token_from};
 use crate::store::{Page, Store, StoreError, now};
 use sqlx::Row;
 
+/// Who a token was issued to, by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenHolder {
+    /// Whether it was revoked.
+    pub revoked: bool,
+    /// The app's name.
+    pub app: String,
+    /// The user's name (empty for a token without a user).
+    pub user: String,
+}
+
 impl Store {
     /// Records an issued token.
     pub async fn insert_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
@@ -41,6 +52,27 @@ impl Store {
         .await?
         .as_ref()
         .map(token_from)
+        .transpose()
+    }
+
+    /// Whether the token with JWT id `jti` is live, and the names of the
+    /// app and user it was issued to (what rate allocations match on).
+    pub async fn token_holder(&self, jti: &str) -> Result<Option<TokenHolder>, StoreError> {
+        let row = sqlx::query(
+            "SELECT t.revoked, a.name, u.name FROM fusio_token t \
+             JOIN fusio_app a ON a.id = t.app_id \
+             LEFT JOIN fusio_user u ON u.id = t.user_id WHERE t.jti = $1",
+        )
+        .bind(jti)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(TokenHolder {
+                revoked: row.try_get::<i64, _>(0)? != 0,
+                app: row.try_get(1)?,
+                user: row.try_get::<Option<String>, _>(2)?.unwrap_or_default(),
+            })
+        })
         .transpose()
     }
 
