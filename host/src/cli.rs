@@ -285,6 +285,22 @@ pub struct ServeArgs {
     /// Serve `/system/metrics` to anyone (when the network already decides who reaches it).
     #[arg(long, env = "FUSIO_METRICS_PUBLIC", conflicts_with = "metrics_token")]
     pub metrics_public: bool,
+    /// Log no requests (the request and error log stay empty).
+    #[arg(long, env = "FUSIO_NO_REQUEST_LOG")]
+    pub no_request_log: bool,
+    /// How much of a request body the request log keeps (0: none).
+    #[arg(long, env = "FUSIO_LOG_BODY_LIMIT", default_value = "4 KiB")]
+    pub log_body_limit: bytesize::ByteSize,
+    /// A request header whose value the request log hides, besides Authorization, Proxy-Authorization and Cookie; repeatable or comma-separated.
+    #[arg(
+        long = "log-redact-header",
+        env = "FUSIO_LOG_REDACT_HEADERS",
+        value_delimiter = ','
+    )]
+    pub log_redact_headers: Vec<http::HeaderName>,
+    /// Log records waiting to be written, at most; more are dropped and counted.
+    #[arg(long, env = "FUSIO_LOG_QUEUE", default_value_t = 10_000)]
+    pub log_queue: usize,
     /// Count rate limits in this Redis (`redis://host:6379`), shared by every node; in-process without it.
     #[arg(long, env = "FUSIO_REDIS_URL", hide_env_values = true)]
     pub redis: Option<String>,

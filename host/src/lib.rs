@@ -16,6 +16,7 @@ pub mod cors;
 pub mod digest;
 pub mod doc;
 pub mod gateway;
+pub mod journal;
 pub mod limit;
 pub mod mail;
 pub mod media;

@@ -141,6 +141,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 (None, true) => fusio::telemetry::MetricsAccess::Public,
                 (None, false) => fusio::telemetry::MetricsAccess::Off,
             };
+            options.request_log = fusio::journal::RequestLogSettings {
+                enabled: !args.no_request_log,
+                body_limit: usize::try_from(args.log_body_limit.as_u64()).unwrap_or(usize::MAX),
+                redact: args.log_redact_headers.clone(),
+                queue: args.log_queue,
+            };
             options.redis = args.redis.clone();
             options.redis_prefix = args.redis_prefix.clone();
             if let Some(path) = &args.providers {

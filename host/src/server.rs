@@ -54,6 +54,8 @@ pub struct BootOptions {
     pub redis: Option<String>,
     /// The prefix of the rate-limit keys in that Redis.
     pub redis_prefix: String,
+    /// How requests are logged.
+    pub request_log: crate::journal::RequestLogSettings,
 }
 
 impl BootOptions {
@@ -81,6 +83,7 @@ impl BootOptions {
             metrics: crate::telemetry::MetricsAccess::Off,
             redis: None,
             redis_prefix: "fusio:".to_owned(),
+            request_log: crate::journal::RequestLogSettings::default(),
         }
     }
 
@@ -164,6 +167,8 @@ pub async fn boot(options: &BootOptions) -> Result<AppState, BootError> {
         Some(url) => crate::limit::Limiter::shared(url, &options.redis_prefix)?,
         None => crate::limit::Limiter::local(),
     };
+    let journal = crate::journal::RequestLog::start(&store, options.request_log.clone());
+    tokio::spawn(crate::journal::prune(store.clone()));
     let runtime = Runtime::new(options.engine.clone())?;
     tracing::info!(
         store = ?store.backend(),
@@ -206,6 +211,7 @@ pub async fn boot(options: &BootOptions) -> Result<AppState, BootError> {
         exports: crate::doc::export_cache(),
         metrics: options.metrics.clone(),
         limiter,
+        journal,
     })
 }
 

@@ -36,6 +36,8 @@ pub struct AppState {
     pub exports: crate::doc::ExportCache,
     /// Counts requests against their rates.
     pub limiter: crate::limit::Limiter,
+    /// Logs requests (`None`: off).
+    pub journal: Option<crate::journal::RequestLog>,
 }
 
 impl axum::extract::FromRef<AppState> for GatewayState {
@@ -45,6 +47,7 @@ impl axum::extract::FromRef<AppState> for GatewayState {
             runtime: state.runtime.clone(),
             auth: state.auth.clone(),
             limiter: state.limiter.clone(),
+            journal: state.journal.clone(),
         }
     }
 }

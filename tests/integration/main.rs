@@ -21,6 +21,7 @@ mod migration;
 mod nodes;
 mod project;
 mod rates;
+mod request_log;
 mod resources;
 mod runtime;
 mod social;

@@ -546,12 +546,23 @@ async fn spread(nodes: &[Router; 2], token: &str, count: usize) -> usize {
     passed
 }
 
-fn fallbacks() -> u64 {
+/// The value of the sample whose line starts with `series` (0 before it
+/// is recorded).
+fn metric(series: &str) -> u64 {
     fusio::telemetry::render()
         .lines()
-        .find(|l| l.starts_with("fusio_rate_limit_redis_fallbacks_total"))
+        .find(|l| l.starts_with(series))
         .and_then(|l| l.split_whitespace().last())
         .map_or(0, |v| v.parse().unwrap())
+}
+
+fn fallbacks() -> u64 {
+    metric("fusio_rate_limit_redis_fallbacks_total ")
+}
+
+/// Refusals by the rate `Shared`, which only this test's project has.
+fn refusals() -> u64 {
+    metric("fusio_rate_limit_rejections_total{rate=\"Shared\"}")
 }
 
 #[tokio::test]
@@ -563,7 +574,9 @@ async fn two_nodes_sharing_redis_count_one_allowance_and_survive_its_outage() {
         .port();
     let mut redis = OwnRedis::start(port);
     let url = format!("redis://127.0.0.1:{}", redis.port);
-    let yaml = PROJECT.replace("rateLimit: 2", "rateLimit: 4");
+    let yaml = PROJECT
+        .replace("rateLimit: 2", "rateLimit: 4")
+        .replace("Members:", "Shared:");
     let first = TestApp::start_with(Backend::Sqlite, &yaml, |options| {
         options.admin_password = Some(ADMIN_PASSWORD.into());
         options.redis = Some(url.clone());
@@ -575,8 +588,11 @@ async fn two_nodes_sharing_redis_count_one_allowance_and_survive_its_outage() {
     let token = first.client_credentials(&client_id, &client_secret).await;
     assert_eq!(counting(&nodes[0]).await, "redis");
 
-    // Spread over both nodes, exactly the limit passes.
+    // Spread over both nodes, exactly the limit passes; the metrics count
+    // the refusals.
+    let refused = refusals();
     assert_eq!(spread(&nodes, &token, 10).await, 4);
+    assert_eq!(refusals() - refused, 6);
 
     // Redis stops: both nodes keep serving, each on its own count.
     redis.stop();

@@ -507,7 +507,7 @@ on_both_stores!(
 );
 
 /// What an action logs is stored with the request id and shown by
-/// `GET /backend/log`, searchable by the request id of a response.
+/// `GET /backend/log/action`, searchable by the request id of a response.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn action_log_entries_are_kept_for_the_backend() {
     let app = TestApp::start_with(Backend::Sqlite, PROJECT, |o| {
@@ -523,7 +523,7 @@ async fn action_log_entries_are_kept_for_the_backend() {
         let log = send(
             &app,
             Method::GET,
-            &format!("/backend/log?search={id}"),
+            &format!("/backend/log/action?search={id}"),
             &token,
             None,
             None,

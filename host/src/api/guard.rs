@@ -34,6 +34,9 @@ impl<S: RequiredScope> FromRequestParts<AppState> for Authorized<S> {
             .authenticate(&parts.headers)
             .await
             .map_err(|reason| endpoints::unauthorized(&reason, None))?;
+        if let Some(slot) = parts.extensions.get::<crate::journal::CallerSlot>() {
+            slot.fill(&caller.holder);
+        }
         if !scopes::any_grants(caller.scopes(), S::SCOPE) {
             return Err(endpoints::insufficient_scope(&[S::SCOPE.to_owned()], None).into());
         }

@@ -4,6 +4,7 @@
 
 use crate::api_error::ApiError;
 mod cors;
+mod logged;
 
 use crate::auth;
 use crate::gateway;
@@ -38,7 +39,11 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(
             crate::api::rejections::as_problems,
         ))
-        .layer(axum::middleware::from_fn(crate::api_error::finish));
+        .layer(axum::middleware::from_fn(crate::api_error::finish))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            logged::system_requests,
+        ));
     Router::new()
         .merge(system)
         .fallback(gateway::handle)
@@ -105,6 +110,8 @@ async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>
         "epochTicker": state.runtime.ticker_priority(),
         "precompileCache": state.runtime.precompile_stats(),
         "droppedLogEntries": state.runtime.dropped_log_entries(),
+        "requestLog": state.journal.as_ref().map(crate::journal::RequestLog::stats),
+        "actionLog": state.deployer.pools().action_log_stats(),
         "rateLimit": {
             "counting": state.limiter.counting(),
             "localCallers": state.limiter.local_callers(),

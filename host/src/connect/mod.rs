@@ -52,6 +52,18 @@ impl Pools {
         }
     }
 
+    /// Waits until every action log entry queued so far is written.
+    pub async fn flush_action_log(&self) {
+        if let Some(sink) = &self.log {
+            sink.flush().await;
+        }
+    }
+
+    /// What the action-log writer did so far.
+    pub fn action_log_stats(&self) -> Option<crate::journal::WriterStats> {
+        self.log.as_ref().map(log::LogSink::stats)
+    }
+
     /// What user connections of this node may reach.
     pub fn confinement(&self) -> &Arc<Confinement> {
         &self.confinement

@@ -86,6 +86,35 @@ pub enum GatewayError {
 const RETRY_AFTER_SECONDS: &str = "1";
 
 impl GatewayError {
+    /// What the error log keeps of this error: a failure of the server or
+    /// the action (never of the client's request), with its whole text.
+    pub fn failure(&self) -> Option<crate::store::request_log::Failure> {
+        let (kind, message) = match self {
+            Self::Invoke { action, source } => {
+                let kind = match source {
+                    InvokeError::Timeout(_) => "timeout",
+                    InvokeError::PoolExhausted(_) => "pool_exhausted",
+                    InvokeError::Trap(_) => "trap",
+                    InvokeError::Instantiate(_) => "instantiate",
+                };
+                (kind, format!("action `{action}`: {source}"))
+            }
+            Self::Action {
+                action,
+                error: ActionError::Internal(detail),
+            } => ("action", format!("action `{action}`: {detail}")),
+            Self::BadResponse { action, reason } => (
+                "bad_response",
+                format!("action `{action}` answered an invalid response: {reason}"),
+            ),
+            _ => return None,
+        };
+        Some(crate::store::request_log::Failure {
+            kind: kind.to_owned(),
+            message,
+        })
+    }
+
     /// The problem response for this error; logs what the client must not see.
     pub fn into_problem(self, request_id: Option<&str>) -> Problem {
         let rid = request_id.unwrap_or_default();

@@ -12,10 +12,12 @@ pub use error::GatewayError;
 pub use exchange::CREDENTIAL_HEADERS;
 
 use crate::auth::{self, Auth};
+use crate::journal::RequestLog;
 use crate::limit::{Limiter, Verdict, Who};
 use crate::request_id::request_id;
 use crate::runtime::Runtime;
 use crate::snapshot::{Access, LiveSnapshot};
+use crate::store::request_log::RequestRecord;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, Method, StatusCode, header};
@@ -37,6 +39,8 @@ pub struct GatewayState {
     pub auth: Auth,
     /// Counts requests against their rates.
     pub limiter: Limiter,
+    /// Logs requests (`None`: off).
+    pub journal: Option<RequestLog>,
 }
 
 /// What the request path learned that the answer still needs: the route
@@ -45,6 +49,10 @@ pub struct GatewayState {
 struct Trace {
     route: Option<String>,
     verdict: Option<Verdict>,
+    /// What only the request log needs (filled when it is on).
+    version: Option<u32>,
+    holder: Option<Arc<crate::store::identity::TokenHolder>>,
+    body: Option<String>,
 }
 
 /// Serves one user route.
@@ -52,6 +60,10 @@ pub async fn handle(State(state): State<GatewayState>, request: Request) -> Resp
     let started = std::time::Instant::now();
     let request_id = request_id(request.headers()).map(str::to_owned);
     let method = request.method().clone();
+    let arrival = state
+        .journal
+        .as_ref()
+        .map(|journal| Arrival::of(journal, &request));
     let mut trace = Trace::default();
     let answer = route_and_invoke(&state, request, request_id.as_deref(), &mut trace).await;
     // Let the other requests that are ready run their actions before this
@@ -60,9 +72,15 @@ pub async fn handle(State(state): State<GatewayState>, request: Request) -> Resp
     // of once per answer; an idle server resumes this task at once
     // (BENCHMARKS.md: 0.26x to 0.31x the bare axum baseline).
     tokio::task::yield_now().await;
+    let mut failure = None;
     let mut response = match answer {
         Ok(response) => response,
-        Err(err) => err.into_problem(request_id.as_deref()).into_response(),
+        Err(err) => {
+            if arrival.is_some() {
+                failure = err.failure();
+            }
+            err.into_problem(request_id.as_deref()).into_response()
+        }
     };
     if let Some(verdict) = &trace.verdict {
         verdict.write_headers(response.headers_mut());
@@ -73,7 +91,76 @@ pub async fn handle(State(state): State<GatewayState>, request: Request) -> Resp
         response.status().as_u16(),
         started.elapsed(),
     );
+    if let (Some(journal), Some(arrival)) = (&state.journal, arrival) {
+        journal.record(arrival.into_record(
+            request_id.unwrap_or_default(),
+            method,
+            trace,
+            response.status().as_u16(),
+            started.elapsed(),
+            failure,
+        ));
+    }
     response
+}
+
+/// What the request log keeps of a request from before it is routed.
+struct Arrival {
+    at: std::time::SystemTime,
+    path: String,
+    query: String,
+    headers: Vec<(String, String)>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+}
+
+impl Arrival {
+    fn of(journal: &RequestLog, request: &Request) -> Self {
+        let (ip, user_agent) = crate::journal::client_of(request);
+        Self {
+            at: std::time::SystemTime::now(),
+            path: request.uri().path().to_owned(),
+            query: request.uri().query().unwrap_or_default().to_owned(),
+            headers: journal.headers(request.headers()),
+            ip,
+            user_agent,
+        }
+    }
+
+    fn into_record(
+        self,
+        request_id: String,
+        method: Method,
+        trace: Trace,
+        status: u16,
+        took: std::time::Duration,
+        error: Option<crate::store::request_log::Failure>,
+    ) -> RequestRecord {
+        RequestRecord {
+            id: 0,
+            request_id,
+            system: false,
+            route: trace.route,
+            version: trace.version.map(i64::from),
+            method: method.as_str().to_owned(),
+            path: self.path,
+            query: self.query,
+            app: trace.holder.as_ref().map(|h| h.app.clone()),
+            user: trace
+                .holder
+                .as_ref()
+                .map(|h| h.user.clone())
+                .filter(|u| !u.is_empty()),
+            ip: self.ip,
+            user_agent: self.user_agent,
+            status: i64::from(status),
+            duration_us: i64::try_from(took.as_micros()).unwrap_or(i64::MAX),
+            headers: self.headers,
+            body: trace.body,
+            error,
+            created_at: crate::store::request_log::timestamp(self.at),
+        }
+    }
 }
 
 async fn route_and_invoke(
@@ -88,10 +175,11 @@ async fn route_and_invoke(
         .routes
         .match_request(&path)
         .ok_or(GatewayError::NotFound)?;
-    if crate::telemetry::enabled() {
+    if crate::telemetry::enabled() || state.journal.is_some() {
         trace.route = Some(matched.path.as_str().to_owned());
     }
     let selected = version::select(matched.value, request.headers())?;
+    trace.version = Some(selected.version);
     let deprecated = selected.status == crate::store::model::VersionStatus::Deprecated;
     let methods = &selected.methods;
     let endpoint = match methods.get(request.method()) {
@@ -118,6 +206,9 @@ async fn route_and_invoke(
                 .any(|scope| auth::scopes::any_grants(caller.scopes(), scope))
             {
                 return Err(GatewayError::Forbidden(required.clone()));
+            }
+            if state.journal.is_some() {
+                trace.holder = Some(caller.holder.clone());
             }
             Some(caller)
         }
@@ -150,6 +241,13 @@ async fn route_and_invoke(
         },
     )
     .await?;
+    if let Some(journal) = &state.journal
+        && journal.body_limit() > 0
+        && !wit_request.body.is_empty()
+    {
+        let kept = &wit_request.body[..wit_request.body.len().min(journal.body_limit())];
+        trace.body = Some(String::from_utf8_lossy(kept).into_owned());
+    }
     if let Some(accepted) = &endpoint.content_types
         && !wit_request.body.is_empty()
     {

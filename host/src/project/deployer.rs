@@ -128,6 +128,11 @@ impl Deployer {
         }
     }
 
+    /// The connections (and the action-log writer) this node keeps open.
+    pub fn pools(&self) -> &crate::connect::Pools {
+        &self.inner.pools
+    }
+
     /// What user connections of this node may reach.
     pub fn confinement(&self) -> &Confinement {
         self.inner.pools.confinement()

@@ -107,13 +107,32 @@ impl Runtime {
             .await;
         // Returning a large memory to the kernel takes milliseconds: off
         // the worker too, for an action that computes.
+        let stderr = match &result {
+            Err(_) => store
+                .data()
+                .output()
+                .map(|output| {
+                    String::from_utf8_lossy(&output.stderr)
+                        .trim_end()
+                        .to_owned()
+                })
+                .filter(|text| !text.is_empty()),
+            Ok(_) => None,
+        };
         fair.run(|| {
             forward_output(&store, &action.shared.name, &request_id);
             report_dropped_logs(&store, &action.shared.name, &request_id);
             drop(store);
         });
         fair.finish();
-        result.map_err(|err| call_error(err, timeout))
+        result.map_err(|err| match (call_error(err, timeout), stderr) {
+            // A trap's own text says where; what the guest wrote last (a
+            // panic message) says why.
+            (InvokeError::Trap(text), Some(stderr)) => {
+                InvokeError::Trap(format!("{text}\nthe action wrote to stderr:\n{stderr}"))
+            }
+            (err, _) => err,
+        })
     }
 }
 

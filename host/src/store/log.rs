@@ -49,25 +49,48 @@ impl Store {
         Ok(())
     }
 
-    /// Removes the entries stored before `cutoff`, a few thousand per
-    /// statement so a large backlog never holds the write lock for long;
-    /// answers how many went.
+    /// Removes the entries stored before `cutoff`; answers how many went.
     pub async fn prune_log(&self, cutoff: std::time::SystemTime) -> Result<u64, StoreError> {
+        self.prune_older(
+            "DELETE FROM fusio_log WHERE id IN \
+             (SELECT id FROM fusio_log WHERE created_at < $1 ORDER BY id LIMIT 5000)",
+            cutoff,
+        )
+        .await
+    }
+
+    /// Runs `delete` (which removes up to a few thousand rows created
+    /// before `$1`) until nothing is left to remove, so a large backlog
+    /// never holds the write lock for long; answers how many went.
+    pub(super) async fn prune_older(
+        &self,
+        delete: &'static str,
+        cutoff: std::time::SystemTime,
+    ) -> Result<u64, StoreError> {
         let cutoff = humantime::format_rfc3339_millis(cutoff).to_string();
         let mut removed = 0;
         loop {
-            let done = sqlx::query(
-                "DELETE FROM fusio_log WHERE id IN \
-                 (SELECT id FROM fusio_log WHERE created_at < $1 ORDER BY id LIMIT 5000)",
-            )
-            .bind(&cutoff)
-            .execute(&self.pool)
-            .await?;
+            let done = sqlx::query(delete)
+                .bind(&cutoff)
+                .execute(&self.pool)
+                .await?;
             removed += done.rows_affected();
             if done.rows_affected() == 0 {
                 return Ok(removed);
             }
         }
+    }
+
+    /// What was logged while answering the request `request_id`, in order.
+    pub async fn log_of_request(&self, request_id: &str) -> Result<Vec<LogEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, request_id, action, level, message, fields, created_at FROM fusio_log \
+             WHERE request_id = $1 ORDER BY id",
+        )
+        .bind(request_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(entry_from).collect()
     }
 
     /// A page of entries, newest first, whose message, action or request
@@ -83,22 +106,21 @@ impl Store {
                 page,
             )
             .await?;
-        let entries = rows
-            .iter()
-            .map(|row| {
-                let fields: String = row.try_get(5)?;
-                Ok(LogEntry {
-                    id: row.try_get(0)?,
-                    request_id: row.try_get(1)?,
-                    action: row.try_get(2)?,
-                    level: row.try_get(3)?,
-                    message: row.try_get(4)?,
-                    fields: serde_json::from_str(&fields)
-                        .map_err(|e| StoreError::Corrupt(format!("log fields: {e}")))?,
-                    created_at: row.try_get(6)?,
-                })
-            })
-            .collect::<Result<_, StoreError>>()?;
+        let entries = rows.iter().map(entry_from).collect::<Result<_, _>>()?;
         Ok((total, entries))
     }
+}
+
+fn entry_from(row: &sqlx::any::AnyRow) -> Result<LogEntry, StoreError> {
+    let fields: String = row.try_get(5)?;
+    Ok(LogEntry {
+        id: row.try_get(0)?,
+        request_id: row.try_get(1)?,
+        action: row.try_get(2)?,
+        level: row.try_get(3)?,
+        message: row.try_get(4)?,
+        fields: serde_json::from_str(&fields)
+            .map_err(|e| StoreError::Corrupt(format!("log fields: {e}")))?,
+        created_at: row.try_get(6)?,
+    })
 }

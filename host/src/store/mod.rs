@@ -12,6 +12,7 @@ mod login_failures;
 pub mod model;
 mod page;
 pub use page::Page;
+pub mod request_log;
 pub mod revision;
 pub mod settings;
 

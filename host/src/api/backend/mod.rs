@@ -12,6 +12,7 @@ mod entities;
 mod execute;
 mod identity;
 mod log;
+mod log_filter;
 mod redact;
 mod resources;
 mod roles;
@@ -77,6 +78,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(deploy::rollback))
         .routes(routes!(deploy::audit))
         .routes(routes!(log::list))
+        .routes(routes!(log::get))
+        .routes(routes!(log::errors))
+        .routes(routes!(log::error))
+        .routes(routes!(log::action))
         .routes(routes!(resources::routes::list, resources::routes::create))
         .routes(routes!(
             resources::routes::get,
