@@ -26,4 +26,5 @@ mod resources;
 mod runtime;
 mod social;
 mod sql;
+mod statistics;
 mod store;

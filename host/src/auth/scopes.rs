@@ -20,6 +20,7 @@ pub const SYSTEM: &[(&str, &str)] = &[
     ("backend.deploy", "Deploying a project"),
     ("backend.log", "What actions logged"),
     ("backend.rate", "Request rates and whom they apply to"),
+    ("backend.statistic", "Statistics and the dashboard"),
     ("consumer", "Everything in the developer portal's API"),
     ("consumer.account", "The caller's own account"),
     ("consumer.app", "The caller's own apps"),

@@ -240,6 +240,7 @@ impl Store {
             }
             query.execute(&mut *tx).await?;
         }
+        super::request_stats::add_batch(&mut tx, records).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -290,6 +291,7 @@ impl Store {
 
     /// Removes the requests logged before `cutoff`; answers how many went.
     pub async fn prune_requests(&self, cutoff: std::time::SystemTime) -> Result<u64, StoreError> {
+        self.prune_rollups(&timestamp(cutoff)).await?;
         self.prune_older(
             "DELETE FROM fusio_request_log WHERE id IN \
              (SELECT id FROM fusio_request_log WHERE created_at < $1 ORDER BY id LIMIT 5000)",

@@ -18,6 +18,7 @@ mod resources;
 mod roles;
 mod schema_check;
 mod scopes;
+mod statistic;
 mod tokens;
 mod users;
 
@@ -82,6 +83,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(log::errors))
         .routes(routes!(log::error))
         .routes(routes!(log::action))
+        .routes(routes!(statistic::get))
+        .routes(routes!(statistic::dashboard))
         .routes(routes!(resources::routes::list, resources::routes::create))
         .routes(routes!(
             resources::routes::get,
