@@ -134,6 +134,21 @@ async fn a_burst_is_logged_once_per_request_and_never_with_credentials() {
     );
     let stats = app.state.journal.as_ref().unwrap().stats();
     assert_eq!((stats.dropped, stats.failed), (0, 0));
+    // The rollups the statistics read hold every one of them too, though
+    // under load the writer adds them once a second.
+    let mut store = app.store_connection().await;
+    for table in ["fusio_request_hourly", "fusio_request_daily"] {
+        let rolled: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT CAST(SUM(requests) AS BIGINT) FROM {table} \
+             WHERE dimension = 'route' AND value = '/private'"
+        )))
+        .fetch_one(&mut store)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+        assert_eq!(rolled, BURST as i64, "{table}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,7 +19,7 @@ pub(super) struct LogSink {
 impl LogSink {
     /// Starts the writer task for `store`.
     pub(super) fn start(store: Store) -> Self {
-        let writer = BatchWriter::start("action", QUEUE, move |batch: Vec<LogEntry>| {
+        let writer = BatchWriter::start("action", QUEUE, move |batch: Vec<LogEntry>, _| {
             let store = store.clone();
             async move { store.insert_log(&batch).await }
         });

@@ -72,9 +72,10 @@ impl<T> std::fmt::Debug for BatchWriter<T> {
 impl<T: Send + 'static> BatchWriter<T> {
     /// Starts the task that writes batches with `write`; `log` names the
     /// writer in messages and metrics; at most `queue` records wait.
+    /// `write` gets each batch and whether more records are queued.
     pub fn start<W, F>(log: &'static str, queue: usize, write: W) -> Self
     where
-        W: Fn(Vec<T>) -> F + Send + 'static,
+        W: Fn(Vec<T>, bool) -> F + Send + 'static,
         F: Future<Output = Result<(), StoreError>> + Send + 'static,
     {
         let (sender, receiver) = mpsc::channel(queue.max(1));
@@ -130,7 +131,7 @@ async fn run<T, W, F>(
     counts: Arc<Counts>,
     write: W,
 ) where
-    W: Fn(Vec<T>) -> F,
+    W: Fn(Vec<T>, bool) -> F,
     F: Future<Output = Result<(), StoreError>>,
 {
     let mut batch = Vec::with_capacity(BATCH);
@@ -154,7 +155,12 @@ async fn run<T, W, F>(
         }
         if !batch.is_empty() {
             let records = batch.len() as u64;
-            let outcome = write(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).await;
+            let more = !receiver.is_empty();
+            let outcome = write(
+                std::mem::replace(&mut batch, Vec::with_capacity(BATCH)),
+                more,
+            )
+            .await;
             let enabled = crate::telemetry::enabled();
             match outcome {
                 Ok(()) => {
@@ -192,7 +198,7 @@ mod tests {
     async fn every_record_is_written_failed_or_dropped() {
         let stored = Arc::new(Mutex::new(Vec::new()));
         let sink = stored.clone();
-        let writer = BatchWriter::start("test", 4, move |batch: Vec<u32>| {
+        let writer = BatchWriter::start("test", 4, move |batch: Vec<u32>, _| {
             let sink = sink.clone();
             async move {
                 if batch.contains(&13) {

@@ -9,6 +9,7 @@ pub use batch::{BatchWriter, WriterStats};
 
 use crate::store::Store;
 use crate::store::request_log::RequestRecord;
+use crate::store::request_stats::Rollups;
 use http::{HeaderMap, HeaderName};
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,9 +63,10 @@ impl RequestLog {
             return None;
         }
         let store = store.clone();
-        let writer = BatchWriter::start("request", settings.queue, move |batch| {
-            let store = store.clone();
-            async move { store.insert_requests(&batch).await }
+        let pending = Arc::new(tokio::sync::Mutex::new(Pending::default()));
+        let writer = BatchWriter::start("request", settings.queue, move |batch, more| {
+            let (store, pending) = (store.clone(), pending.clone());
+            async move { write_batch(&store, &pending, &batch, more).await }
         });
         Some(Self {
             writer,
@@ -139,6 +141,50 @@ impl CallerSlot {
     pub fn holder(&self) -> Option<&Arc<crate::store::identity::TokenHolder>> {
         self.0.get()
     }
+}
+
+/// How long, at most, rollup tallies wait while records keep coming.
+const ROLLUP_EVERY: Duration = Duration::from_secs(1);
+
+/// What the rollups still lack of the records already stored.
+#[derive(Debug)]
+struct Pending {
+    rollups: Rollups,
+    since: std::time::Instant,
+}
+
+impl Default for Pending {
+    fn default() -> Self {
+        Self {
+            rollups: Rollups::default(),
+            since: std::time::Instant::now(),
+        }
+    }
+}
+
+/// Stores a batch of records. While more keep coming (`more`), what they
+/// add to the rollups is summed in memory and stored with a batch once a
+/// second — a rollup row then takes a second's requests in one upsert
+/// instead of one per batch; once the queue is empty it is stored with the
+/// batch at once, so an idle log's statistics are complete.
+async fn write_batch(
+    store: &Store,
+    pending: &tokio::sync::Mutex<Pending>,
+    batch: &[RequestRecord],
+    more: bool,
+) -> Result<(), crate::store::StoreError> {
+    let tallies = Rollups::of(batch);
+    let mut pending = pending.lock().await;
+    if more && pending.since.elapsed() < ROLLUP_EVERY {
+        store.store_requests(batch, None).await?;
+        pending.rollups.merge(tallies);
+        return Ok(());
+    }
+    let mut due = pending.rollups.clone();
+    due.merge(tallies);
+    store.store_requests(batch, Some(&due)).await?;
+    *pending = Pending::default();
+    Ok(())
 }
 
 /// How often records past the retention (`logRetentionDays`) are removed.

@@ -191,8 +191,20 @@ fn record_from(row: &AnyRow) -> Result<RequestRecord, StoreError> {
 }
 
 impl Store {
-    /// Stores records, a few rows per statement, in one transaction.
+    /// Stores records and what they add to the rollups, in one
+    /// transaction.
     pub async fn insert_requests(&self, records: &[RequestRecord]) -> Result<(), StoreError> {
+        let rollups = super::request_stats::Rollups::of(records);
+        self.store_requests(records, Some(&rollups)).await
+    }
+
+    /// Stores records, a few rows per statement, and `rollups` (when
+    /// given) in one transaction.
+    pub async fn store_requests(
+        &self,
+        records: &[RequestRecord],
+        rollups: Option<&super::request_stats::Rollups>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         for chunk in records.chunks(ROWS_PER_INSERT) {
             let mut sql = String::from(
@@ -240,7 +252,9 @@ impl Store {
             }
             query.execute(&mut *tx).await?;
         }
-        super::request_stats::add_batch(&mut tx, records).await?;
+        if let Some(rollups) = rollups {
+            super::request_stats::add_rollups(&mut tx, rollups).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -136,36 +136,78 @@ const ROWS_PER_UPSERT: usize = 128;
 
 type Key = (String, &'static str, String);
 
-/// Adds `records` to the rollups of `width`.
-fn roll_up(records: &[RequestRecord], width: Width) -> HashMap<Key, Tally> {
-    let mut tallies: HashMap<Key, Tally> = HashMap::new();
-    for record in records.iter().filter(|r| !r.system) {
-        let bucket = record.created_at.get(..width.chars()).unwrap_or_default();
-        let mut add = |dimension: &'static str, value: &str| {
-            let tally = tallies
-                .entry((bucket.to_owned(), dimension, value.to_owned()))
-                .or_default();
-            tally.requests += 1;
-            tally.errors += i64::from(record.error.is_some());
-            tally.duration_sum += record.duration_us;
-        };
-        add("all", "");
-        for dimension in Dimension::ALL {
-            if let Some(value) = dimension.of(record).filter(|v| !v.is_empty()) {
-                add(dimension.name(), value);
+/// Tallies to add to the rollups, per hour and per day: what one batch of
+/// logged requests adds, or several merged (the writer under load adds
+/// them once a second instead of once a batch).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rollups {
+    hourly: HashMap<Key, Tally>,
+    daily: HashMap<Key, Tally>,
+}
+
+impl Rollups {
+    /// What `records` add (system requests add nothing).
+    pub fn of(records: &[RequestRecord]) -> Self {
+        let mut rollups = Self::default();
+        for record in records.iter().filter(|r| !r.system) {
+            for (width, tallies) in [
+                (Width::Hour, &mut rollups.hourly),
+                (Width::Day, &mut rollups.daily),
+            ] {
+                let bucket = record.created_at.get(..width.chars()).unwrap_or_default();
+                let mut add = |dimension: &'static str, value: &str| {
+                    let tally = tallies
+                        .entry((bucket.to_owned(), dimension, value.to_owned()))
+                        .or_default();
+                    tally.add(record);
+                };
+                add("all", "");
+                for dimension in Dimension::ALL {
+                    if let Some(value) = dimension.of(record).filter(|v| !v.is_empty()) {
+                        add(dimension.name(), value);
+                    }
+                }
+            }
+        }
+        rollups
+    }
+
+    /// Adds `other` to these.
+    pub fn merge(&mut self, other: Rollups) {
+        for (mine, theirs) in [
+            (&mut self.hourly, other.hourly),
+            (&mut self.daily, other.daily),
+        ] {
+            for (key, tally) in theirs {
+                let sum = mine.entry(key).or_default();
+                sum.requests += tally.requests;
+                sum.errors += tally.errors;
+                sum.duration_sum += tally.duration_sum;
             }
         }
     }
-    tallies
+
+    /// Whether they add nothing.
+    pub fn is_empty(&self) -> bool {
+        self.hourly.is_empty() && self.daily.is_empty()
+    }
 }
 
-/// Adds a batch of logged requests to both rollups, inside `tx`.
-pub(super) async fn add_batch(
+impl Tally {
+    fn add(&mut self, record: &RequestRecord) {
+        self.requests += 1;
+        self.errors += i64::from(record.error.is_some());
+        self.duration_sum += record.duration_us;
+    }
+}
+
+/// Adds `rollups` to the rollup tables, inside `tx`.
+pub(super) async fn add_rollups(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    records: &[RequestRecord],
+    rollups: &Rollups,
 ) -> Result<(), StoreError> {
-    for width in [Width::Hour, Width::Day] {
-        let tallies: Vec<(Key, Tally)> = roll_up(records, width).into_iter().collect();
+    for (width, tallies) in [(Width::Hour, &rollups.hourly), (Width::Day, &rollups.daily)] {
+        let tallies: Vec<(&Key, &Tally)> = tallies.iter().collect();
         let table = width.table();
         for chunk in tallies.chunks(ROWS_PER_UPSERT) {
             let mut sql = format!(
