@@ -127,3 +127,16 @@ pub fn invocation(action: &str, outcome: &'static str, took: Duration) {
 pub fn dropped_log_entries(count: u64) {
     metrics::gauge!("fusio_action_log_dropped_total").set(count as f64);
 }
+
+/// What the runtime counted, set at scrape time: instances alive and the
+/// pool's size, and calls of actions to other actions by outcome.
+pub fn runtime_usage(live: u64, max: u64, calls: &[(&'static str, u64)]) {
+    #[allow(clippy::cast_precision_loss)]
+    {
+        metrics::gauge!("fusio_action_instances").set(live as f64);
+        metrics::gauge!("fusio_action_instances_max").set(max as f64);
+    }
+    for (outcome, count) in calls {
+        metrics::counter!("fusio_processor_calls_total", "outcome" => *outcome).absolute(*count);
+    }
+}

@@ -11,9 +11,15 @@ routes:
   /metered/:id:
     methods:
       GET: { action: echo, public: true }
+  /chained:
+    methods:
+      GET: { action: chain, public: true }
 action:
   echo:
     component: "{guest:echo}"
+  chain:
+    component: "{guest:chain}"
+    config: { next: echo, name: chain }
 "#;
 
 async fn scrape(app: &TestApp, token: Option<&str>) -> crate::support::app::TestResponse {
@@ -135,6 +141,22 @@ async fn the_counters_move_with_the_requests_and_parse_as_prometheus_text() {
             &[("log", "request")]
         ) >= 3.0
     );
+
+    // Calls of one action to another, by outcome; the instance pool's
+    // use (nothing alive between requests) and size.
+    let calls = |text: &str| {
+        sample(
+            text,
+            "fusio_processor_calls_total",
+            &[("outcome", "answered")],
+        )
+    };
+    let before = calls(&scrape(&app, Some("scrape secret")).await.text());
+    assert_eq!(app.get("/chained").await.status, 200);
+    let text = scrape(&app, Some("scrape secret")).await.text();
+    assert_eq!(calls(&text), before + 1.0);
+    assert_eq!(sample(&text, "fusio_action_instances", &[]), 0.0);
+    assert!(sample(&text, "fusio_action_instances_max", &[]) >= 1.0);
 
     // A method a client makes up is counted as OTHER, never as itself: the
     // label set cannot be made to grow.

@@ -219,7 +219,7 @@ async fn route_and_invoke(
             .map(|c| (c.holder.app.as_str(), c.holder.user.as_str())),
     }) {
         let counted = subject(caller.as_ref(), &request);
-        let verdict = state.limiter.check(rate, &counted).await;
+        let verdict = state.limiter.check(rate, counted).await;
         let allowed = verdict.allowed;
         trace.verdict = Some(verdict);
         if !allowed {

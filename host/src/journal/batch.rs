@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// Records written in one batch, at most.
-pub const BATCH: usize = 256;
+pub const BATCH: usize = 1024;
 /// How long a record may wait for its batch.
 const LINGER: Duration = Duration::from_millis(100);
 

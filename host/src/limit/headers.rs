@@ -59,12 +59,11 @@ impl Verdict {
         headers.insert(POLICY.clone(), self.rate.policy.clone());
         if let Ok(value) = HeaderValue::from_str(&format!(
             "{};r={};t={reset}",
-            quoted(&self.rate.name),
-            self.remaining
+            self.rate.quoted, self.remaining
         )) {
             headers.insert(RATELIMIT.clone(), value);
         }
-        headers.insert(X_LIMIT.clone(), number(u64::from(self.rate.limit.get())));
+        headers.insert(X_LIMIT.clone(), self.rate.limit_header.clone());
         headers.insert(X_REMAINING.clone(), number(u64::from(self.remaining)));
         headers.insert(X_RESET.clone(), number(reset));
         if !self.allowed {

@@ -45,10 +45,9 @@ impl Counters {
     }
 
     /// Counts one request of `subject`.
-    fn check(&self, rate: &Arc<Rate>, subject: &str) -> Verdict {
+    fn check(&self, rate: &Arc<Rate>, subject: &String) -> Verdict {
         let interval = rate.interval();
-        // The dash map wants the key type itself; callers are few per node.
-        match self.limiter.check_key(&subject.to_owned()) {
+        match self.limiter.check_key(subject) {
             Ok(state) => {
                 let remaining = state.remaining_burst_capacity();
                 Verdict {
@@ -83,7 +82,7 @@ pub struct Local {
 
 impl Local {
     /// Counts one request of `subject` against `rate`.
-    pub fn check(&self, rate: &Arc<Rate>, subject: &str) -> Verdict {
+    pub fn check(&self, rate: &Arc<Rate>, subject: String) -> Verdict {
         rate.local
             .get_or_init(|| {
                 let key = (rate.name.clone(), rate.limit.get(), rate.window);
@@ -93,7 +92,7 @@ impl Local {
                     .or_insert_with(|| Arc::new(Counters::new(rate)))
                     .clone()
             })
-            .check(rate, subject)
+            .check(rate, &subject)
     }
 
     /// Forgets callers whose allowance is whole again, so the counters
@@ -137,30 +136,30 @@ mod tests {
         let rate = rate(3, "PT1H");
         let remaining: Vec<u32> = (0..3)
             .map(|_| {
-                let verdict = local.check(&rate, "app:a");
+                let verdict = local.check(&rate, "app:a".into());
                 assert!(verdict.allowed);
                 verdict.remaining
             })
             .collect();
         assert_eq!(remaining, [2, 1, 0]);
-        let refused = local.check(&rate, "app:a");
+        let refused = local.check(&rate, "app:a".into());
         assert!(!refused.allowed);
         // One request comes back every 20 minutes.
         let wait = refused.retry_after.as_secs();
         assert!((1199..=1200).contains(&wait), "{wait}");
         assert!(refused.reset >= Duration::from_secs(3599));
         // Another caller has its own allowance.
-        assert!(local.check(&rate, "app:b").allowed);
+        assert!(local.check(&rate, "app:b".into()).allowed);
     }
 
     #[test]
     fn an_unchanged_rate_of_a_new_snapshot_keeps_its_counts() {
         let local = Local::default();
         let first = rate(1, "PT1H");
-        assert!(local.check(&first, "ip:1").allowed);
+        assert!(local.check(&first, "ip:1".into()).allowed);
         let again = rate(1, "PT1H");
-        assert!(!local.check(&again, "ip:1").allowed);
+        assert!(!local.check(&again, "ip:1".into()).allowed);
         let changed = rate(2, "PT1H");
-        assert!(local.check(&changed, "ip:1").allowed);
+        assert!(local.check(&changed, "ip:1".into()).allowed);
     }
 }

@@ -96,11 +96,11 @@ impl Limiter {
 
     /// Counts one request of `subject` (who is counted: an app, a user or
     /// an address) against `rate`.
-    pub async fn check(&self, rate: &Arc<Rate>, subject: &str) -> Verdict {
+    pub async fn check(&self, rate: &Arc<Rate>, subject: String) -> Verdict {
         let inner = &self.inner;
         if let Some(shared) = &inner.shared {
             if !inner.redis_down.load(Ordering::Relaxed) {
-                match shared.check(rate, subject).await {
+                match shared.check(rate, &subject).await {
                     Ok(verdict) => return counted(verdict),
                     Err(err) => {
                         if !inner.redis_down.swap(true, Ordering::Relaxed) {

@@ -122,6 +122,10 @@ pub struct Rate {
     pub window: Duration,
     /// Its `RateLimit-Policy` header value.
     pub(super) policy: HeaderValue,
+    /// Its name as a structured-field string.
+    pub(super) quoted: String,
+    /// Its limit as a header value.
+    pub(super) limit_header: HeaderValue,
     /// This rate's in-process counters, found once in the node's registry.
     pub(super) local: OnceLock<Arc<super::local::Counters>>,
 }
@@ -131,18 +135,16 @@ impl Rate {
     pub fn compile(record: &RateRecord) -> Result<Self, RateError> {
         let limit = NonZeroU32::new(record.rate_limit).ok_or(RateError::ZeroLimit)?;
         let window = timespan(&record.timespan)?;
-        let policy = HeaderValue::from_str(&format!(
-            "{};q={};w={}",
-            super::headers::quoted(&record.name),
-            limit,
-            window.as_secs()
-        ))
-        .unwrap_or(HeaderValue::from_static(""));
+        let quoted = super::headers::quoted(&record.name);
+        let policy = HeaderValue::from_str(&format!("{quoted};q={limit};w={}", window.as_secs()))
+            .unwrap_or(HeaderValue::from_static(""));
         Ok(Self {
             name: record.name.as_str().into(),
             limit,
             window,
             policy,
+            quoted,
+            limit_header: HeaderValue::from(limit.get()),
             local: OnceLock::new(),
         })
     }

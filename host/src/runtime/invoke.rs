@@ -54,6 +54,7 @@ impl Runtime {
         caller: Option<Nesting>,
     ) -> Result<Result<Response, ActionError>, InvokeError> {
         let timeout = action.spec.limits.timeout;
+        let _live = Live::enter(&self.inner.usage.live);
         let request_id: Arc<str> = Arc::from(request.context.request_id.as_str());
         let limits = StoreLimitsBuilder::new()
             .memory_size(usize::try_from(action.spec.limits.memory).unwrap_or(usize::MAX))
@@ -133,6 +134,22 @@ impl Runtime {
             }
             (err, _) => err,
         })
+    }
+}
+
+/// One instance alive, counted while it lives.
+struct Live<'a>(&'a std::sync::atomic::AtomicU64);
+
+impl<'a> Live<'a> {
+    fn enter(live: &'a std::sync::atomic::AtomicU64) -> Self {
+        live.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self(live)
+    }
+}
+
+impl Drop for Live<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

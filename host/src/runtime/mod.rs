@@ -51,6 +51,30 @@ struct RuntimeInner {
     ticker: TickerPriority,
     /// Log entries refused by instances' log budgets since the start.
     dropped_log_entries: std::sync::atomic::AtomicU64,
+    /// What this node's instances are doing, for the metrics.
+    usage: Usage,
+}
+
+/// Counts of what the instances do: how many are alive now, and the calls
+/// actions made to other actions by outcome.
+#[derive(Debug, Default)]
+pub(crate) struct Usage {
+    pub(crate) live: std::sync::atomic::AtomicU64,
+    pub(crate) calls: [std::sync::atomic::AtomicU64; 4],
+}
+
+/// The outcomes of one action's call to another, as the metrics name them.
+pub const CALL_OUTCOMES: [&str; 4] = ["answered", "failed", "not_found", "too_deep"];
+
+/// A snapshot of what the instances do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsageStats {
+    /// Instances alive now (requests and the calls they made).
+    pub live: u64,
+    /// Instances the pool can hold at once.
+    pub max: u64,
+    /// Calls to other actions since the start, by [`CALL_OUTCOMES`].
+    pub calls: [u64; 4],
 }
 
 /// Why the runtime could not start.
@@ -90,8 +114,26 @@ impl Runtime {
                 pooling,
                 ticker,
                 dropped_log_entries: std::sync::atomic::AtomicU64::new(0),
+                usage: Usage::default(),
             }),
         })
+    }
+
+    /// What the instances do now and did since the start.
+    pub fn usage(&self) -> UsageStats {
+        use std::sync::atomic::Ordering::Relaxed;
+        let usage = &self.inner.usage;
+        UsageStats {
+            live: usage.live.load(Relaxed),
+            max: u64::from(self.inner.settings.max_instances),
+            calls: [0, 1, 2, 3].map(|i| usage.calls[i].load(Relaxed)),
+        }
+    }
+
+    /// Counts a call of one action to another with outcome
+    /// `CALL_OUTCOMES[outcome]`.
+    pub(crate) fn count_call(&self, outcome: usize) {
+        self.inner.usage.calls[outcome].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// How many log entries actions wrote past their budget since the

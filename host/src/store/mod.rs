@@ -188,6 +188,34 @@ impl Store {
         self.backend
     }
 
+    /// The `VALUES` rows of a multi-row `INSERT`: `rows` tuples of `columns`
+    /// placeholders. SQLite gets anonymous `?`s: sqlx looks every numbered
+    /// one up by name, which SQLite does by scanning all of them, so a
+    /// statement of a thousand `$n`s costs a million steps to bind.
+    pub(crate) fn value_rows(&self, rows: usize, columns: usize) -> String {
+        let mut sql = String::with_capacity(rows * columns * 4);
+        for row in 0..rows {
+            if row > 0 {
+                sql.push(',');
+            }
+            sql.push('(');
+            for column in 0..columns {
+                if column > 0 {
+                    sql.push(',');
+                }
+                match self.backend {
+                    Backend::Sqlite => sql.push('?'),
+                    Backend::Postgres => {
+                        sql.push('$');
+                        sql.push_str(&(row * columns + column + 1).to_string());
+                    }
+                }
+            }
+            sql.push(')');
+        }
+        sql
+    }
+
     /// Answers whether the database is reachable.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

@@ -212,19 +212,7 @@ impl Store {
                  query, app, user_name, ip, user_agent, status, duration_us, headers, body, \
                  error_kind, error_message, created_at) VALUES ",
             );
-            for row in 0..chunk.len() {
-                if row > 0 {
-                    sql.push(',');
-                }
-                sql.push('(');
-                for column in 0..18 {
-                    if column > 0 {
-                        sql.push(',');
-                    }
-                    sql.push_str(&format!("${}", row * 18 + column + 1));
-                }
-                sql.push(')');
-            }
+            sql.push_str(&self.value_rows(chunk.len(), 18));
             // Only placeholders are generated; every value is bound.
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for record in chunk {
@@ -253,7 +241,7 @@ impl Store {
             query.execute(&mut *tx).await?;
         }
         if let Some(rollups) = rollups {
-            super::request_stats::add_rollups(&mut tx, rollups).await?;
+            super::request_stats::add_rollups(self, &mut tx, rollups).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -203,6 +203,7 @@ impl Tally {
 
 /// Adds `rollups` to the rollup tables, inside `tx`.
 pub(super) async fn add_rollups(
+    store: &Store,
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     rollups: &Rollups,
 ) -> Result<(), StoreError> {
@@ -213,21 +214,7 @@ pub(super) async fn add_rollups(
             let mut sql = format!(
                 "INSERT INTO {table} (bucket, dimension, value, requests, errors, duration_sum) VALUES "
             );
-            for row in 0..chunk.len() {
-                if row > 0 {
-                    sql.push(',');
-                }
-                let n = row * 6;
-                sql.push_str(&format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${})",
-                    n + 1,
-                    n + 2,
-                    n + 3,
-                    n + 4,
-                    n + 5,
-                    n + 6
-                ));
-            }
+            sql.push_str(&store.value_rows(chunk.len(), 6));
             sql.push_str(&format!(
                 " ON CONFLICT (dimension, bucket, value) DO UPDATE SET \
                  requests = {table}.requests + excluded.requests, \

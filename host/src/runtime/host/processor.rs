@@ -17,12 +17,14 @@ impl Host for HostState {
         mut request: Request,
     ) -> wasmtime::Result<Result<Result<Response, ActionError>, CallError>> {
         if self.depth + 1 >= MAX_DEPTH {
+            self.runtime.count_call(3);
             return Ok(Err(CallError::TooDeep(format!(
                 "calling `{name}` would nest {} actions deep; the most is {MAX_DEPTH}",
                 self.depth + 2
             ))));
         }
         let Some(action) = self.capabilities.action(&name) else {
+            self.runtime.count_call(2);
             return Ok(Err(CallError::NotFound(format!(
                 "no deployed action `{name}`"
             ))));
@@ -37,6 +39,7 @@ impl Host for HostState {
         };
         let outcome =
             Box::pin(runtime.invoke_within(&action, request, capabilities, Some(caller))).await;
+        self.runtime.count_call(usize::from(outcome.is_err()));
         match outcome {
             Ok(answer) => Ok(Ok(answer)),
             // The shared deadline passed: the whole request is over.
