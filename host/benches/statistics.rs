@@ -110,7 +110,7 @@ async fn measure(name: &str, url: Option<String>, rows: usize) {
         }
     }
     println!(
-        "{name}: {rows} rows stored in {:.1} s ({:.0} rows/s through the writer's path)",
+        "{name}: {rows} rows stored in {:.1} s ({:.0} rows/s, rollups with every batch)",
         started.elapsed().as_secs_f64(),
         rows as f64 / started.elapsed().as_secs_f64()
     );
