@@ -87,11 +87,7 @@ async fn metrics(
     }
     crate::telemetry::dropped_log_entries(state.runtime.dropped_log_entries());
     let usage = state.runtime.usage();
-    let calls: Vec<(&'static str, u64)> = crate::runtime::CALL_OUTCOMES
-        .into_iter()
-        .zip(usage.calls)
-        .collect();
-    crate::telemetry::runtime_usage(usage.live, usage.max, &calls);
+    crate::telemetry::runtime_usage(usage.live, usage.max, &usage.calls);
     Ok((
         [(
             http::header::CONTENT_TYPE,

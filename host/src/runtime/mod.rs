@@ -73,8 +73,8 @@ pub struct UsageStats {
     pub live: u64,
     /// Instances the pool can hold at once.
     pub max: u64,
-    /// Calls to other actions since the start, by [`CALL_OUTCOMES`].
-    pub calls: [u64; 4],
+    /// Calls to other actions since the start, by outcome.
+    pub calls: [(&'static str, u64); 4],
 }
 
 /// Why the runtime could not start.
@@ -126,7 +126,7 @@ impl Runtime {
         UsageStats {
             live: usage.live.load(Relaxed),
             max: u64::from(self.inner.settings.max_instances),
-            calls: [0, 1, 2, 3].map(|i| usage.calls[i].load(Relaxed)),
+            calls: [0, 1, 2, 3].map(|i| (CALL_OUTCOMES[i], usage.calls[i].load(Relaxed))),
         }
     }
 
