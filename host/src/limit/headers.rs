@@ -23,21 +23,6 @@ pub struct Verdict {
     pub retry_after: Duration,
 }
 
-/// `text` as a structured-field string (RFC 8941): quoted, with `"` and
-/// `\` escaped. Rate names hold neither, but a name is data.
-pub(super) fn quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars().filter(|c| (' '..='~').contains(c)) {
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
-    out
-}
-
 /// Whole seconds, rounded up: a client waiting this long is never early.
 fn seconds_up(duration: Duration) -> u64 {
     duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
@@ -78,12 +63,6 @@ impl Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_are_quoted_as_structured_field_strings() {
-        assert_eq!(quoted("Default"), "\"Default\"");
-        assert_eq!(quoted("a\"b\\c\nd"), "\"a\\\"b\\\\cd\"");
-    }
 
     #[test]
     fn waits_round_up_to_whole_seconds() {

@@ -3,72 +3,31 @@
 //! that leaves a rate as it was keeps its counts, and one that changes it
 //! starts afresh.
 
+use super::counters::{Counted, Counters};
 use super::headers::Verdict;
 use super::rate::Rate;
-use governor::clock::{Clock, DefaultClock};
-use governor::middleware::StateInformationMiddleware;
-use governor::state::keyed::DashMapStateStore;
-use governor::{Quota, RateLimiter};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// One rate's counters, per caller.
-pub struct Counters {
-    limiter:
-        RateLimiter<String, DashMapStateStore<String>, DefaultClock, StateInformationMiddleware>,
-    clock: DefaultClock,
-}
-
-impl std::fmt::Debug for Counters {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Counters")
-            .field("callers", &self.limiter.len())
-            .finish()
-    }
-}
-
-impl Counters {
-    fn new(rate: &Rate) -> Self {
-        // `limit` requests at once, each coming back after window ÷ limit:
-        // exactly `limit` in any burst, never more than that per window
-        // beyond what has come back.
-        let quota = Quota::with_period(rate.interval().max(Duration::from_nanos(1)))
-            .expect("the interval is not zero")
-            .allow_burst(rate.limit);
-        let clock = DefaultClock::default();
-        Self {
-            limiter: RateLimiter::dashmap_with_clock(quota, clock.clone())
-                .with_middleware::<StateInformationMiddleware>(),
-            clock,
-        }
-    }
-
-    /// Counts one request of `subject`.
-    fn check(&self, rate: &Arc<Rate>, subject: &String) -> Verdict {
-        let interval = rate.interval();
-        match self.limiter.check_key(subject) {
-            Ok(state) => {
-                let remaining = state.remaining_burst_capacity();
-                Verdict {
-                    rate: rate.clone(),
-                    allowed: true,
-                    remaining,
-                    reset: interval * (rate.limit.get() - remaining),
-                    retry_after: Duration::ZERO,
-                }
-            }
-            Err(not_until) => {
-                let wait = not_until.wait_time_from(self.clock.now());
-                Verdict {
-                    rate: rate.clone(),
-                    allowed: false,
-                    remaining: 0,
-                    reset: wait + interval * (rate.limit.get() - 1),
-                    retry_after: wait,
-                }
-            }
-        }
+/// Counts `subject` with `counters`, which belong to `rate`.
+fn check(counters: &Counters, rate: &Arc<Rate>, subject: &String) -> Verdict {
+    let interval = rate.interval();
+    match counters.check(subject) {
+        Counted::Allowed { remaining } => Verdict {
+            rate: rate.clone(),
+            allowed: true,
+            remaining,
+            reset: interval * (rate.limit.get() - remaining),
+            retry_after: Duration::ZERO,
+        },
+        Counted::Refused { wait } => Verdict {
+            rate: rate.clone(),
+            allowed: false,
+            remaining: 0,
+            reset: wait + interval * (rate.limit.get() - 1),
+            retry_after: wait,
+        },
     }
 }
 
@@ -83,16 +42,15 @@ pub struct Local {
 impl Local {
     /// Counts one request of `subject` against `rate`.
     pub fn check(&self, rate: &Arc<Rate>, subject: String) -> Verdict {
-        rate.local
-            .get_or_init(|| {
-                let key = (rate.name.clone(), rate.limit.get(), rate.window);
-                let mut registry = self.registry.lock().expect("registry lock");
-                registry
-                    .entry(key)
-                    .or_insert_with(|| Arc::new(Counters::new(rate)))
-                    .clone()
-            })
-            .check(rate, &subject)
+        let counters = rate.local.get_or_init(|| {
+            let key = (rate.name.clone(), rate.limit.get(), rate.window);
+            let mut registry = self.registry.lock().expect("registry lock");
+            registry
+                .entry(key)
+                .or_insert_with(|| Arc::new(Counters::new(rate.limit, rate.interval())))
+                .clone()
+        });
+        check(counters, rate, &subject)
     }
 
     /// Forgets callers whose allowance is whole again, so the counters
@@ -100,15 +58,14 @@ impl Local {
     pub fn forget_idle(&self) {
         let registry = self.registry.lock().expect("registry lock");
         for counters in registry.values() {
-            counters.limiter.retain_recent();
-            counters.limiter.shrink_to_fit();
+            counters.forget_idle();
         }
     }
 
     /// How many callers are counted, over every rate.
     pub fn callers(&self) -> usize {
         let registry = self.registry.lock().expect("registry lock");
-        registry.values().map(|c| c.limiter.len()).sum()
+        registry.values().map(|c| c.callers()).sum()
     }
 }
 

@@ -17,6 +17,7 @@
 //! limit on its own), logs it once and counts the fallbacks in the
 //! metrics, and a background probe returns it to Redis when Redis answers.
 
+mod counters;
 mod headers;
 mod local;
 mod rate;

@@ -111,6 +111,21 @@ pub fn timespan(text: &str) -> Result<Duration, RateError> {
     Ok(Duration::from_secs(seconds))
 }
 
+/// `text` as a structured-field string (RFC 8941): quoted, with `"` and
+/// `\` escaped. Rate names hold neither, but a name is data.
+fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars().filter(|c| (' '..='~').contains(c)) {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
 /// One rate, ready to count with.
 #[derive(Debug)]
 pub struct Rate {
@@ -127,7 +142,7 @@ pub struct Rate {
     /// Its limit as a header value.
     pub(super) limit_header: HeaderValue,
     /// This rate's in-process counters, found once in the node's registry.
-    pub(super) local: OnceLock<Arc<super::local::Counters>>,
+    pub(super) local: OnceLock<Arc<super::counters::Counters>>,
 }
 
 impl Rate {
@@ -135,7 +150,7 @@ impl Rate {
     pub fn compile(record: &RateRecord) -> Result<Self, RateError> {
         let limit = NonZeroU32::new(record.rate_limit).ok_or(RateError::ZeroLimit)?;
         let window = timespan(&record.timespan)?;
-        let quoted = super::headers::quoted(&record.name);
+        let quoted = quoted(&record.name);
         let policy = HeaderValue::from_str(&format!("{quoted};q={limit};w={}", window.as_secs()))
             .unwrap_or(HeaderValue::from_static(""));
         Ok(Self {
@@ -287,6 +302,12 @@ fn parse_method(text: &str) -> Option<Method> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_quoted_as_structured_field_strings() {
+        assert_eq!(quoted("Default"), "\"Default\"");
+        assert_eq!(quoted("a\"b\\c\nd"), "\"a\\\"b\\\\cd\"");
+    }
 
     #[test]
     fn timespans_are_iso_8601_durations_in_whole_seconds() {

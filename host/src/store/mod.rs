@@ -13,6 +13,7 @@ pub mod model;
 mod page;
 pub use page::Page;
 pub mod request_log;
+mod request_record;
 pub mod request_stats;
 pub mod revision;
 pub mod settings;

@@ -7,7 +7,7 @@
 //! two dimensions at once) reads the log itself. System-API requests are
 //! not counted.
 
-use super::request_log::{Bound, RequestFilter, RequestRecord, bind_all};
+use super::request_record::{Bound, RequestFilter, RequestRecord, bind_all};
 use super::{Store, StoreError};
 use sqlx::Row;
 use std::collections::HashMap;
