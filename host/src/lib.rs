@@ -20,6 +20,7 @@ pub mod journal;
 pub mod limit;
 pub mod mail;
 pub mod media;
+pub mod peer;
 pub mod problem;
 pub mod project;
 pub mod query;

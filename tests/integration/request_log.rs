@@ -283,6 +283,22 @@ async fn the_backend_filters_the_log_and_shows_a_request_with_its_lines(backend:
     assert!(entry["body"].is_null());
     let token_row = rows(&app, &format!("headers LIKE '%{token}%'")).await;
     assert_eq!(token_row, 0);
+    // System queries carry codes and secrets (a provider's callback): the
+    // log keeps their names only.
+    let refused = list("route=/backend/log&status=400").await.json();
+    assert_eq!(refused["totalResults"], 4, "{refused}");
+    let queries: Vec<&str> = refused["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["query"].as_str().unwrap())
+        .collect();
+    assert!(queries.contains(&"from=(hidden)"), "{queries:?}");
+    assert!(
+        queries
+            .iter()
+            .all(|q| !q.contains("yesterday") && !q.contains("abc"))
+    );
     let login = list("route=/authorization/token").await.json();
     assert_eq!(login["totalResults"], 1, "the admin's login: {login}");
     assert!(

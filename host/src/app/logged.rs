@@ -1,8 +1,10 @@
 //! The request log of the system API: each request to `/backend`,
 //! `/consumer`, `/authorization`, `/doc` or `/export` is logged marked
 //! `system`, with its route pattern, the caller a handler's scope check
-//! found, credentials hidden and never a body (system bodies carry
-//! passwords and secrets). `/system/*` (health checks, scrapes) is not.
+//! found, credentials hidden, the query's names without their values and
+//! never a body (system bodies and queries carry passwords, codes and
+//! secrets: a provider's `code` comes back in a query). `/system/*` (health
+//! checks, scrapes) is not logged.
 
 use crate::journal::CallerSlot;
 use crate::state::AppState;
@@ -10,6 +12,19 @@ use crate::store::request_log::{RequestRecord, timestamp};
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+
+/// `query` with every value shown as hidden: `code=(hidden)&state=(hidden)`.
+fn names_only(query: &str) -> String {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let name = pair.split_once('=').map_or(pair, |(name, _)| name);
+            format!("{name}={}", crate::journal::HIDDEN)
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
 
 /// Logs the system request that `next` answers.
 pub async fn system_requests(
@@ -39,7 +54,7 @@ pub async fn system_requests(
             .map(|matched| matched.as_str().to_owned()),
         method: request.method().as_str().to_owned(),
         path: request.uri().path().to_owned(),
-        query: request.uri().query().unwrap_or_default().to_owned(),
+        query: names_only(request.uri().query().unwrap_or_default()),
         ip,
         user_agent,
         headers: journal.headers(request.headers()),

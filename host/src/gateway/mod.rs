@@ -364,11 +364,8 @@ fn subject(caller: Option<&auth::Caller>, request: &Request) -> String {
     match caller {
         Some(caller) if caller.claims.client_only => format!("app:{}", caller.claims.client_id),
         Some(caller) => format!("user:{}", caller.claims.sub),
-        None => match request
-            .extensions()
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        {
-            Some(info) => format!("ip:{}", info.0.ip()),
+        None => match crate::peer::address(request.extensions()) {
+            Some(ip) => format!("ip:{ip}"),
             None => "ip:unknown".to_owned(),
         },
     }

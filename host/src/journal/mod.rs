@@ -114,10 +114,7 @@ impl RequestLog {
 
 /// The client's address (when the server knows it) and `User-Agent`.
 pub fn client_of<B>(request: &http::Request<B>) -> (Option<String>, Option<String>) {
-    let ip = request
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip().to_string());
+    let ip = crate::peer::address(request.extensions()).map(|ip| ip.to_string());
     let user_agent = request
         .headers()
         .get(http::header::USER_AGENT)

@@ -43,16 +43,23 @@ fn refuse(name: &str, expected: &str) -> Problem {
     Problem::new(StatusCode::BAD_REQUEST).detail(format!("`{name}` must be {expected}"))
 }
 
-/// A date or an RFC 3339 time as the request log stores times.
-pub fn time(name: &str, text: &str) -> Result<String, Problem> {
-    let at = chrono::DateTime::parse_from_rfc3339(text)
+/// A date (its midnight, UTC) or an RFC 3339 time, or a 400 naming the
+/// parameter `name`.
+pub fn instant(name: &str, text: &str) -> Result<chrono::DateTime<chrono::Utc>, Problem> {
+    chrono::DateTime::parse_from_rfc3339(text)
         .map(|at| at.with_timezone(&chrono::Utc))
         .or_else(|_| {
             chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
                 .map(|day| day.and_time(chrono::NaiveTime::MIN).and_utc())
         })
-        .map_err(|_| refuse(name, "a date (2026-12-01) or an RFC 3339 time"))?;
-    Ok(at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .map_err(|_| refuse(name, "a date (2026-12-01) or an RFC 3339 time"))
+}
+
+/// A date or an RFC 3339 time as the request log stores times.
+fn time(name: &str, text: &str) -> Result<String, Problem> {
+    Ok(instant(name, text)?
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string())
 }
 
 impl LogQuery {

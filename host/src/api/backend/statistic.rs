@@ -6,7 +6,7 @@
 //! the last 30 days, in buckets of a day, or of an hour when the range is
 //! under two days. Entity charts show the top 6.
 
-use super::log_filter::{LogQuery, time};
+use super::log_filter::{LogQuery, instant};
 use crate::api::{Authorized, RequiredScope};
 use crate::api_error::ApiError;
 use crate::problem::Problem;
@@ -97,18 +97,12 @@ pub struct Series {
 
 /// The range and buckets `query` asks for, or a 400 naming the parameter.
 fn range(query: &LogQuery) -> Result<(Range, Vec<String>), Problem> {
-    let parse = |name: &str, given: &Option<String>| -> Result<Option<DateTime<Utc>>, Problem> {
-        match given.as_deref().filter(|t| !t.is_empty()) {
-            None => Ok(None),
-            Some(text) => {
-                let stored = time(name, text)?;
-                Ok(Some(
-                    DateTime::parse_from_rfc3339(&stored)
-                        .map_err(|_| Problem::new(StatusCode::BAD_REQUEST))?
-                        .with_timezone(&Utc),
-                ))
-            }
-        }
+    let parse = |name: &str, given: &Option<String>| {
+        given
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(|text| instant(name, text))
+            .transpose()
     };
     let to = parse("to", &query.to)?.unwrap_or_else(Utc::now);
     let from = parse("from", &query.from)?.unwrap_or(to - Duration::days(30));
