@@ -622,3 +622,67 @@ async fn two_nodes_sharing_redis_count_one_allowance_and_survive_its_outage() {
     }
     assert_eq!(spread(&nodes, &token, 10).await, 4);
 }
+
+/// Many checks at once travel to Redis together; each is still decided
+/// alone, in order, so a concurrent burst over both nodes lets exactly the
+/// limit through and every other request gets a 429 with `Retry-After`.
+#[tokio::test]
+async fn a_concurrent_burst_over_two_nodes_passes_exactly_the_limit() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let redis = OwnRedis::start(port);
+    let yaml = PROJECT.replace("rateLimit: 2", "rateLimit: 50");
+    let first = TestApp::start_with(Backend::Sqlite, &yaml, |options| {
+        options.admin_password = Some(ADMIN_PASSWORD.into());
+        options.redis = Some(format!("redis://127.0.0.1:{}", redis.port));
+    })
+    .await;
+    let nodes = [first.router(), first.another_node().await];
+    let (client_id, client_secret) = first.developer_app("echo.read").await;
+    let token = first.client_credentials(&client_id, &client_secret).await;
+
+    let mut burst = tokio::task::JoinSet::new();
+    for i in 0..300 {
+        let request = Request::get("/private")
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        burst.spawn(send_to(nodes[i % 2].clone(), request));
+    }
+    let (mut passed, mut refused) = (0, 0);
+    while let Some(answer) = burst.join_next().await {
+        let answer = answer.unwrap();
+        match answer.status.as_u16() {
+            200 => passed += 1,
+            429 => {
+                assert!(answer.header("retry-after").is_some());
+                refused += 1;
+            }
+            other => panic!("{other}: {}", answer.text()),
+        }
+    }
+    assert_eq!((passed, refused), (50, 250));
+    assert_eq!(counting(&nodes[1]).await, "redis", "Redis counted them all");
+    let scripts = redis_calls(redis.port, "evalsha") + redis_calls(redis.port, "eval");
+    assert!(
+        (1..300).contains(&scripts),
+        "checks that wait together go in one script: {scripts} scripts for 300 checks"
+    );
+}
+
+/// How often the Redis at `port` ran `command`, from `INFO commandstats`.
+fn redis_calls(port: u16, command: &str) -> u64 {
+    let output = std::process::Command::new("redis-cli")
+        .args(["-p", &port.to_string(), "INFO", "commandstats"])
+        .output()
+        .expect("redis-cli runs");
+    let prefix = format!("cmdstat_{command}:calls=");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .and_then(|rest| rest.split(',').next())
+        .map_or(0, |calls| calls.parse().unwrap())
+}
