@@ -22,7 +22,9 @@ fn handle(req: Request) -> Result<Response, Error> {
     context
         .eval(Source::from_bytes(script.as_bytes()))
         .map_err(failed)?;
-    let exported = module.get(js_string!("exports"), &mut context).map_err(failed)?;
+    let exported = module
+        .get(js_string!("exports"), &mut context)
+        .map_err(failed)?;
     let function = exported
         .as_callable()
         .ok_or_else(|| Error::internal("the script exports no function"))?;

@@ -44,7 +44,9 @@ impl Handler for Engine {
             context.with(|ctx| {
                 let failed = |e: rquickjs::Error| ActionError::Internal(e.to_string());
                 let module = Object::new(ctx.clone()).map_err(failed)?;
-                ctx.globals().set("module", module.clone()).map_err(failed)?;
+                ctx.globals()
+                    .set("module", module.clone())
+                    .map_err(failed)?;
                 ctx.eval::<(), _>(script).map_err(failed)?;
                 let function: Function = module.get("exports").map_err(failed)?;
                 let answer: String = function.call((name,)).map_err(failed)?;

@@ -19,7 +19,9 @@ fn handle(req: Request) -> Result<Response, Error> {
     let name = req.query("name").unwrap_or("World").to_owned();
     context.with(|ctx| {
         let module = Object::new(ctx.clone()).map_err(failed)?;
-        ctx.globals().set("module", module.clone()).map_err(failed)?;
+        ctx.globals()
+            .set("module", module.clone())
+            .map_err(failed)?;
         ctx.eval::<(), _>(script).map_err(failed)?;
         let function: Function = module.get("exports").map_err(failed)?;
         let answer: String = function.call((name,)).map_err(failed)?;

@@ -41,7 +41,9 @@ fn link(store: &Store<State>, component: &Component) -> wasmtime::Result<Linker<
                 ComponentItem::ComponentFunc(_) => {
                     let called = format!("{name}#{export}");
                     stand_in.func_new(export, move |_, _, _, _| {
-                        Err(wasmtime::format_err!("{called} was called while the engine started"))
+                        Err(wasmtime::format_err!(
+                            "{called} was called while the engine started"
+                        ))
                     })?;
                 }
                 ComponentItem::Resource(_) => {
@@ -77,9 +79,15 @@ async fn main() -> wasmtime::Result<()> {
     // ignores it); removing it would leave that export dangling.
     wizer.keep_init_func(true);
     let (snapshot, _) = wizer
-        .run_component(&mut store, &wasm, async |store: &mut Store<State>, component: &Component| {
-            link(store, component)?.instantiate_async(store, component).await
-        })
+        .run_component(
+            &mut store,
+            &wasm,
+            async |store: &mut Store<State>, component: &Component| {
+                link(store, component)?
+                    .instantiate_async(store, component)
+                    .await
+            },
+        )
         .await?;
     std::fs::write(output, snapshot)?;
     Ok(())
