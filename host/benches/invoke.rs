@@ -52,6 +52,7 @@ fn main() {
         let spec = ActionSpec {
             name: "hello".into(),
             sha256: fusio::digest::sha256_hex(&bytes),
+            code: Default::default(),
             config: Default::default(),
             limits: Limits::default(),
             connections: Vec::new(),

@@ -426,10 +426,12 @@ pub async fn load_action(
     spec: ActionSpec,
     bytes: Arc<[u8]>,
 ) -> Result<LoadedAction, LoadError> {
-    off_workers(runtime, spec, move |runtime, spec| {
+    let loaded = off_workers(runtime, spec, move |runtime, spec| {
         runtime.load(spec, &bytes)
     })
-    .await
+    .await?;
+    runtime.check_script(&loaded).await?;
+    Ok(loaded)
 }
 
 /// Where component bytes come from when the precompile cache lacks them.

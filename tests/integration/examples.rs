@@ -300,3 +300,59 @@ connection:
         "{problem}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_javascript_todo_shares_the_table_with_the_rust_one() {
+    let app = start().await;
+    let anonymous = app
+        .send(
+            Request::post("/js/todo")
+                .header("content-type", "application/json")
+                .body(Body::from(r#"{"title":"milk"}"#))
+                .unwrap(),
+        )
+        .await;
+    anonymous.assert_problem(401);
+    let (client_id, client_secret) = app.developer_app("todo").await;
+    let token = app.client_credentials(&client_id, &client_secret).await;
+    let created = send(
+        &app,
+        Method::POST,
+        "/js/todo",
+        &token,
+        json!({ "title": " from js " }),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let id = created.json()["id"].as_i64().expect("the new id");
+    assert_eq!(created.json()["success"], true);
+    let blank = send(
+        &app,
+        Method::POST,
+        "/js/todo",
+        &token,
+        json!({ "title": "  " }),
+    )
+    .await;
+    assert_eq!(blank.status, 400, "{}", blank.text());
+
+    // The Rust action reads what the script wrote, and the other way round.
+    let rust = app.get(&format!("/todo/{id}")).await;
+    assert_eq!(rust.status, 200, "{}", rust.text());
+    assert_eq!(rust.json()["title"], "from js");
+    let written = send(
+        &app,
+        Method::POST,
+        "/todo",
+        &token,
+        json!({ "title": "from rust" }),
+    )
+    .await;
+    assert_eq!(written.status, 201, "{}", written.text());
+    let listed = app.get("/js/todo?count=1").await;
+    assert_eq!(listed.status, 200, "{}", listed.text());
+    let listed = listed.json();
+    assert_eq!(listed["totalResults"], 2, "{listed}");
+    assert_eq!(listed["itemsPerPage"], 1);
+    assert_eq!(listed["entry"].as_array().unwrap().len(), 1);
+}

@@ -15,6 +15,7 @@ mod doc;
 mod examples;
 mod gateway;
 mod guards;
+mod javascript;
 mod limits;
 mod metrics;
 mod migration;

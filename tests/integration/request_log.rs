@@ -47,7 +47,7 @@ async fn start(backend: Backend, tweak: impl FnOnce(&mut fusio::server::BootOpti
 }
 
 /// Waits until every request answered so far is in the store.
-async fn flushed(app: &TestApp) {
+pub(crate) async fn flushed(app: &TestApp) {
     app.state
         .journal
         .as_ref()
@@ -69,7 +69,7 @@ async fn rows(app: &TestApp, condition: &str) -> i64 {
     .unwrap()
 }
 
-async fn read(app: &TestApp, token: &str, uri: &str) -> TestResponse {
+pub(crate) async fn read(app: &TestApp, token: &str, uri: &str) -> TestResponse {
     let request = Request::get(uri)
         .header("authorization", format!("Bearer {token}"))
         .body(Body::empty())
@@ -308,7 +308,11 @@ async fn the_backend_filters_the_log_and_shows_a_request_with_its_lines(backend:
 }
 
 /// Waits for the error-log entry of `problem` and answers its detail.
-async fn error_of(app: &TestApp, token: &str, problem: &TestResponse) -> serde_json::Value {
+pub(crate) async fn error_of(
+    app: &TestApp,
+    token: &str,
+    problem: &TestResponse,
+) -> serde_json::Value {
     flushed(app).await;
     let request_id = problem.json()["requestId"].as_str().unwrap().to_owned();
     assert_eq!(request_id, problem.request_id());

@@ -8,7 +8,7 @@ use super::build::{BuildOptions, build_package};
 use super::substitute::Variables;
 use super::{EntryProblem, ProjectError, at, file};
 use crate::digest::sha256_hex;
-use crate::runtime::{ActionSpec, Limits};
+use crate::runtime::{ActionSpec, Code, Limits};
 use crate::store::model::{
     ConnectionRecord, MethodRecord, MigrationRecord, Project, RateRecord, RouteRecord,
     SchemaRecord, VersionRecord, VersionStatus,
@@ -235,6 +235,7 @@ impl Compiling<'_> {
             self.compiled.project.actions.push(ActionSpec {
                 name: name.clone(),
                 sha256,
+                code: code_of(&path),
                 config,
                 limits: Limits {
                     memory: entry.limits.memory.map_or(defaults.memory, |m| m.as_u64()),
@@ -434,6 +435,15 @@ impl Compiling<'_> {
 
 /// The component of an action: a `.wasm` file as it is, or a Rust package
 /// directory built for `wasm32-wasip2` (once per package).
+/// What a component path holds: a `.js` file is JavaScript for the shipped
+/// engine; anything else is a component (or a package that builds one).
+fn code_of(path: &Path) -> Code {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("js") => Code::Javascript,
+        _ => Code::Component,
+    }
+}
+
 async fn component_bytes(
     source: &Path,
     build: &BuildOptions,

@@ -221,7 +221,13 @@ async fn load(
     let mut actions = HashMap::new();
     for (spec, loaded) in snapshot::load_actions(runtime, loadable, components).await? {
         match loaded {
-            Ok(loaded) if loaded.imports(CONNECTOR) && spec.connections.is_empty() => {
+            // A script engine imports every interface; its script is
+            // refused only when it opens what it was not granted.
+            Ok(loaded)
+                if loaded.imports(CONNECTOR)
+                    && spec.connections.is_empty()
+                    && spec.code.is_component() =>
+            {
                 problems.push(problem(
                     action_entry(&spec.name),
                     format!(
@@ -232,9 +238,13 @@ async fn load(
             Ok(loaded) => {
                 actions.insert(spec.name.clone(), Arc::new(loaded));
             }
-            Err(reason) => problems.push(problem(
+            Err(reason) if spec.code.is_component() => problems.push(problem(
                 action_entry(&spec.name),
                 format!("component {}: {reason}", short(&spec.sha256)),
+            )),
+            Err(reason) => problems.push(problem(
+                action_entry(&spec.name),
+                format!("script: {reason}"),
             )),
         }
     }

@@ -11,3 +11,17 @@ wasmtime::component::bindgen!({
         "fusio:action/connector.transaction": super::host::connector::TransactionHandle,
     },
 });
+
+/// The script engines' world (`engines/js/wit`): the action world, whose
+/// bindings above it reuses, plus the script import and the syntax check.
+pub mod engine {
+    wasmtime::component::bindgen!({
+        path: "engines/js/wit",
+        world: "fusio:engine/js",
+        imports: { default: async | trappable },
+        exports: { default: async },
+        with: {
+            "fusio:action": super::fusio::action,
+        },
+    });
+}

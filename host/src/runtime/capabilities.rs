@@ -41,6 +41,18 @@ pub enum Connection {
     Amqp(Arc<dyn AmqpConnection>),
 }
 
+impl Connection {
+    /// Its kind as fusio.yml names it: `sql`, `http`, `redis`, `amqp`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Sql(_) => "sql",
+            Self::Http(_) => "http",
+            Self::Redis(_) => "redis",
+            Self::Amqp(_) => "amqp",
+        }
+    }
+}
+
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {

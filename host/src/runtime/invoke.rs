@@ -73,22 +73,7 @@ impl Runtime {
             capabilities,
             self.clone(),
         );
-        let mut store = Store::new(&self.inner.engine, state);
-        store.limiter(|state| &mut state.limits);
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(move |_| {
-            if Instant::now() >= deadline {
-                Err(DeadlineExceeded.into())
-            } else {
-                // `yield_now` puts the task at the back of tokio's queue; a
-                // plain self-wake would land in the worker's LIFO slot and
-                // run again before the requests waiting behind it.
-                Ok(UpdateDeadline::YieldCustom(
-                    1,
-                    Box::pin(tokio::task::yield_now()),
-                ))
-            }
-        });
+        let mut store = self.store(state, deadline);
 
         let fair = FairPolling::new(
             &action.shared.name,
@@ -134,6 +119,31 @@ impl Runtime {
             }
             (err, _) => err,
         })
+    }
+}
+
+impl Runtime {
+    /// A store for one instance: its memory cap, and the deadline checked at
+    /// every epoch tick, where the guest also yields to tokio (so a loop
+    /// keeps no worker).
+    pub(super) fn store(&self, state: HostState, deadline: Instant) -> Store<HostState> {
+        let mut store = Store::new(&self.inner.engine, state);
+        store.limiter(|state| &mut state.limits);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            if Instant::now() >= deadline {
+                Err(DeadlineExceeded.into())
+            } else {
+                // `yield_now` puts the task at the back of tokio's queue; a
+                // plain self-wake would land in the worker's LIFO slot and
+                // run again before the requests waiting behind it.
+                Ok(UpdateDeadline::YieldCustom(
+                    1,
+                    Box::pin(tokio::task::yield_now()),
+                ))
+            }
+        });
+        store
     }
 }
 

@@ -32,14 +32,36 @@ impl Default for Limits {
     }
 }
 
+/// What the bytes under an action's `sha256` are: a component of its own,
+/// or a script that the engine Fusio ships for its language runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Code {
+    /// A WebAssembly component exporting the action world.
+    #[default]
+    Component,
+    /// JavaScript source (UTF-8), run by the shipped JavaScript engine.
+    Javascript,
+}
+
+impl Code {
+    /// Whether this is a component of its own (and not a script).
+    pub fn is_component(&self) -> bool {
+        *self == Self::Component
+    }
+}
+
 /// Everything needed to load an action except its bytes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActionSpec {
     /// The action's unique name, as routes refer to it.
     pub name: String,
-    /// The sha256 of the component, lower-case hex.
+    /// The sha256 of the component (or script), lower-case hex.
     pub sha256: String,
+    /// What those bytes are; a component unless said.
+    #[serde(default, skip_serializing_if = "Code::is_component")]
+    pub code: Code,
     /// The action's configuration values.
     pub config: BTreeMap<String, String>,
     /// Memory and time limits.
@@ -121,6 +143,24 @@ pub enum LoadError {
     /// it first).
     #[error("the component is not on the server; upload it first")]
     Missing,
+    /// A script that is not UTF-8 text.
+    #[error("the script is not UTF-8 text")]
+    NotText,
+    /// A script that does not parse.
+    #[error("{file}:{line}:{column}: SyntaxError: {message}")]
+    Syntax {
+        /// The name the script ran under (`todo.js`).
+        file: String,
+        /// 1-based line.
+        line: u32,
+        /// 1-based column.
+        column: u32,
+        /// The engine's message.
+        message: String,
+    },
+    /// The shipped script engine could not be prepared or run.
+    #[error("the script engine failed: {0}")]
+    Engine(String),
     /// The action asks for more memory than this server allows.
     #[error("its memory limit {asked} is above this server's maximum {max}")]
     MemoryAboveMaximum {
@@ -139,6 +179,9 @@ impl Runtime {
     /// `Ok(None)` means the bytes are needed ([`Runtime::load`]).
     pub fn load_cached(&self, spec: &ActionSpec) -> Result<Option<LoadedAction>, LoadError> {
         self.check_limits(spec)?;
+        if !spec.code.is_component() {
+            return Ok(None);
+        }
         match self
             .inner
             .precompile
@@ -154,6 +197,9 @@ impl Runtime {
     pub fn load(&self, spec: &ActionSpec, bytes: &[u8]) -> Result<LoadedAction, LoadError> {
         if let Some(loaded) = self.load_cached(spec)? {
             return Ok(loaded);
+        }
+        if spec.code == Code::Javascript {
+            return self.load_script(spec, bytes);
         }
         if !bytes.starts_with(b"\0asm") || bytes.len() < 8 {
             return Err(LoadError::NotWasm);
@@ -180,6 +226,23 @@ impl Runtime {
         Ok(())
     }
 
+    /// A script action: the shipped engine with the script to run. Its
+    /// syntax is checked apart ([`Runtime::check_script`]), in an instance.
+    fn load_script(&self, spec: &ActionSpec, bytes: &[u8]) -> Result<LoadedAction, LoadError> {
+        let text = std::str::from_utf8(bytes).map_err(|_| LoadError::NotText)?;
+        let engine = self.js_engine()?;
+        let script = super::host::Script {
+            name: Arc::from(format!("{}.js", spec.name)),
+            text: Arc::from(text),
+        };
+        Ok(LoadedAction {
+            shared: Arc::new(shared(spec, Some(script))),
+            spec: spec.clone(),
+            pre: engine.action.clone(),
+            imports: engine.imports.clone(),
+        })
+    }
+
     fn link(&self, spec: ActionSpec, component: Component) -> Result<LoadedAction, LoadError> {
         let instance_pre = self
             .inner
@@ -193,17 +256,23 @@ impl Runtime {
             .imports(&self.inner.engine)
             .map(|(name, _)| name.to_owned())
             .collect();
-        let shared = Arc::new(super::host::ActionShared {
-            name: Arc::from(spec.name.as_str()),
-            config: spec.config.clone(),
-            connections: spec.connections.clone(),
-            history: super::fair::ComputeHistory::default(),
-        });
+        let shared = Arc::new(shared(&spec, None));
         Ok(LoadedAction {
             spec,
             shared,
             pre,
             imports,
         })
+    }
+}
+
+/// What every instance of the action `spec` shares.
+fn shared(spec: &ActionSpec, script: Option<super::host::Script>) -> super::host::ActionShared {
+    super::host::ActionShared {
+        name: Arc::from(spec.name.as_str()),
+        config: spec.config.clone(),
+        connections: spec.connections.clone(),
+        history: super::fair::ComputeHistory::default(),
+        script,
     }
 }

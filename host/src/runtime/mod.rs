@@ -15,6 +15,7 @@ pub(crate) mod host;
 mod invoke;
 mod loader;
 mod precompile;
+mod script_engine;
 
 pub use bindings::fusio::action::connector::{
     ConnectorError, HttpRequest, HttpResponse, RedisValue, Rows, SqlValue,
@@ -28,7 +29,7 @@ pub use engine::{EngineSettings, PoolingMode, TickerPriority};
 pub use host::response::{MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS, check_header_size};
 pub use host::{LOG_BYTES, LOG_LINES};
 pub use invoke::InvokeError;
-pub use loader::{ActionSpec, Limits, LoadError, LoadedAction};
+pub use loader::{ActionSpec, Code, Limits, LoadError, LoadedAction};
 pub use precompile::PrecompileStats;
 
 use std::sync::Arc;
@@ -53,6 +54,8 @@ struct RuntimeInner {
     dropped_log_entries: std::sync::atomic::AtomicU64,
     /// What this node's instances are doing, for the metrics.
     usage: Usage,
+    /// The shipped JavaScript engine, prepared on first use.
+    js_engine: std::sync::OnceLock<Result<script_engine::ScriptEngine, String>>,
 }
 
 /// Counts of what the instances do: how many are alive now, and the calls
@@ -115,6 +118,7 @@ impl Runtime {
                 ticker,
                 dropped_log_entries: std::sync::atomic::AtomicU64::new(0),
                 usage: Usage::default(),
+                js_engine: std::sync::OnceLock::new(),
             }),
         })
     }

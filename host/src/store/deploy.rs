@@ -365,6 +365,7 @@ async fn legacy_actions(
         actions.push(ActionSpec {
             name: row.try_get(0)?,
             sha256: row.try_get(1)?,
+            code: Default::default(),
             config,
             limits: Limits {
                 memory: to_u64(row.try_get(3)?, "memory_limit")?,

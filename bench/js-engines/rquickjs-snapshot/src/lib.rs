@@ -1,6 +1,6 @@
 //! The hello action on QuickJS (rquickjs) with the engine created once:
 //! `wizer-initialize` creates the runtime and context, the snapshot tool
-//! (`../wizer`) saves the memory that holds them into the component, and
+//! (`host/engines/snapshot`) saves the memory that holds them into the component, and
 //! every fresh instance starts with the engine ready. Each request then
 //! evaluates the script the action's config holds (`script`) and calls the
 //! function it exports with the caller's name.

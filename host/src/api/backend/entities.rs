@@ -45,6 +45,9 @@ pub(super) trait Entity:
     fn refuse(&self) -> Option<String> {
         None
     }
+    /// Whether a written body may carry its code inline as `source` (a
+    /// script), stored like an uploaded component and named by its sha256.
+    const INLINE_SOURCE: bool = false;
 }
 
 impl Entity for RouteRecord {
@@ -59,6 +62,7 @@ impl Entity for RouteRecord {
 
 impl Entity for ActionSpec {
     const KIND: &'static str = "action";
+    const INLINE_SOURCE: bool = true;
     fn key(&self) -> &str {
         &self.name
     }
@@ -272,7 +276,32 @@ pub(super) async fn create<E: Entity>(
     if_match: &IfMatch,
     body: &Bytes,
 ) -> Result<Response, ApiError> {
-    write(state, caller, if_match, Change::Create(json::<E>(body)?)).await
+    let body = staged::<E>(state, body).await?;
+    write(state, caller, if_match, Change::Create(json::<E>(&body)?)).await
+}
+
+/// The body with an inline `source` stored and replaced by its `sha256`
+/// (and `code` JavaScript unless it says otherwise): how a script typed in
+/// the backend is saved. Any other body is taken as it is.
+async fn staged<E: Entity>(state: &AppState, body: &Bytes) -> Result<Bytes, ApiError> {
+    if !E::INLINE_SOURCE {
+        return Ok(body.clone());
+    }
+    let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_slice(body) else {
+        return Ok(body.clone());
+    };
+    let Some(source) = fields.remove("source") else {
+        return Ok(body.clone());
+    };
+    let serde_json::Value::String(text) = source else {
+        return Err(Problem::new(StatusCode::BAD_REQUEST)
+            .detail("`source` must be the script's text")
+            .into());
+    };
+    let sha256 = state.store.put_component(text.as_bytes()).await?;
+    fields.insert("sha256".into(), sha256.into());
+    fields.entry("code").or_insert_with(|| "javascript".into());
+    Ok(serde_json::to_vec(&fields).unwrap_or_default().into())
 }
 
 /// An update of `id` from a JSON body (the whole entity).
@@ -287,7 +316,7 @@ pub(super) async fn update<E: Entity>(
         state,
         caller,
         if_match,
-        Change::Update(id, json::<E>(body)?),
+        Change::Update(id, json::<E>(&staged::<E>(state, body).await?)?),
     )
     .await
 }

@@ -131,7 +131,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(deploy::upload))
-                .routes(routes!(component::replace))
+                .routes(routes!(component::replace, component::read))
                 .layer(component::limit()),
         )
 }

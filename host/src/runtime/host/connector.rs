@@ -70,21 +70,29 @@ impl HostState {
     /// action was granted it, not-found unless the revision serves a
     /// connection of that kind by that name.
     fn granted<T: Wanted>(&self, name: &str) -> Result<T, ConnectorError> {
-        if !self
+        self.grant(name)?;
+        self.capabilities
+            .connection(name)
+            .and_then(T::from_served)
+            .ok_or_else(|| ConnectorError::NotFound(format!("no {} connection `{name}`", T::KIND)))
+    }
+}
+
+impl HostState {
+    /// Access-denied unless the action was granted the connection `name`.
+    pub(super) fn grant(&self, name: &str) -> Result<(), ConnectorError> {
+        if self
             .action
             .connections
             .iter()
             .any(|granted| granted == name)
         {
-            return Err(ConnectorError::AccessDenied(format!(
-                "the action `{}` is not granted the connection `{name}`",
-                self.action.name
-            )));
+            return Ok(());
         }
-        self.capabilities
-            .connection(name)
-            .and_then(T::from_served)
-            .ok_or_else(|| ConnectorError::NotFound(format!("no {} connection `{name}`", T::KIND)))
+        Err(ConnectorError::AccessDenied(format!(
+            "the action `{}` is not granted the connection `{name}`",
+            self.action.name
+        )))
     }
 }
 

@@ -10,6 +10,7 @@ pub(crate) mod connector;
 mod logger;
 mod processor;
 pub(crate) mod response;
+mod script;
 
 use super::bindings::Action;
 use std::collections::BTreeMap;
@@ -28,6 +29,14 @@ pub(crate) struct ActionShared {
     pub(crate) connections: Vec<String>,
     /// Whether it computes past a tick, so its polls leave the worker.
     pub(crate) history: crate::runtime::fair::ComputeHistory,
+    /// The script a shipped engine runs for it; `None` for a component.
+    pub(crate) script: Option<Script>,
+}
+
+/// An action's script and the name its errors carry (`todo.js`).
+pub(crate) struct Script {
+    pub(crate) name: Arc<str>,
+    pub(crate) text: Arc<str>,
 }
 
 /// The error an epoch tick raises once the request's deadline has passed.
@@ -176,6 +185,10 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     Action::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)?;
+    super::bindings::engine::fusio::engine::script::add_to_linker::<HostState, HasSelf<HostState>>(
+        &mut linker,
+        |state| state,
+    )?;
     Ok(linker)
 }
 

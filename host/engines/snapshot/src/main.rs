@@ -1,4 +1,4 @@
-//! `bench-wizer IN OUT`: instantiates the component IN with WASI and with
+//! `fusio-engine-snapshot IN OUT`: instantiates the component IN with WASI and with
 //! every `fusio:` import stubbed (they trap if called: the initialisation
 //! needs none), runs its `wizer-initialize` export and writes the
 //! component with that memory saved into it to OUT.
@@ -60,11 +60,10 @@ fn link(store: &Store<State>, component: &Component) -> wasmtime::Result<Linker<
 async fn main() -> wasmtime::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let [_, input, output] = args.as_slice() else {
-        return Err(wasmtime::format_err!("usage: bench-wizer IN OUT"));
+        return Err(wasmtime::format_err!("usage: fusio-engine-snapshot IN OUT"));
     };
     let wasm = std::fs::read(input)?;
-    let mut config = Config::new();
-    config.async_support(true);
+    let config = Config::new();
     let engine = Engine::new(&config)?;
     let wasi = WasiCtx::builder().inherit_stderr().build();
     let mut store = Store::new(

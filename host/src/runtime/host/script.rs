@@ -1,0 +1,36 @@
+//! `fusio:engine/script`: what an engine Fusio ships reads of the action it
+//! runs — its script, and the kind of each connection it was granted (the
+//! script API opens a connection by name alone).
+
+use super::HostState;
+use crate::runtime::bindings::engine::fusio::engine::script::{Host, ScriptSource};
+use crate::runtime::bindings::fusio::action::connector::ConnectorError;
+
+impl Host for HostState {
+    async fn source(&mut self) -> wasmtime::Result<ScriptSource> {
+        Ok(match &self.action.script {
+            Some(script) => ScriptSource {
+                name: script.name.to_string(),
+                text: script.text.to_string(),
+            },
+            None => ScriptSource {
+                name: String::new(),
+                text: String::new(),
+            },
+        })
+    }
+
+    async fn connection_kind(
+        &mut self,
+        name: String,
+    ) -> wasmtime::Result<Result<String, ConnectorError>> {
+        if let Err(refused) = self.grant(&name) {
+            return Ok(Err(refused));
+        }
+        Ok(self
+            .capabilities
+            .connection(&name)
+            .map(|served| served.kind().to_owned())
+            .ok_or_else(|| ConnectorError::NotFound(format!("no connection `{name}`"))))
+    }
+}
