@@ -21,6 +21,7 @@ mod metrics;
 mod migration;
 mod nodes;
 mod project;
+mod python;
 mod rates;
 mod request_log;
 mod resources;

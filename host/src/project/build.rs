@@ -28,6 +28,14 @@ pub enum BuildError {
         /// The package directory.
         package: PathBuf,
     },
+    /// A Python module could not be built (componentize-py's message).
+    #[error("building the Python module {file} failed: {reason}")]
+    Python {
+        /// The module's file.
+        file: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// The build succeeded without producing a component.
     #[error(
         "building {package} produced no .wasm component; is it a `crate-type = [\"cdylib\"]` package?"

@@ -436,10 +436,12 @@ impl Compiling<'_> {
 /// The component of an action: a `.wasm` file as it is, or a Rust package
 /// directory built for `wasm32-wasip2` (once per package).
 /// What a component path holds: a `.js` file is JavaScript for the shipped
-/// engine; anything else is a component (or a package that builds one).
+/// engine, a `.py` file a Python module built into a component; anything
+/// else is a component (or a package that builds one).
 fn code_of(path: &Path) -> Code {
     match path.extension().and_then(|e| e.to_str()) {
         Some("js") => Code::Javascript,
+        Some("py") => Code::Python,
         _ => Code::Component,
     }
 }
@@ -457,6 +459,10 @@ async fn component_bytes(
             return Err("the directory has no Cargo.toml".into());
         }
         build_package(source, build)
+            .await
+            .map_err(|e| e.to_string())?
+    } else if source.is_file() && code_of(source) == Code::Python {
+        super::build_python(source, build)
             .await
             .map_err(|e| e.to_string())?
     } else if source.is_file() {

@@ -10,6 +10,7 @@
 
 mod build;
 pub mod compile;
+mod python;
 
 pub mod deployer;
 pub mod file;
@@ -22,6 +23,7 @@ pub use build::{BuildError, BuildOptions, WASM_TARGET, build_package};
 pub use compile::{Compiled, compile, compile_contract};
 pub use deployer::{DeployError, DeployRequest, Deployer, Outcome};
 pub use plan::Plan;
+pub use python::{COMPONENTIZE_PY, build_python};
 
 use crate::snapshot::Components;
 use crate::store::StoreError;

@@ -221,12 +221,12 @@ async fn load(
     let mut actions = HashMap::new();
     for (spec, loaded) in snapshot::load_actions(runtime, loadable, components).await? {
         match loaded {
-            // A script engine imports every interface; its script is
-            // refused only when it opens what it was not granted.
+            // A generated component imports every interface; its code
+            // is refused only when it opens what it was not granted.
             Ok(loaded)
                 if loaded.imports(CONNECTOR)
                     && spec.connections.is_empty()
-                    && spec.code.is_component() =>
+                    && !spec.code.imports_everything() =>
             {
                 problems.push(problem(
                     action_entry(&spec.name),
@@ -238,7 +238,7 @@ async fn load(
             Ok(loaded) => {
                 actions.insert(spec.name.clone(), Arc::new(loaded));
             }
-            Err(reason) if spec.code.is_component() => problems.push(problem(
+            Err(reason) if !spec.code.is_script() => problems.push(problem(
                 action_entry(&spec.name),
                 format!("component {}: {reason}", short(&spec.sha256)),
             )),

@@ -42,12 +42,26 @@ pub enum Code {
     Component,
     /// JavaScript source (UTF-8), run by the shipped JavaScript engine.
     Javascript,
+    /// A component built from a Python module (componentize-py).
+    Python,
 }
 
 impl Code {
-    /// Whether this is a component of its own (and not a script).
+    /// Whether this is a component written as one (the default).
     pub fn is_component(&self) -> bool {
         *self == Self::Component
+    }
+
+    /// Whether the bytes are a script that a shipped engine runs (and not
+    /// a component).
+    pub fn is_script(&self) -> bool {
+        *self == Self::Javascript
+    }
+
+    /// Whether the component imports every interface of the world,
+    /// whatever the code uses: a generated one (an engine, a Python build).
+    pub fn imports_everything(&self) -> bool {
+        !self.is_component()
     }
 }
 
@@ -179,7 +193,7 @@ impl Runtime {
     /// `Ok(None)` means the bytes are needed ([`Runtime::load`]).
     pub fn load_cached(&self, spec: &ActionSpec) -> Result<Option<LoadedAction>, LoadError> {
         self.check_limits(spec)?;
-        if !spec.code.is_component() {
+        if spec.code.is_script() {
             return Ok(None);
         }
         match self
@@ -198,7 +212,7 @@ impl Runtime {
         if let Some(loaded) = self.load_cached(spec)? {
             return Ok(loaded);
         }
-        if spec.code == Code::Javascript {
+        if spec.code.is_script() {
             return self.load_script(spec, bytes);
         }
         if !bytes.starts_with(b"\0asm") || bytes.len() < 8 {

@@ -60,7 +60,7 @@ pub(super) async fn read(
     let spec: ActionSpec = super::entities::served(&state, &name).await?;
     let bytes = state.store.component(&spec.sha256).await?;
     let media = match spec.code {
-        Code::Component => "application/wasm",
+        Code::Component | Code::Python => "application/wasm",
         Code::Javascript => "application/javascript; charset=utf-8",
     };
     Ok(([(http::header::CONTENT_TYPE, media)], bytes).into_response())
