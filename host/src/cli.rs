@@ -45,6 +45,10 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// Write the API described by fusio.yml as a document, without a server (for CI).
     Export(ExportArgs),
+    /// Write a new project directory (fusio.yml, one action, test cases, a README) that passes `fusio test`.
+    New(NewArgs),
+    /// Run the test cases declared in fusio.yml against a throwaway in-process server (or a live one).
+    Test(TestArgs),
     /// Print the version and exit.
     Version,
 }
@@ -100,6 +104,39 @@ pub struct DeployArgs {
     /// Cargo target directory for building action packages (cargo's default when unset).
     #[arg(long, env = "FUSIO_BUILD_TARGET_DIR")]
     pub build_target_dir: Option<PathBuf>,
+}
+
+/// Options of `fusio new`.
+#[derive(Debug, Clone, Args)]
+pub struct NewArgs {
+    /// The directory to create; its name is the project's.
+    pub name: PathBuf,
+    /// The language of its action.
+    #[arg(long, value_enum, default_value = "js")]
+    pub lang: crate::scaffold::Language,
+}
+
+/// Options of `fusio test`.
+#[derive(Debug, Clone, Args)]
+pub struct TestArgs {
+    /// The project file.
+    #[arg(default_value = "fusio.yml")]
+    pub file: PathBuf,
+    /// Also write the results as JUnit XML to this file.
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+    /// Run against this running server instead of a throwaway one.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// With `--url`: the access token sent where a case names scopes.
+    #[arg(long, env = "FUSIO_TEST_TOKEN")]
+    pub token: Option<String>,
+    /// Cargo target directory for building action packages (cargo's default when unset).
+    #[arg(long, env = "FUSIO_BUILD_TARGET_DIR")]
+    pub build_target_dir: Option<PathBuf>,
+    /// Where compiled components are kept between runs (default: the user's cache).
+    #[arg(long, env = "FUSIO_TEST_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Options of `fusio export`.

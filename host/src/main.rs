@@ -8,7 +8,7 @@ use fusio::auth::AuthSettings;
 use fusio::auth::accounts;
 use fusio::cli::{
     AddAppArgs, AddUserArgs, Cli, Command, DeployArgs, ExportArgs, ExportKind, LoginArgs,
-    RemoteArgs, RollbackArgs, ServeArgs, StoreArgs,
+    RemoteArgs, RollbackArgs, ServeArgs, StoreArgs, TestArgs,
 };
 use fusio::client;
 use fusio::project::BuildOptions;
@@ -61,6 +61,7 @@ fn exit_code(err: &anyhow::Error) -> ExitCode {
                         | fusio::project::ProjectError::Invalid { .. }
                 )
             });
+    let refused = refused || err.downcast_ref::<TestsFailed>().is_some();
     ExitCode::from(if refused { 1 } else { 2 })
 }
 
@@ -126,6 +127,15 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Deploy(args) => deploy(&args).await,
         Command::Rollback(args) => rollback(&args).await,
         Command::Export(args) => export(&args).await,
+        Command::Test(args) => test(&args).await,
+        Command::New(args) => {
+            let written = fusio::scaffold::create(&args.name, args.lang)?;
+            for file in written {
+                println!("wrote {}", args.name.join(file).display());
+            }
+            println!("next: cd {} && fusio test", args.name.display());
+            Ok(())
+        }
         Command::Serve(args) => {
             let mut options = boot_options(&args);
             options.cors = fusio::cors::CorsSettings::new(
@@ -268,6 +278,84 @@ async fn export(args: &ExportArgs) -> anyhow::Result<()> {
         }
     };
     println!("{text}");
+    Ok(())
+}
+
+/// Some declared test cases failed (exit code 1).
+#[derive(Debug, thiserror::Error)]
+#[error("{failed} of {total} test cases failed")]
+struct TestsFailed {
+    failed: usize,
+    total: usize,
+}
+
+/// `fusio test`: every declared case, a line each, then a summary.
+async fn test(args: &TestArgs) -> anyhow::Result<()> {
+    use fusio::testing::cases::{Target, run_all};
+    use fusio::testing::{TestOptions, TestServer};
+    let build = BuildOptions {
+        target_dir: args.build_target_dir.clone(),
+    };
+    let cache_dir = args.cache_dir.clone().or_else(|| {
+        std::env::var_os("XDG_CACHE_HOME")
+            .map(std::path::PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache"))
+            })
+            .map(|cache| cache.join("fusio").join("cwasm"))
+    });
+    let server;
+    let (compiled, target) = match &args.url {
+        Some(base) => (
+            fusio::project::compile_contract(&args.file).await?,
+            Target::Remote {
+                base: base.clone(),
+                token: args.token.clone(),
+                client: reqwest::Client::new(),
+            },
+        ),
+        None => {
+            server = TestServer::start(&args.file, &TestOptions { build, cache_dir }).await?;
+            (server.compiled().clone(), Target::InProcess(&server))
+        }
+    };
+    if compiled.tests.is_empty() {
+        println!(
+            "{}: no test cases (add `tests:` under a route method)",
+            args.file.display()
+        );
+    }
+    let results = run_all(&compiled, &target, |result| {
+        let where_ = result
+            .location
+            .map(|(line, column)| format!(" ({}:{line}:{column})", args.file.display()))
+            .unwrap_or_default();
+        match &result.failure {
+            None => println!("ok    {} [{} ms]", result.name, result.duration.as_millis()),
+            Some(reason) => println!("FAIL  {}{where_}: {reason}", result.name),
+        }
+        for warning in &result.warnings {
+            println!("warn  {}: {warning}", result.name);
+        }
+    })
+    .await;
+    let failed = results.iter().filter(|r| r.failure.is_some()).count();
+    let warnings: usize = results.iter().map(|r| r.warnings.len()).sum();
+    println!(
+        "{} passed, {failed} failed, {warnings} warnings",
+        results.len() - failed
+    );
+    if let Some(path) = &args.junit {
+        let xml = fusio::testing::junit::report(&args.file, &results)?;
+        std::fs::write(path, xml).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if failed > 0 {
+        return Err(TestsFailed {
+            failed,
+            total: results.len(),
+        }
+        .into());
+    }
     Ok(())
 }
 

@@ -356,3 +356,19 @@ async fn the_javascript_todo_shares_the_table_with_the_rust_one() {
     assert_eq!(listed["itemsPerPage"], 1);
     assert_eq!(listed["entry"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_hello_greets_and_counts() {
+    let app = start().await;
+    let first = app.get("/py/hello?name=Ada").await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert_eq!(
+        first.json(),
+        json!({ "message": "Hello Ada!", "visits": 1 })
+    );
+    let second = app.get("/py/hello").await;
+    assert_eq!(
+        second.json(),
+        json!({ "message": "Hello World!", "visits": 2 })
+    );
+}

@@ -26,6 +26,7 @@ mod rates;
 mod request_log;
 mod resources;
 mod runtime;
+mod scaffold;
 mod social;
 mod sql;
 mod statistics;

@@ -31,6 +31,25 @@ pub struct Compiled {
     /// Line and column of each entry (`action.NAME`, `routes."PATH"`,
     /// `routes."PATH".methods.METHOD`), to locate problems the server finds.
     pub locations: HashMap<String, (u64, u64)>,
+    /// The test cases declared on methods, in file order.
+    pub tests: Vec<DeclaredCase>,
+}
+
+/// A test case as declared under a route method's `tests:`.
+#[derive(Debug, Clone)]
+pub struct DeclaredCase {
+    /// The route path as declared.
+    pub path: String,
+    /// The version, for a route with several.
+    pub version: Option<u32>,
+    /// The upper-case method.
+    pub method: String,
+    /// The method's entry name, e.g. `routes."/todo".methods.GET`.
+    pub entry: String,
+    /// Line and column of the method in the file.
+    pub location: Option<(u64, u64)>,
+    /// The case.
+    pub case: file::TestCaseFile,
 }
 
 impl Compiled {
@@ -133,6 +152,7 @@ async fn compile_sections(
             project: Project::default(),
             components: HashMap::new(),
             locations: HashMap::new(),
+            tests: Vec::new(),
         },
         problems: Vec::new(),
         built: HashMap::new(),
@@ -325,7 +345,17 @@ impl Compiling<'_> {
                 };
                 for (key, entry) in &methods.0 {
                     let entry_name = method_entry(path, several.then_some(number), &key.value);
-                    self.locate(&entry_name, key.referenced);
+                    let location = self.locate(&entry_name, key.referenced);
+                    for case in &entry.tests {
+                        self.compiled.tests.push(DeclaredCase {
+                            path: path.clone(),
+                            version: several.then_some(number),
+                            method: key.value.clone(),
+                            entry: entry_name.clone(),
+                            location,
+                            case: case.clone(),
+                        });
+                    }
                     let mut responses = entry.responses.clone();
                     if let Some(response) = &entry.response {
                         responses.entry(200).or_insert_with(|| response.clone());

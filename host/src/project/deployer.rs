@@ -138,6 +138,18 @@ impl Deployer {
         self.inner.pools.confinement()
     }
 
+    /// Runs `script` on the served project's SQL connection `name`,
+    /// confined like a migration (a test's fixture).
+    pub async fn run_sql(&self, name: &str, script: &str) -> Result<(), String> {
+        let served = self
+            .inner
+            .store
+            .current()
+            .await
+            .map_err(|err| err.to_string())?;
+        super::migrate::run_script(&served.project, name, script, self.confinement()).await
+    }
+
     /// Validates `request.project` completely, then (unless dry or
     /// unchanged) stores it as a new revision and serves it.
     pub async fn deploy(&self, request: DeployRequest<'_>) -> Result<Outcome, DeployError> {

@@ -156,14 +156,45 @@ pub struct MethodFile {
     /// The media types a request body may have; any when not said.
     #[serde(default, rename = "contentTypes")]
     pub content_types: Vec<String>,
+    /// The cases `fusio test` runs against it.
+    #[serde(default)]
+    pub tests: Vec<TestCaseFile>,
+}
+
+/// One declared test case of a method: the request to send and the answer
+/// expected.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestCaseFile {
+    /// What it checks; the method and path when not said.
+    pub name: Option<String>,
+    /// Values of the route's placeholders.
+    #[serde(default, rename = "uriFragments")]
+    pub uri_fragments: BTreeMap<String, serde_json::Value>,
+    /// Query parameters.
+    #[serde(default)]
+    pub query: BTreeMap<String, serde_json::Value>,
+    /// Request headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The request body, sent as JSON.
+    pub body: Option<serde_json::Value>,
+    /// Send a token holding these scopes (a protected method needs one).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// The status expected.
+    pub status: u16,
+    /// JSON the answer must contain: every key given, with its value
+    /// (objects may hold more keys, arrays more items after the given ones).
+    pub contains: Option<serde_json::Value>,
 }
 
 /// One action.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActionFile {
-    /// A Rust package directory (built for wasm32-wasip2) or a `.wasm`
-    /// component, relative to the file.
+    /// A Rust package directory (built for wasm32-wasip2), a `.wasm`
+    /// component, a `.js` script or a `.py` module, relative to the file.
     pub component: String,
     /// Values the action reads through `fusio:action/config`.
     #[serde(default)]

@@ -88,6 +88,45 @@ pub async fn pending<'a>(store: &Store, project: &'a Project) -> Result<Pending<
     }
 }
 
+/// One confined connection to the SQL connection `name` of `project`.
+async fn connect(
+    project: &Project,
+    name: &str,
+    confinement: &Confinement,
+) -> Result<Single, String> {
+    let record = project
+        .connections
+        .iter()
+        .find(|c| c.name == name)
+        .ok_or_else(|| format!("the connection `{name}` is not defined"))?;
+    let config = sql::kind::settings(record).map_err(|err| err.to_string())?;
+    let target = confinement
+        .sql_target(&config.url)
+        .map_err(|err| err.to_string())?;
+    tokio::time::timeout(CONNECT_TIMEOUT, Single::connect(&target))
+        .await
+        .map_err(|_| format!("cannot connect within {}s", CONNECT_TIMEOUT.as_secs()))?
+        .map_err(|err| format!("cannot connect: {err}"))
+}
+
+/// Runs `script` (statements separated by `;`) on the SQL connection
+/// `name` of `project`, in one transaction, confined like a migration but
+/// not recorded: a test's fixture.
+pub async fn run_script(
+    project: &Project,
+    name: &str,
+    script: &str,
+    confinement: &Confinement,
+) -> Result<(), String> {
+    let mut conn = connect(project, name, confinement).await?;
+    let ran = conn.run_in_transaction(&[script]).await;
+    conn.close().await;
+    ran.map_err(|err| match err {
+        ScriptError::Failed { source, .. } => source.to_string(),
+        other => other.to_string(),
+    })
+}
+
 /// Runs `pending` against their databases and records each.
 pub async fn run(
     store: &Store,
@@ -106,24 +145,9 @@ pub async fn run(
         }
     }
     for (name, files) in by_connection {
-        let record = project
-            .connections
-            .iter()
-            .find(|c| c.name == name)
-            .ok_or_else(|| refused(name, format!("the connection `{name}` is not defined")))?;
-        let config = sql::kind::settings(record).map_err(|reason| refused(name, reason))?;
-        let target = confinement
-            .sql_target(&config.url)
-            .map_err(|reason| refused(name, reason))?;
-        let mut conn = tokio::time::timeout(CONNECT_TIMEOUT, Single::connect(&target))
+        let mut conn = connect(project, name, confinement)
             .await
-            .map_err(|_| {
-                refused(
-                    name,
-                    format!("cannot connect within {}s", CONNECT_TIMEOUT.as_secs()),
-                )
-            })?
-            .map_err(|err| refused(name, format!("cannot connect: {err}")))?;
+            .map_err(|reason| refused(name, reason))?;
         let scripts: Vec<&str> = files.iter().map(|f| f.sql.as_str()).collect();
         let ran = conn.run_in_transaction(&scripts).await;
         conn.close().await;

@@ -20,7 +20,7 @@ mod substitute;
 pub mod validate;
 
 pub use build::{BuildError, BuildOptions, WASM_TARGET, build_package};
-pub use compile::{Compiled, compile, compile_contract};
+pub use compile::{Compiled, DeclaredCase, compile, compile_contract};
 pub use deployer::{DeployError, DeployRequest, Deployer, Outcome};
 pub use plan::Plan;
 pub use python::{COMPONENTIZE_PY, build_python};

@@ -46,11 +46,7 @@ pub async fn build_python(file: &Path, options: &BuildOptions) -> Result<PathBuf
         .unwrap_or(Path::new("."));
     let key =
         inputs_hash(dir, &module).map_err(|e| failed(format!("cannot read the module: {e}")))?;
-    let root = options
-        .target_dir
-        .clone()
-        .unwrap_or_else(|| dir.join("target"))
-        .join("fusio-python");
+    let root = cache_root(options, dir);
     let out = root.join(format!("{key}.wasm"));
     if out.is_file() {
         return Ok(out);
@@ -155,6 +151,22 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>, depth: usize) -> std::io::Resul
         }
     }
     Ok(())
+}
+
+/// Where builds are kept: below the build's target directory when one is
+/// given, else in the user's cache (never a shared temporary directory,
+/// where another user could plant a component under a hash).
+fn cache_root(options: &BuildOptions, dir: &Path) -> PathBuf {
+    if let Some(target) = &options.target_dir {
+        return target.join("fusio-python");
+    }
+    let home_cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
+    match home_cache {
+        Some(cache) => cache.join("fusio").join("python"),
+        None => dir.join(".fusio-build"),
+    }
 }
 
 fn python() -> String {

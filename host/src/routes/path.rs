@@ -146,6 +146,46 @@ impl RoutePath {
         &self.pattern
     }
 
+    /// A concrete path with each placeholder replaced by its value from
+    /// `values` (percent-encoded, a wildcard's `/` kept); names the first
+    /// placeholder without one.
+    pub fn fill(
+        &self,
+        values: &std::collections::BTreeMap<String, String>,
+    ) -> Result<String, String> {
+        use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+        const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'_')
+            .remove(b'.')
+            .remove(b'~');
+        let mut out = String::new();
+        for segment in self.source.split('/').skip(1) {
+            out.push('/');
+            let (name, wildcard) = if let Some(name) = segment.strip_prefix(':') {
+                (name, false)
+            } else if let Some(name) = segment.strip_prefix('*') {
+                (name, true)
+            } else if let Some(rest) = segment.strip_prefix('$') {
+                (rest.split('<').next().unwrap_or(rest), false)
+            } else {
+                out.push_str(segment);
+                continue;
+            };
+            let value = values.get(name).ok_or_else(|| name.to_owned())?;
+            if wildcard {
+                let parts: Vec<String> = value
+                    .split('/')
+                    .map(|part| utf8_percent_encode(part, SEGMENT).to_string())
+                    .collect();
+                out.push_str(&parts.join("/"));
+            } else {
+                out.extend(utf8_percent_encode(value, SEGMENT));
+            }
+        }
+        Ok(out)
+    }
+
     /// Whether the captured values satisfy every `$name<regex>` constraint.
     pub fn accepts(&self, params: &[(String, String)]) -> bool {
         self.constraints.iter().all(|(name, regex)| {
@@ -178,6 +218,22 @@ mod tests {
                 "{source}"
             );
         }
+    }
+
+    #[test]
+    fn fills_placeholders() {
+        let values: std::collections::BTreeMap<String, String> = [
+            ("id".to_owned(), "a b".to_owned()),
+            ("year".to_owned(), "2026".to_owned()),
+            ("path".to_owned(), "x/y z".to_owned()),
+        ]
+        .into();
+        let fill = |source: &str| RoutePath::parse(source).unwrap().fill(&values);
+        assert_eq!(fill("/todo/:id").unwrap(), "/todo/a%20b");
+        assert_eq!(fill("/news/$year<[0-9]+>").unwrap(), "/news/2026");
+        assert_eq!(fill("/file/*path").unwrap(), "/file/x/y%20z");
+        assert_eq!(fill("/").unwrap(), "/");
+        assert_eq!(fill("/todo/:other").unwrap_err(), "other");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::host::{DeadlineExceeded, HostState, Nesting};
 use super::{LoadedAction, Runtime};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wasmtime::{PoolConcurrencyLimitError, Store, StoreLimitsBuilder, Trap, UpdateDeadline};
+use wasmtime::{PoolConcurrencyLimitError, Store, Trap, UpdateDeadline};
 
 /// Why an action produced no answer of its own.
 #[derive(Debug, thiserror::Error)]
@@ -56,14 +56,9 @@ impl Runtime {
         let timeout = action.spec.limits.timeout;
         let _live = Live::enter(&self.inner.usage.live);
         let request_id: Arc<str> = Arc::from(request.context.request_id.as_str());
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(usize::try_from(action.spec.limits.memory).unwrap_or(usize::MAX))
-            .trap_on_grow_failure(true)
-            .build();
         let own = Instant::now() + timeout;
         let deadline = caller.map_or(own, |c| c.deadline.min(own));
         let state = HostState::new(
-            limits,
             action.shared.clone(),
             request_id.clone(),
             Nesting {
@@ -105,6 +100,10 @@ impl Runtime {
                 .filter(|text| !text.is_empty()),
             Ok(_) => None,
         };
+        action.shared.peak_memory.fetch_max(
+            store.data().memory as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         fair.run(|| {
             forward_output(&store, &action.shared.name, &request_id);
             report_dropped_logs(&store, &action.shared.name, &request_id);
@@ -128,7 +127,7 @@ impl Runtime {
     /// keeps no worker).
     pub(super) fn store(&self, state: HostState, deadline: Instant) -> Store<HostState> {
         let mut store = Store::new(&self.inner.engine, state);
-        store.limiter(|state| &mut state.limits);
+        store.limiter(|state| state);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |_| {
             if Instant::now() >= deadline {

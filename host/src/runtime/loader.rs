@@ -125,6 +125,14 @@ impl LoadedAction {
     pub fn spec(&self) -> &ActionSpec {
         &self.spec
     }
+
+    /// The most linear memory one of its instances held so far, in bytes:
+    /// what an instance of it costs.
+    pub fn peak_memory(&self) -> u64 {
+        self.shared
+            .peak_memory
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 impl std::fmt::Debug for LoadedAction {
@@ -288,5 +296,7 @@ fn shared(spec: &ActionSpec, script: Option<super::host::Script>) -> super::host
         connections: spec.connections.clone(),
         history: super::fair::ComputeHistory::default(),
         script,
+        memory_limit: spec.limits.memory,
+        peak_memory: std::sync::atomic::AtomicU64::new(0),
     }
 }

@@ -31,6 +31,7 @@ pub use host::{LOG_BYTES, LOG_LINES};
 pub use invoke::InvokeError;
 pub use loader::{ActionSpec, Code, Limits, LoadError, LoadedAction};
 pub use precompile::PrecompileStats;
+pub use script_engine::JS_ENGINE_SIZE;
 
 use std::sync::Arc;
 

@@ -12,10 +12,12 @@ use super::host::{HostState, Nesting};
 use super::{LoadError, LoadedAction, NoCapabilities, Runtime};
 use std::sync::Arc;
 use std::time::Instant;
-use wasmtime::StoreLimitsBuilder;
 
 /// The engine component, built by `engines/build` from `engines/js`.
 const JS_ENGINE: &[u8] = include_bytes!("../../engines/js.wasm");
+
+/// The size of the JavaScript engine component, in bytes.
+pub const JS_ENGINE_SIZE: usize = JS_ENGINE.len();
 
 /// The shipped engine, ready to instantiate.
 pub(super) struct ScriptEngine {
@@ -38,7 +40,7 @@ impl Runtime {
     }
 
     fn prepare_js_engine(&self) -> Result<ScriptEngine, String> {
-        let sha256 = crate::digest::sha256_hex(JS_ENGINE);
+        let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(JS_ENGINE));
         let precompile = &self.inner.precompile;
         let component = match precompile.lookup(&self.inner.engine, &sha256) {
             Some(component) => component,
@@ -70,13 +72,8 @@ impl Runtime {
             return Ok(());
         };
         let engine = self.js_engine()?;
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(usize::try_from(action.spec.limits.memory).unwrap_or(usize::MAX))
-            .trap_on_grow_failure(true)
-            .build();
         let deadline = Instant::now() + action.spec.limits.timeout;
         let state = HostState::new(
-            limits,
             action.shared.clone(),
             Arc::from("syntax-check"),
             Nesting { deadline, depth: 0 },

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
-use wasmtime::{Engine, StoreLimits};
+use wasmtime::{Engine, ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -31,6 +31,10 @@ pub(crate) struct ActionShared {
     pub(crate) history: crate::runtime::fair::ComputeHistory,
     /// The script a shipped engine runs for it; `None` for a component.
     pub(crate) script: Option<Script>,
+    /// Its linear memory cap per instance, in bytes.
+    pub(crate) memory_limit: u64,
+    /// The most linear memory one of its instances held, in bytes.
+    pub(crate) peak_memory: std::sync::atomic::AtomicU64,
 }
 
 /// An action's script and the name its errors carry (`todo.js`).
@@ -93,7 +97,10 @@ impl LogBudget {
 
 /// The data of one request's `Store`.
 pub(crate) struct HostState {
-    pub(crate) limits: StoreLimits,
+    /// The memory cap, applied through [`HostState`]'s `ResourceLimiter`.
+    limits: StoreLimits,
+    /// Bytes of linear memory the instance holds (every memory together).
+    pub(crate) memory: usize,
     pub(crate) action: Arc<ActionShared>,
     pub(crate) request_id: Arc<str>,
     /// When the request must be answered; wasm code is stopped by the epoch
@@ -126,16 +133,22 @@ pub(crate) struct GuestOutput {
 }
 
 impl HostState {
+    /// The state of one instance of `action`, its linear memory capped at
+    /// the action's limit (growing past it traps).
     pub(crate) fn new(
-        limits: StoreLimits,
         action: Arc<ActionShared>,
         request_id: Arc<str>,
         nesting: Nesting,
         capabilities: Arc<dyn super::capabilities::Capabilities>,
         runtime: super::Runtime,
     ) -> Self {
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(usize::try_from(action.memory_limit).unwrap_or(usize::MAX))
+            .trap_on_grow_failure(true)
+            .build();
         Self {
             limits,
+            memory: 0,
             action,
             request_id,
             deadline: nesting.deadline,
@@ -155,6 +168,43 @@ impl HostState {
             stdout: wasi.stdout.contents(),
             stderr: wasi.stderr.contents(),
         })
+    }
+}
+
+/// The action's memory cap, counting what the instance holds.
+impl ResourceLimiter for HostState {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        if allowed {
+            self.memory += desired.saturating_sub(current);
+        }
+        Ok(allowed)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
     }
 }
 
