@@ -253,7 +253,7 @@ pub struct ServeArgs {
     #[arg(long, env = "FUSIO_MAX_ACTION_MEMORY", default_value = "256 MiB")]
     pub max_action_memory: ByteSize,
     /// Dirty memory a pool slot resets in place between requests instead of returning it to the kernel.
-    #[arg(long, env = "FUSIO_KEEP_RESIDENT", default_value = "64 KiB")]
+    #[arg(long, env = "FUSIO_KEEP_RESIDENT", default_value = "1 MiB")]
     pub keep_resident: ByteSize,
     /// Never use the pooling allocator (for machines that limit virtual memory).
     #[arg(long, env = "FUSIO_NO_POOLING")]

@@ -55,7 +55,7 @@ pub enum PoolingMode {
 }
 
 /// Default of [`EngineSettings::keep_resident`].
-pub const KEEP_RESIDENT: usize = 64 * 1024;
+pub const KEEP_RESIDENT: usize = 1024 * 1024;
 /// Core instances and tables a Rust wasm32-wasip2 component needs at most:
 /// its main module plus the adapter's shims.
 const CORE_PER_COMPONENT: u32 = 8;
@@ -63,6 +63,11 @@ const CORE_PER_COMPONENT: u32 = 8;
 fn base_config() -> Config {
     let mut config = Config::new();
     config.epoch_interruption(true);
+    // `FUSIO_PROFILE=perfmap` names the guests' compiled functions for
+    // `perf` (in /tmp/perf-PID.map): how to see where an action's time goes.
+    if std::env::var("FUSIO_PROFILE").as_deref() == Ok("perfmap") {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     config.memory_init_cow(true);
     config
 }

@@ -35,6 +35,9 @@ thread_local! {
 
 const PRELUDE: &str = include_str!("prelude.js");
 
+/// Bytes a request may allocate before QuickJS' cycle collector first runs.
+const GC_HEADROOM: usize = 8 * 1024 * 1024;
+
 fn create() -> Engine {
     let runtime = Runtime::new().expect("a QuickJS runtime");
     let context = Context::full(&runtime).expect("a QuickJS context");
@@ -54,6 +57,14 @@ fn create() -> Engine {
             .unwrap_or_else(|err| panic!("the prelude does not install: {err}"));
         Persistent::save(&ctx, run)
     });
+    // Collect what creating the engine left behind, then let a request
+    // allocate a good deal before the collector runs: its mark phase writes
+    // to every object of the heap, which in a fresh instance means copying
+    // every page of the snapshot. Most garbage is freed by reference
+    // counting anyway, and the instance's memory cap still bounds the rest.
+    runtime.run_gc();
+    let used = usize::try_from(runtime.memory_usage().malloc_size).unwrap_or(0);
+    runtime.set_gc_threshold(used + GC_HEADROOM);
     Engine {
         context,
         _runtime: runtime,
