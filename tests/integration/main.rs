@@ -5,6 +5,7 @@ mod support;
 
 mod auth;
 mod backend;
+mod builtin;
 mod cli;
 mod confine;
 mod connector;

@@ -32,6 +32,11 @@ pub(crate) fn corpus_dir(dir: &Path) -> std::path::PathBuf {
     )
     .unwrap();
     std::fs::write(corpus.join("broken.sql"), "CREATE TABLE oops (;").unwrap();
+    std::fs::write(
+        corpus.join("broken.js"),
+        "module.exports = function () {\n  return (;\n};\n",
+    )
+    .unwrap();
     corpus
 }
 

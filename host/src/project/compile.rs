@@ -214,19 +214,12 @@ impl Compiling<'_> {
             let name = &key.value;
             let entry_name = action_entry(name);
             let location = self.locate(&entry_name, key.referenced);
-            let component = match self.vars.apply(&entry.component) {
-                Ok(component) => component,
-                Err(reason) => {
-                    self.refuse(location, &entry_name, format!("component: {reason}"));
-                    continue;
-                }
-            };
-            let mut config = std::collections::BTreeMap::new();
+            let mut values = std::collections::BTreeMap::new();
             let mut config_ok = true;
             for (k, v) in &entry.config {
                 match self.vars.apply_json(v) {
                     Ok(v) => {
-                        config.insert(k.clone(), file::config_text(&v));
+                        values.insert(k.clone(), v);
                     }
                     Err(reason) => {
                         self.refuse(location, &entry_name, format!("config.{k}: {reason}"));
@@ -234,28 +227,51 @@ impl Compiling<'_> {
                     }
                 }
             }
-            let path = self.base.join(&component);
-            let bytes = match component_bytes(&path, self.build, &mut self.built).await {
-                Ok(bytes) => bytes,
-                Err(reason) => {
+            let code = match (&entry.component, &entry.builtin) {
+                (Some(component), None) => self.component(component, location, &entry_name).await,
+                (None, Some(builtin)) => match super::builtin::expand(builtin, &values) {
+                    Ok(expanded) => Some((
+                        Arc::from(expanded.script.as_bytes()),
+                        Code::Javascript,
+                        Some(expanded.config),
+                    )),
+                    Err(reason) => {
+                        self.refuse(
+                            location,
+                            &entry_name,
+                            format!("builtin `{builtin}`: {reason}"),
+                        );
+                        None
+                    }
+                },
+                _ => {
                     self.refuse(
                         location,
                         &entry_name,
-                        format!("component `{component}`: {reason}"),
+                        "an action has either `component` (its code) or `builtin` (an action Fusio ships)".into(),
                     );
-                    continue;
+                    None
                 }
+            };
+            let Some((bytes, code, expanded)) = code else {
+                continue;
             };
             if !config_ok {
                 continue;
             }
+            let config = expanded.unwrap_or_else(|| {
+                values
+                    .iter()
+                    .map(|(k, v)| (k.clone(), file::config_text(v)))
+                    .collect()
+            });
             let defaults = Limits::default();
             let sha256 = sha256_hex(&bytes);
             self.compiled.components.insert(sha256.clone(), bytes);
             self.compiled.project.actions.push(ActionSpec {
                 name: name.clone(),
                 sha256,
-                code: code_of(&path),
+                code,
                 config,
                 limits: Limits {
                     memory: entry.limits.memory.map_or(defaults.memory, |m| m.as_u64()),
@@ -268,6 +284,39 @@ impl Compiling<'_> {
                     .map(|h| h.to_ascii_lowercase())
                     .collect(),
             });
+        }
+    }
+
+    /// An action's component (built or read) and what it is; `None` after
+    /// refusing it.
+    async fn component(
+        &mut self,
+        component: &str,
+        location: Option<(u64, u64)>,
+        entry_name: &str,
+    ) -> Option<(
+        Arc<[u8]>,
+        Code,
+        Option<std::collections::BTreeMap<String, String>>,
+    )> {
+        let component = match self.vars.apply(component) {
+            Ok(component) => component,
+            Err(reason) => {
+                self.refuse(location, entry_name, format!("component: {reason}"));
+                return None;
+            }
+        };
+        let path = self.base.join(&component);
+        match component_bytes(&path, self.build, &mut self.built).await {
+            Ok(bytes) => Some((bytes, code_of(&path), None)),
+            Err(reason) => {
+                self.refuse(
+                    location,
+                    entry_name,
+                    format!("component `{component}`: {reason}"),
+                );
+                None
+            }
         }
     }
 

@@ -195,7 +195,10 @@ pub struct TestCaseFile {
 pub struct ActionFile {
     /// A Rust package directory (built for wasm32-wasip2), a `.wasm`
     /// component, a `.js` script or a `.py` module, relative to the file.
-    pub component: String,
+    pub component: Option<String>,
+    /// Instead of a component: an action Fusio ships (`static`), configured
+    /// by `config:`.
+    pub builtin: Option<String>,
     /// Values the action reads through `fusio:action/config`.
     #[serde(default)]
     pub config: BTreeMap<String, serde_json::Value>,

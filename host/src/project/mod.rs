@@ -9,6 +9,7 @@
 //! the file and the line and column or the offending entry.
 
 mod build;
+pub mod builtin;
 pub mod compile;
 mod python;
 

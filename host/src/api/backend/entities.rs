@@ -282,7 +282,9 @@ pub(super) async fn create<E: Entity>(
 
 /// The body with an inline `source` stored and replaced by its `sha256`
 /// (and `code` JavaScript unless it says otherwise): how a script typed in
-/// the backend is saved. Any other body is taken as it is.
+/// the backend is saved. A `builtin` (with its `config`) becomes the
+/// built-in's script and checked config first. Any other body is taken as
+/// it is.
 async fn staged<E: Entity>(state: &AppState, body: &Bytes) -> Result<Bytes, ApiError> {
     if !E::INLINE_SOURCE {
         return Ok(body.clone());
@@ -290,6 +292,31 @@ async fn staged<E: Entity>(state: &AppState, body: &Bytes) -> Result<Bytes, ApiE
     let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_slice(body) else {
         return Ok(body.clone());
     };
+    if let Some(builtin) = fields.remove("builtin") {
+        let serde_json::Value::String(builtin) = builtin else {
+            return Err(Problem::new(StatusCode::BAD_REQUEST)
+                .detail("`builtin` names a built-in action, e.g. \"static\"")
+                .into());
+        };
+        let config: std::collections::BTreeMap<String, serde_json::Value> =
+            match fields.remove("config") {
+                None => Default::default(),
+                Some(serde_json::Value::Object(map)) => map.into_iter().collect(),
+                Some(_) => {
+                    return Err(Problem::new(StatusCode::BAD_REQUEST)
+                        .detail("`config` is an object")
+                        .into());
+                }
+            };
+        let expanded = crate::project::builtin::expand(&builtin, &config).map_err(|reason| {
+            Problem::new(StatusCode::BAD_REQUEST).detail(format!("builtin `{builtin}`: {reason}"))
+        })?;
+        fields.insert("source".into(), expanded.script.into());
+        fields.insert(
+            "config".into(),
+            serde_json::to_value(expanded.config).unwrap_or_default(),
+        );
+    }
     let Some(source) = fields.remove("source") else {
         return Ok(body.clone());
     };

@@ -1,0 +1,137 @@
+//! Built-in actions: `static` answers its configured status, headers and
+//! body with no code; an unknown built-in or a bad configuration is refused
+//! at deploy naming the entry and the key; the backend creates one too.
+
+use crate::request_log::read;
+use crate::support::{Backend, TestApp};
+use axum::body::Body;
+use http::Request;
+use serde_json::json;
+
+const ADMIN_PASSWORD: &str = "admin password";
+
+const PROJECT: &str = r#"
+routes:
+  /maintenance:
+    methods:
+      GET: { action: maintenance, public: true }
+  /robots.txt:
+    methods:
+      GET: { action: robots, public: true }
+action:
+  maintenance:
+    builtin: static
+    config:
+      status: 503
+      headers: { retry-after: "3600" }
+      body: { message: "back soon", until: "2027-01-01" }
+  robots:
+    builtin: static
+    config:
+      headers: { content-type: text/plain }
+      body: "User-agent: *\nDisallow:\n"
+"#;
+
+#[tokio::test]
+async fn static_answers_its_configuration() {
+    let app = TestApp::start(Backend::Sqlite, PROJECT).await;
+    let down = app.get("/maintenance?x=1").await;
+    assert_eq!(down.status, 503, "{}", down.text());
+    assert_eq!(down.header("retry-after"), Some("3600"));
+    assert_eq!(down.header("content-type"), Some("application/json"));
+    assert_eq!(
+        down.json(),
+        json!({ "message": "back soon", "until": "2027-01-01" })
+    );
+    let robots = app.get("/robots.txt").await;
+    assert_eq!(robots.status, 200);
+    assert_eq!(robots.header("content-type"), Some("text/plain"));
+    assert_eq!(robots.text(), "User-agent: *\nDisallow:\n");
+}
+
+async fn refused(yaml: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = crate::support::app::write_project(dir.path(), yaml);
+    let db = crate::support::db::TestDb::new(Backend::Sqlite, dir.path()).await;
+    let mut options = crate::support::app::options(dir.path(), &db);
+    options.deploy = Some(file);
+    match fusio::server::boot(&options).await {
+        Ok(_) => panic!("the project is refused"),
+        Err(err) => format!("{err}"),
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_builtin_or_a_bad_config_is_refused_naming_the_entry() {
+    let unknown = refused(&PROJECT.replace(
+        "builtin: static\n    config:\n      headers",
+        "builtin: statik\n    config:\n      headers",
+    ))
+    .await;
+    assert!(
+        unknown.contains("action.robots: builtin `statik`: `statik` is not a built-in action"),
+        "{unknown}"
+    );
+    let line = PROJECT
+        .lines()
+        .position(|l| l.starts_with("  robots:"))
+        .unwrap()
+        + 1;
+    assert!(
+        unknown.contains(&format!("fusio.yml:{line}:3")),
+        "{unknown}"
+    );
+
+    let bad_status = refused(&PROJECT.replace("status: 503", "status: 700")).await;
+    assert!(
+        bad_status.contains(
+            "action.maintenance: builtin `static`: config.status: 700 is not an HTTP status"
+        ),
+        "{bad_status}"
+    );
+    let unknown_key = refused(&PROJECT.replace("status: 503", "stat: 503")).await;
+    assert!(
+        unknown_key.contains("config.stat: `static` takes `status`, `headers`, `body`"),
+        "{unknown_key}"
+    );
+    let both = refused(&PROJECT.replace(
+        "builtin: static\n    config:\n      status",
+        "builtin: static\n    component: x.js\n    config:\n      status",
+    ))
+    .await;
+    assert!(both.contains("either `component`"), "{both}");
+}
+
+#[tokio::test]
+async fn the_backend_creates_a_builtin_action() {
+    let app = TestApp::start_with(Backend::Sqlite, PROJECT, |options| {
+        options.admin_password = Some(ADMIN_PASSWORD.into());
+    })
+    .await;
+    let token = app.password_token("fusio", "admin", ADMIN_PASSWORD).await;
+    let send = |body: serde_json::Value| {
+        Request::put("/backend/action/robots")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let limits = json!({ "memory": 67108864, "timeout": "10s" });
+    let saved = app
+        .send(send(json!({ "name": "robots", "builtin": "static", "config": { "status": 404, "body": "gone" }, "limits": limits })))
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.text());
+    let gone = app.get("/robots.txt").await;
+    assert_eq!(
+        (gone.status.as_u16(), gone.text()),
+        (404, "gone".to_owned())
+    );
+
+    let bad = app
+        .send(send(json!({ "name": "robots", "builtin": "static", "config": { "status": 42 }, "limits": limits })))
+        .await;
+    bad.assert_problem_saying(400, "config.status: 42 is not an HTTP status");
+    assert_eq!(app.get("/robots.txt").await.status, 404, "nothing changed");
+    let shown = read(&app, &token, "/backend/action/robots").await.json();
+    assert_eq!(shown["code"], "javascript", "{shown}");
+}
