@@ -1,8 +1,8 @@
 //! JavaScript actions on the engine Fusio ships: deployed from `.js` files
 //! beside Rust components, reaching SQL (SQLite and PostgreSQL), the cache
 //! and the log through PHP Fusio's worker API; refused at deploy with the
-//! line and column of a syntax error; stopped by the timeout and the memory
-//! limit; failing as a 500 problem whose message only the error log holds;
+//! line and column of a syntax error; stopped by the timeout, the memory
+//! limit and the stack; failing as a 500 problem whose message only the error log holds;
 //! and saved as source through the backend.
 
 use crate::request_log::{error_of, flushed, read};
@@ -258,6 +258,11 @@ async fn loops_and_allocations_without_end_are_stopped_and_throws_are_500_proble
         "hog.js",
         "module.exports = function (request, context, connector, response) {\n  const kept = [];\n  for (;;) { kept.push(new Array(100000).fill(kept.length)); }\n};\n",
     );
+    let deep = script(
+        dir.path(),
+        "deep.js",
+        "module.exports = function () { function f(n) { return f(n + 1) + 1; } return f(0); };\n",
+    );
     let throws = script(
         dir.path(),
         "throws.js",
@@ -275,7 +280,12 @@ routes:
   /throws:
     methods:
       GET: {{ action: throws, public: true }}
+  /deep:
+    methods:
+      GET: {{ action: deep, public: true }}
 action:
+  deep:
+    component: "{deep}"
   spin:
     component: "{spin}"
     limits: {{ timeout: 1s }}
@@ -287,7 +297,8 @@ action:
 "#,
         spin = spin.display(),
         hog = hog.display(),
-        throws = throws.display()
+        throws = throws.display(),
+        deep = deep.display()
     ))
     .await;
     let token = app.password_token("fusio", "admin", ADMIN_PASSWORD).await;
@@ -309,6 +320,11 @@ action:
         message.contains("memory") || message.contains("out of memory"),
         "{message}"
     );
+
+    // Recursion without end overflows the instance's stack: its request
+    // fails, the next one is served.
+    app.get("/deep").await.assert_problem(500);
+    assert_eq!(app.get("/throws").await.status, 500);
 
     let thrown = app.get("/throws?token=t0p").await;
     let problem = thrown.assert_problem(500);
