@@ -83,7 +83,7 @@ def _encode(body):
         return body.encode(), "text/plain; charset=utf-8"
     if isinstance(body, (bytes, bytearray)):
         return bytes(body), "application/octet-stream"
-    return _json.dumps(body).encode(), "application/json"
+    return _json.dumps(body, separators=(",", ":")).encode(), "application/json"
 
 
 def _pairs(headers):
