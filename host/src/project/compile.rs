@@ -227,14 +227,23 @@ impl Compiling<'_> {
                     }
                 }
             }
+            // A built-in that uses a connection is granted it.
+            let mut granted = entry.connections.clone();
             let code = match (&entry.component, &entry.builtin) {
                 (Some(component), None) => self.component(component, location, &entry_name).await,
-                (None, Some(builtin)) => match super::builtin::expand(builtin, &values) {
-                    Ok(expanded) => Some((
-                        Arc::from(expanded.script.as_bytes()),
-                        Code::Javascript,
-                        Some(expanded.config),
-                    )),
+                (None, Some(builtin)) => match super::builtin::expand(builtin, &values, &|name| {
+                    sql_placeholders(parsed, &self.vars, name)
+                }) {
+                    Ok(expanded) => {
+                        if let Some(connection) = expanded.connection {
+                            granted.push(connection);
+                        }
+                        Some((
+                            Arc::from(expanded.script.as_bytes()),
+                            Code::Javascript,
+                            Some(expanded.config),
+                        ))
+                    }
                     Err(reason) => {
                         self.refuse(
                             location,
@@ -277,7 +286,7 @@ impl Compiling<'_> {
                     memory: entry.limits.memory.map_or(defaults.memory, |m| m.as_u64()),
                     timeout: entry.limits.timeout.unwrap_or(defaults.timeout),
                 },
-                connections: entry.connections.clone(),
+                connections: granted,
                 forward_headers: entry
                     .forward_headers
                     .iter()
@@ -514,6 +523,36 @@ impl Compiling<'_> {
 
 /// The component of an action: a `.wasm` file as it is, or a Rust package
 /// directory built for `wasm32-wasip2` (once per package).
+/// The placeholders of the project's SQL connection `name`, from its URL.
+fn sql_placeholders(
+    parsed: &file::ProjectFile,
+    vars: &Variables<'_>,
+    name: &str,
+) -> Result<super::builtin::Placeholders, String> {
+    let (_, connection) = parsed
+        .connection
+        .0
+        .iter()
+        .find(|(key, _)| key.value == name)
+        .ok_or_else(|| format!("no connection `{name}` under `connection:`"))?;
+    if connection.kind != crate::store::model::ConnectionKind::Sql {
+        return Err(format!("`{name}` is not a SQL connection"));
+    }
+    let url = connection
+        .config
+        .get("url")
+        .map(|url| vars.apply_json(url))
+        .transpose()
+        .map_err(|err| err.to_string())?
+        .and_then(|url| url.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    Ok(if url.starts_with("postgres") {
+        super::builtin::Placeholders::Dollar
+    } else {
+        super::builtin::Placeholders::Question
+    })
+}
+
 /// What a component path holds: a `.js` file is JavaScript for the shipped
 /// engine, a `.py` file a Python module built into a component; anything
 /// else is a component (or a package that builds one).

@@ -308,9 +308,40 @@ async fn staged<E: Entity>(state: &AppState, body: &Bytes) -> Result<Bytes, ApiE
                         .into());
                 }
             };
-        let expanded = crate::project::builtin::expand(&builtin, &config).map_err(|reason| {
-            Problem::new(StatusCode::BAD_REQUEST).detail(format!("builtin `{builtin}`: {reason}"))
-        })?;
+        let served = state.store.current().await?.project;
+        let placeholders = |name: &str| {
+            let connection = served
+                .connections
+                .iter()
+                .find(|c| c.name == name && c.kind == crate::store::model::ConnectionKind::Sql)
+                .ok_or_else(|| format!("no SQL connection `{name}` is served"))?;
+            let url = connection
+                .config
+                .get("url")
+                .and_then(|u| u.as_str())
+                .unwrap_or("");
+            Ok(if url.starts_with("postgres") {
+                crate::project::builtin::Placeholders::Dollar
+            } else {
+                crate::project::builtin::Placeholders::Question
+            })
+        };
+        let expanded = crate::project::builtin::expand(&builtin, &config, &placeholders).map_err(
+            |reason| {
+                Problem::new(StatusCode::BAD_REQUEST)
+                    .detail(format!("builtin `{builtin}`: {reason}"))
+            },
+        )?;
+        if let Some(connection) = &expanded.connection {
+            let grants = fields
+                .entry("connections")
+                .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+            if let serde_json::Value::Array(list) = grants
+                && !list.iter().any(|c| c.as_str() == Some(connection))
+            {
+                list.push(connection.clone().into());
+            }
+        }
         fields.insert("source".into(), expanded.script.into());
         fields.insert(
             "config".into(),
