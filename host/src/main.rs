@@ -296,14 +296,10 @@ async fn test(args: &TestArgs) -> anyhow::Result<()> {
     let build = BuildOptions {
         target_dir: args.build_target_dir.clone(),
     };
-    let cache_dir = args.cache_dir.clone().or_else(|| {
-        std::env::var_os("XDG_CACHE_HOME")
-            .map(std::path::PathBuf::from)
-            .or_else(|| {
-                std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache"))
-            })
-            .map(|cache| cache.join("fusio").join("cwasm"))
-    });
+    let cache_dir = args
+        .cache_dir
+        .clone()
+        .or_else(|| fusio::project::user_cache().map(|cache| cache.join("cwasm")));
     let server;
     let (compiled, target) = match &args.url {
         Some(base) => (

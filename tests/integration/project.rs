@@ -37,6 +37,11 @@ pub(crate) fn corpus_dir(dir: &Path) -> std::path::PathBuf {
         "module.exports = function () {\n  return (;\n};\n",
     )
     .unwrap();
+    std::fs::write(
+        corpus.join("latin1.js"),
+        b"// caf\xe9\nmodule.exports = () => 1;\n",
+    )
+    .unwrap();
     corpus
 }
 

@@ -29,6 +29,17 @@ pub enum Placeholders {
     Dollar,
 }
 
+impl Placeholders {
+    /// The placeholders of the SQL connection at `url`.
+    pub fn of_url(url: &str) -> Self {
+        if url.starts_with("postgres") {
+            Self::Dollar
+        } else {
+            Self::Question
+        }
+    }
+}
+
 /// What a built-in may ask of the rest of the project: the placeholders of
 /// its SQL connection `name`, or why it has none.
 pub type SqlConnections<'a> = &'a dyn Fn(&str) -> Result<Placeholders, String>;

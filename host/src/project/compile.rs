@@ -546,11 +546,7 @@ fn sql_placeholders(
         .map_err(|err| err.to_string())?
         .and_then(|url| url.as_str().map(str::to_owned))
         .unwrap_or_default();
-    Ok(if url.starts_with("postgres") {
-        super::builtin::Placeholders::Dollar
-    } else {
-        super::builtin::Placeholders::Question
-    })
+    Ok(super::builtin::Placeholders::of_url(&url))
 }
 
 /// What a component path holds: a `.js` file is JavaScript for the shipped

@@ -24,7 +24,7 @@ pub use build::{BuildError, BuildOptions, WASM_TARGET, build_package};
 pub use compile::{Compiled, DeclaredCase, compile, compile_contract};
 pub use deployer::{DeployError, DeployRequest, Deployer, Outcome};
 pub use plan::Plan;
-pub use python::{COMPONENTIZE_PY, build_python};
+pub use python::{COMPONENTIZE_PY, build_python, user_cache};
 
 use crate::snapshot::Components;
 use crate::store::StoreError;

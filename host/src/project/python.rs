@@ -160,13 +160,19 @@ fn cache_root(options: &BuildOptions, dir: &Path) -> PathBuf {
     if let Some(target) = &options.target_dir {
         return target.join("fusio-python");
     }
-    let home_cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
-    match home_cache {
-        Some(cache) => cache.join("fusio").join("python"),
+    match user_cache() {
+        Some(cache) => cache.join("python"),
         None => dir.join(".fusio-build"),
     }
+}
+
+/// Fusio's directory in the user's cache (`$XDG_CACHE_HOME/fusio`, else
+/// `~/.cache/fusio`), when there is a home to put it in.
+pub fn user_cache() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .map(|cache| cache.join("fusio"))
 }
 
 fn python() -> String {

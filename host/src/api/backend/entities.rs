@@ -320,11 +320,7 @@ async fn staged<E: Entity>(state: &AppState, body: &Bytes) -> Result<Bytes, ApiE
                 .get("url")
                 .and_then(|u| u.as_str())
                 .unwrap_or("");
-            Ok(if url.starts_with("postgres") {
-                crate::project::builtin::Placeholders::Dollar
-            } else {
-                crate::project::builtin::Placeholders::Question
-            })
+            Ok(crate::project::builtin::Placeholders::of_url(url))
         };
         let expanded = crate::project::builtin::expand(&builtin, &config, &placeholders).map_err(
             |reason| {
