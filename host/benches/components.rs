@@ -55,6 +55,7 @@ fn measure(
         name: "hello".into(),
         sha256: fusio::digest::sha256_hex(bytes),
         code,
+        builtin: None,
         config: [("greeting".to_owned(), "Hello".to_owned())].into(),
         limits: Limits::default(),
         connections: Vec::new(),
@@ -67,7 +68,7 @@ fn measure(
     let micros = rt.block_on({
         let action = action.clone();
         async move {
-            let once = || runtime.invoke(&action, request(), none.clone());
+            let once = || runtime.invoke(&action, request(), none.clone(), None);
             let answer = once().await.unwrap().unwrap();
             assert_eq!(
                 answer.status,

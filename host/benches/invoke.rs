@@ -53,6 +53,7 @@ fn main() {
             name: "hello".into(),
             sha256: fusio::digest::sha256_hex(&bytes),
             code: Default::default(),
+            builtin: None,
             config: Default::default(),
             limits: Limits::default(),
             connections: Vec::new(),
@@ -65,7 +66,7 @@ fn main() {
         rt.block_on(rt.spawn(async move {
             for _ in 0..2_000 {
                 runtime
-                    .invoke(&action, request(), none.clone())
+                    .invoke(&action, request(), none.clone(), None)
                     .await
                     .unwrap()
                     .unwrap();
@@ -92,7 +93,7 @@ fn main() {
                     evicting += t.elapsed();
                 }
                 runtime
-                    .invoke(&action, request(), none.clone())
+                    .invoke(&action, request(), none.clone(), None)
                     .await
                     .unwrap()
                     .unwrap();

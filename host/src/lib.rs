@@ -36,5 +36,6 @@ pub mod snapshot;
 pub mod state;
 pub mod store;
 pub mod sync;
+pub mod tables;
 pub mod telemetry;
 pub mod testing;

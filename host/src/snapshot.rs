@@ -43,6 +43,14 @@ pub struct Assembled {
     project: Arc<Project>,
 }
 
+impl Assembled {
+    /// Reads, for each built-in SQL table action, its table's columns from
+    /// the database; answers the actions whose table could not be read.
+    pub async fn read_tables(&self) -> Vec<crate::tables::Unread> {
+        crate::tables::read_tables(&self.actions, &*self.capabilities).await
+    }
+}
+
 impl Snapshot {
     /// `assembled`, served as revision `revision` of the store.
     pub fn numbered(revision: i64, assembled: Assembled) -> Self {
@@ -502,6 +510,16 @@ pub async fn from_store(
     }
     let capabilities = connections(&stored.project, actions.clone());
     let assembled = assemble(&stored.project, &actions, capabilities)?;
+    // A table that cannot be read now makes only its action fail (it says
+    // why); the rest of the revision serves.
+    for unread in assembled.read_tables().await {
+        tracing::warn!(
+            revision = stored.revision,
+            action = %unread.action,
+            reason = %unread.reason,
+            "a built-in SQL table's columns could not be read"
+        );
+    }
     Ok(Snapshot::numbered(stored.revision, assembled))
 }
 

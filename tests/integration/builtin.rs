@@ -50,15 +50,7 @@ async fn static_answers_its_configuration() {
 }
 
 async fn refused(yaml: &str) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let file = crate::support::app::write_project(dir.path(), yaml);
-    let db = crate::support::db::TestDb::new(Backend::Sqlite, dir.path()).await;
-    let mut options = crate::support::app::options(dir.path(), &db);
-    options.deploy = Some(file);
-    match fusio::server::boot(&options).await {
-        Ok(_) => panic!("the project is refused"),
-        Err(err) => format!("{err}"),
-    }
+    crate::support::app::boot_refused(yaml, &[]).await
 }
 
 #[tokio::test]

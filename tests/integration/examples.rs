@@ -355,6 +355,16 @@ async fn the_javascript_todo_shares_the_table_with_the_rust_one() {
     assert_eq!(listed["totalResults"], 2, "{listed}");
     assert_eq!(listed["itemsPerPage"], 1);
     assert_eq!(listed["entry"].as_array().unwrap().len(), 1);
+
+    // The built-in sql-table serves the same rows with no code.
+    let table = app
+        .get("/table/todo?filterBy=title&filterValue=RUST&sortBy=id&sortOrder=desc")
+        .await;
+    assert_eq!(table.status, 200, "{}", table.text());
+    assert_eq!(table.json()["totalResults"], 1, "{}", table.text());
+    assert_eq!(table.json()["entry"][0]["title"], "from rust");
+    let row = app.get(&format!("/table/todo/{id}")).await;
+    assert_eq!(row.json()["title"], "from js", "{}", row.text());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

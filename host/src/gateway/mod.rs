@@ -229,6 +229,7 @@ async fn route_and_invoke(
     if let Some(query) = &endpoint.query {
         query.check(request.uri().query().unwrap_or_default())?;
     }
+    let client = crate::peer::address(request.extensions());
     let wit_request = exchange::to_wit(
         request,
         exchange::Routed {
@@ -272,6 +273,7 @@ async fn route_and_invoke(
         &endpoint.action,
         wit_request,
         snapshot.capabilities.clone(),
+        client,
     )
     .await?;
     if let Some(schemas) = &endpoint.response_schemas {
@@ -330,9 +332,10 @@ pub async fn run_action(
     action: &crate::runtime::LoadedAction,
     request: crate::runtime::Request,
     capabilities: std::sync::Arc<dyn crate::runtime::Capabilities>,
+    client: Option<std::net::IpAddr>,
 ) -> Result<Response, GatewayError> {
     let started = std::time::Instant::now();
-    let answer = runtime.invoke(action, request, capabilities).await;
+    let answer = runtime.invoke(action, request, capabilities, client).await;
     let outcome = match &answer {
         Ok(_) => "answered",
         Err(crate::runtime::InvokeError::Timeout(_)) => "timeout",

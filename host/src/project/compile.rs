@@ -230,9 +230,12 @@ impl Compiling<'_> {
             // A built-in that uses a connection is granted it.
             let mut granted = entry.connections.clone();
             let code = match (&entry.component, &entry.builtin) {
-                (Some(component), None) => self.component(component, location, &entry_name).await,
+                (Some(component), None) => self
+                    .component(component, location, &entry_name)
+                    .await
+                    .map(|(bytes, code)| (bytes, code, None)),
                 (None, Some(builtin)) => match super::builtin::expand(builtin, &values, &|name| {
-                    sql_placeholders(parsed, &self.vars, name)
+                    connection_of(parsed, &self.vars, name)
                 }) {
                     Ok(expanded) => {
                         if let Some(connection) = expanded.connection {
@@ -241,7 +244,7 @@ impl Compiling<'_> {
                         Some((
                             Arc::from(expanded.script.as_bytes()),
                             Code::Javascript,
-                            Some(expanded.config),
+                            Some((builtin.clone(), expanded.config)),
                         ))
                     }
                     Err(reason) => {
@@ -268,12 +271,16 @@ impl Compiling<'_> {
             if !config_ok {
                 continue;
             }
-            let config = expanded.unwrap_or_else(|| {
-                values
-                    .iter()
-                    .map(|(k, v)| (k.clone(), file::config_text(v)))
-                    .collect()
-            });
+            let (builtin, config) = match expanded {
+                Some((builtin, config)) => (Some(builtin), config),
+                None => (
+                    None,
+                    values
+                        .iter()
+                        .map(|(k, v)| (k.clone(), file::config_text(v)))
+                        .collect(),
+                ),
+            };
             let defaults = Limits::default();
             let sha256 = sha256_hex(&bytes);
             self.compiled.components.insert(sha256.clone(), bytes);
@@ -281,6 +288,7 @@ impl Compiling<'_> {
                 name: name.clone(),
                 sha256,
                 code,
+                builtin,
                 config,
                 limits: Limits {
                     memory: entry.limits.memory.map_or(defaults.memory, |m| m.as_u64()),
@@ -303,11 +311,7 @@ impl Compiling<'_> {
         component: &str,
         location: Option<(u64, u64)>,
         entry_name: &str,
-    ) -> Option<(
-        Arc<[u8]>,
-        Code,
-        Option<std::collections::BTreeMap<String, String>>,
-    )> {
+    ) -> Option<(Arc<[u8]>, Code)> {
         let component = match self.vars.apply(component) {
             Ok(component) => component,
             Err(reason) => {
@@ -317,7 +321,7 @@ impl Compiling<'_> {
         };
         let path = self.base.join(&component);
         match component_bytes(&path, self.build, &mut self.built).await {
-            Ok(bytes) => Some((bytes, code_of(&path), None)),
+            Ok(bytes) => Some((bytes, code_of(&path))),
             Err(reason) => {
                 self.refuse(
                     location,
@@ -523,30 +527,24 @@ impl Compiling<'_> {
 
 /// The component of an action: a `.wasm` file as it is, or a Rust package
 /// directory built for `wasm32-wasip2` (once per package).
-/// The placeholders of the project's SQL connection `name`, from its URL.
-fn sql_placeholders(
+/// The kind and URL of the project's connection `name`, for a built-in.
+fn connection_of(
     parsed: &file::ProjectFile,
     vars: &Variables<'_>,
     name: &str,
-) -> Result<super::builtin::Placeholders, String> {
+) -> Option<(crate::store::model::ConnectionKind, String)> {
     let (_, connection) = parsed
         .connection
         .0
         .iter()
-        .find(|(key, _)| key.value == name)
-        .ok_or_else(|| format!("no connection `{name}` under `connection:`"))?;
-    if connection.kind != crate::store::model::ConnectionKind::Sql {
-        return Err(format!("`{name}` is not a SQL connection"));
-    }
+        .find(|(key, _)| key.value == name)?;
     let url = connection
         .config
         .get("url")
-        .map(|url| vars.apply_json(url))
-        .transpose()
-        .map_err(|err| err.to_string())?
+        .and_then(|url| vars.apply_json(url).ok())
         .and_then(|url| url.as_str().map(str::to_owned))
         .unwrap_or_default();
-    Ok(super::builtin::Placeholders::of_url(&url))
+    Some((connection.kind, url))
 }
 
 /// What a component path holds: a `.js` file is JavaScript for the shipped

@@ -6,7 +6,7 @@
 
 use super::migrate;
 use super::plan::Plan;
-use super::validate::{ValidateError, validate};
+use super::validate::{ValidateError, Validated, validate};
 use super::{EntryProblem, normalize};
 use crate::confine::Confinement;
 use crate::runtime::Runtime;
@@ -198,6 +198,11 @@ impl Deployer {
         let mut plan = plan;
         plan.migrations = pending.names();
         if request.dry_run {
+            // Tables a pending migration may still create are read when
+            // the deploy runs it.
+            if pending.names().is_empty() {
+                unread_tables(&validated).await?;
+            }
             return Ok(Outcome {
                 revision: current.revision,
                 changed,
@@ -211,6 +216,9 @@ impl Deployer {
             self.confinement(),
         )
         .await?;
+        // After the migrations: a table they create or change is read as it
+        // now is.
+        unread_tables(&validated).await?;
         let bytes: Vec<&[u8]> = request.new_components.iter().map(|c| &c[..]).collect();
         let detail = serde_json::to_value(&plan).unwrap_or_default();
         let revision = self
@@ -282,4 +290,23 @@ impl Deployer {
         }
         Ok(self.inner.live.current().revision)
     }
+}
+
+/// Refuses the deploy when a built-in SQL table's table cannot be read,
+/// naming the action.
+async fn unread_tables(validated: &Validated) -> Result<(), DeployError> {
+    let unread = validated.assembled.read_tables().await;
+    if unread.is_empty() {
+        return Ok(());
+    }
+    Err(DeployError::Invalid(
+        unread
+            .into_iter()
+            .map(|unread| EntryProblem {
+                location: None,
+                entry: super::compile::action_entry(&unread.action),
+                reason: unread.reason,
+            })
+            .collect(),
+    ))
 }

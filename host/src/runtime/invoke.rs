@@ -31,6 +31,14 @@ pub enum InvokeError {
     Instantiate(String),
 }
 
+/// Where a request to an action comes from.
+pub(crate) enum Origin {
+    /// A client of the gateway (its address, when known).
+    Client(Option<std::net::IpAddr>),
+    /// Another action: the callee shares its deadline, one level deeper.
+    Caller(Nesting),
+}
+
 impl Runtime {
     /// Runs `request` through a fresh instance of `action`. The outer result
     /// says whether the action answered at all; the inner one is its answer.
@@ -39,8 +47,9 @@ impl Runtime {
         action: &LoadedAction,
         request: Request,
         capabilities: Arc<dyn super::capabilities::Capabilities>,
+        client: Option<std::net::IpAddr>,
     ) -> Result<Result<Response, ActionError>, InvokeError> {
-        self.invoke_within(action, request, capabilities, None)
+        self.invoke_within(action, request, capabilities, Origin::Client(client))
             .await
     }
 
@@ -51,20 +60,29 @@ impl Runtime {
         action: &LoadedAction,
         request: Request,
         capabilities: Arc<dyn super::capabilities::Capabilities>,
-        caller: Option<Nesting>,
+        origin: Origin,
     ) -> Result<Result<Response, ActionError>, InvokeError> {
         let timeout = action.spec.limits.timeout;
         let _live = Live::enter(&self.inner.usage.live);
         let request_id: Arc<str> = Arc::from(request.context.request_id.as_str());
         let own = Instant::now() + timeout;
-        let deadline = caller.map_or(own, |c| c.deadline.min(own));
+        let nesting = match origin {
+            Origin::Client(client) => Nesting {
+                deadline: own,
+                depth: 0,
+                client,
+            },
+            Origin::Caller(caller) => Nesting {
+                deadline: caller.deadline.min(own),
+                depth: caller.depth + 1,
+                client: caller.client,
+            },
+        };
+        let deadline = nesting.deadline;
         let state = HostState::new(
             action.shared.clone(),
             request_id.clone(),
-            Nesting {
-                deadline,
-                depth: caller.map_or(0, |c| c.depth + 1),
-            },
+            nesting,
             capabilities,
             self.clone(),
         );

@@ -76,6 +76,10 @@ pub struct ActionSpec {
     /// What those bytes are; a component unless said.
     #[serde(default, skip_serializing_if = "Code::is_component")]
     pub code: Code,
+    /// The built-in action Fusio ships that this is (its script and
+    /// config expanded from fusio.yml's `builtin:`), when it is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub builtin: Option<String>,
     /// The action's configuration values.
     pub config: BTreeMap<String, String>,
     /// Memory and time limits.
@@ -124,6 +128,19 @@ impl LoadedAction {
     /// What the action was loaded from.
     pub fn spec(&self) -> &ActionSpec {
         &self.spec
+    }
+
+    /// Adds configuration this node read for the action when it loaded the
+    /// revision (a built-in SQL table's columns); its instances see it
+    /// beside the deployed config, whose keys win. Answers false when
+    /// something was added already.
+    pub fn add_read_config(&self, read: BTreeMap<String, String>) -> bool {
+        self.shared.read_at_load.set(read).is_ok()
+    }
+
+    /// Whether [`Self::add_read_config`] was called.
+    pub fn has_read_config(&self) -> bool {
+        self.shared.read_at_load.get().is_some()
     }
 
     /// The most linear memory one of its instances held so far, in bytes:
@@ -296,6 +313,7 @@ fn shared(spec: &ActionSpec, script: Option<super::host::Script>) -> super::host
         connections: spec.connections.clone(),
         history: super::fair::ComputeHistory::default(),
         script,
+        read_at_load: std::sync::OnceLock::new(),
         memory_limit: spec.limits.memory,
         peak_memory: std::sync::atomic::AtomicU64::new(0),
     }

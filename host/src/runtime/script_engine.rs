@@ -76,7 +76,11 @@ impl Runtime {
         let state = HostState::new(
             action.shared.clone(),
             Arc::from("syntax-check"),
-            Nesting { deadline, depth: 0 },
+            Nesting {
+                deadline,
+                depth: 0,
+                client: None,
+            },
             Arc::new(NoCapabilities),
             self.clone(),
         );

@@ -366,6 +366,7 @@ async fn legacy_actions(
             name: row.try_get(0)?,
             sha256: row.try_get(1)?,
             code: Default::default(),
+            builtin: None,
             config,
             limits: Limits {
                 memory: to_u64(row.try_get(3)?, "memory_limit")?,

@@ -137,6 +137,23 @@ pub fn options(dir: &Path, db: &TestDb) -> BootOptions {
     options
 }
 
+/// Why booting with `yaml` (and `files`, name and text, beside it) is
+/// refused; panics when it is not.
+pub async fn boot_refused(yaml: &str, files: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write_project(dir.path(), yaml);
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("write a project file");
+    }
+    let db = TestDb::new(Backend::Sqlite, dir.path()).await;
+    let mut options = options(dir.path(), &db);
+    options.deploy = Some(file);
+    match boot(&options).await {
+        Ok(_) => panic!("the project is refused"),
+        Err(err) => format!("{err:#}"),
+    }
+}
+
 impl TestApp {
     /// Boots on `backend` and deploys `yaml` (see [`write_project`]).
     pub async fn start(backend: Backend, yaml: &str) -> Self {

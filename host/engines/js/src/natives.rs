@@ -52,6 +52,7 @@ pub fn object<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
     native.set("log", Func::from(log))?;
     native.set("config", Func::from(config_all))?;
     native.set("connectionKind", Func::from(connection_kind))?;
+    native.set("clientAddress", Func::from(client_address))?;
     native.set("sqlOpen", Func::from(sql_open))?;
     native.set("sqlQuery", Func::from(sql_query))?;
     native.set("sqlExecute", Func::from(sql_execute))?;
@@ -78,7 +79,11 @@ pub fn request<'js>(ctx: &Ctx<'js>, request: Request) -> Result<Object<'js>> {
     raw.set("uriParams", pairs_to_js(ctx, request.uri_params)?)?;
     raw.set("query", pairs_to_js(ctx, request.query)?)?;
     raw.set("headers", pairs_to_js(ctx, request.headers)?)?;
-    raw.set("body", String::from_utf8_lossy(&request.body).into_owned())?;
+    // Text as it came; a body that is not UTF-8 as its bytes, unchanged.
+    match String::from_utf8(request.body) {
+        Ok(text) => raw.set("body", text)?,
+        Err(binary) => raw.set("body", TypedArray::new(ctx.clone(), binary.into_bytes())?)?,
+    }
     let context = Object::new(ctx.clone())?;
     context.set("requestId", request.context.request_id.as_str())?;
     context.set("route", request.context.route.as_str())?;
@@ -202,6 +207,10 @@ fn log(level: String, message: String, fields: Array<'_>) -> Result<()> {
 
 fn config_all(ctx: Ctx<'_>) -> Result<Array<'_>> {
     pairs_to_js(&ctx, config::all())
+}
+
+fn client_address() -> Option<String> {
+    crate::fusio::engine::script::client_address()
 }
 
 fn connection_kind<'js>(ctx: Ctx<'js>, name: String) -> Result<String> {
@@ -377,6 +386,7 @@ fn http<'js>(
     object.set("status", answer.status)?;
     object.set("headers", pairs_to_js(&ctx, answer.headers)?)?;
     object.set("body", String::from_utf8_lossy(&answer.body).into_owned())?;
+    object.set("bytes", TypedArray::new(ctx.clone(), answer.body)?)?;
     Ok(object)
 }
 

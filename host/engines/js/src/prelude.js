@@ -82,8 +82,10 @@
   });
   let last;
 
+  // Text as JSON when it says so; bytes that are not UTF-8 stay bytes.
   function parseBody(bytes, type) {
     if (bytes.length === 0) return null;
+    if (typeof bytes !== "string") return bytes;
     if (/json/i.test(type || "")) {
       try {
         return JSON.parse(bytes);
@@ -132,6 +134,7 @@
         status: answer.status,
         headers: responseHeaders,
         body: answer.body,
+        bytes: answer.bytes,
         json() {
           return JSON.parse(answer.body);
         },
@@ -234,7 +237,16 @@
       uriFragments,
       query,
       payload: parseBody(raw.body, headers["content-type"]),
-      context: Object.freeze({ method: raw.method, path: raw.path, headers }),
+      body: raw.body,
+      context: Object.freeze({
+        method: raw.method,
+        path: raw.path,
+        headers,
+        queryPairs: raw.query,
+        get ip() {
+          return native.clientAddress();
+        },
+      }),
       get: (name) => (Object.prototype.hasOwnProperty.call(args, name) ? args[name] : undefined),
       getHeader: (name) => headers[String(name).toLowerCase()],
     });

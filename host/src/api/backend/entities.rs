@@ -309,25 +309,16 @@ async fn staged<E: Entity>(state: &AppState, body: &Bytes) -> Result<Bytes, ApiE
                 }
             };
         let served = state.store.current().await?.project;
-        let placeholders = |name: &str| {
-            let connection = served
-                .connections
-                .iter()
-                .find(|c| c.name == name && c.kind == crate::store::model::ConnectionKind::Sql)
-                .ok_or_else(|| format!("no SQL connection `{name}` is served"))?;
-            let url = connection
-                .config
-                .get("url")
-                .and_then(|u| u.as_str())
-                .unwrap_or("");
-            Ok(crate::project::builtin::Placeholders::of_url(url))
+        let connections = |name: &str| {
+            let connection = served.connections.iter().find(|c| c.name == name)?;
+            let url = connection.config.get("url").and_then(|u| u.as_str());
+            Some((connection.kind, url.unwrap_or_default().to_owned()))
         };
-        let expanded = crate::project::builtin::expand(&builtin, &config, &placeholders).map_err(
-            |reason| {
+        let expanded =
+            crate::project::builtin::expand(&builtin, &config, &connections).map_err(|reason| {
                 Problem::new(StatusCode::BAD_REQUEST)
                     .detail(format!("builtin `{builtin}`: {reason}"))
-            },
-        )?;
+            })?;
         if let Some(connection) = &expanded.connection {
             let grants = fields
                 .entry("connections")
@@ -339,6 +330,7 @@ async fn staged<E: Entity>(state: &AppState, body: &Bytes) -> Result<Bytes, ApiE
             }
         }
         fields.insert("source".into(), expanded.script.into());
+        fields.insert("builtin".into(), builtin.into());
         fields.insert(
             "config".into(),
             serde_json::to_value(expanded.config).unwrap_or_default(),

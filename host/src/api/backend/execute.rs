@@ -91,7 +91,8 @@ pub(super) async fn execute(
         },
     };
     let capabilities = snapshot.capabilities.clone();
-    let response = match run_action(&state.runtime, action, request, capabilities).await {
+    // A run by an admin serves no client of the API: no client address.
+    let response = match run_action(&state.runtime, action, request, capabilities, None).await {
         Ok(response) => response,
         Err(err) => err.into_problem(Some(&request_id)).into_response(),
     };

@@ -31,6 +31,9 @@ pub(crate) struct ActionShared {
     pub(crate) history: crate::runtime::fair::ComputeHistory,
     /// The script a shipped engine runs for it; `None` for a component.
     pub(crate) script: Option<Script>,
+    /// Configuration the node read when it loaded the revision (a SQL
+    /// table's columns), beside what was deployed; set at most once.
+    pub(crate) read_at_load: std::sync::OnceLock<BTreeMap<String, String>>,
     /// Its linear memory cap per instance, in bytes.
     pub(crate) memory_limit: u64,
     /// The most linear memory one of its instances held, in bytes.
@@ -54,6 +57,8 @@ pub(crate) struct DeadlineExceeded;
 pub(crate) struct Nesting {
     pub(crate) deadline: Instant,
     pub(crate) depth: u32,
+    /// The address of the client whose request this serves, when known.
+    pub(crate) client: Option<std::net::IpAddr>,
 }
 
 /// How much of a guest's stdout or stderr is kept for the log.
@@ -112,6 +117,8 @@ pub(crate) struct HostState {
     pub(crate) cache: super::action_cache::ActionCache,
     /// How deep this call is nested (0: the request's own action).
     pub(crate) depth: u32,
+    /// The address of the client whose request this serves, when known.
+    pub(crate) client: Option<std::net::IpAddr>,
     /// The runtime, for the processor's calls.
     pub(crate) runtime: super::Runtime,
     /// What the guest may still log.
@@ -155,6 +162,7 @@ impl HostState {
             capabilities,
             cache: runtime.inner.action_cache.clone(),
             depth: nesting.depth,
+            client: nesting.client,
             runtime,
             log_budget: LogBudget::new(),
             table: ResourceTable::new(),

@@ -36,9 +36,15 @@ impl Host for HostState {
         let caller = Nesting {
             deadline: self.deadline,
             depth: self.depth,
+            client: self.client,
         };
-        let outcome =
-            Box::pin(runtime.invoke_within(&action, request, capabilities, Some(caller))).await;
+        let outcome = Box::pin(runtime.invoke_within(
+            &action,
+            request,
+            capabilities,
+            crate::runtime::invoke::Origin::Caller(caller),
+        ))
+        .await;
         self.runtime.count_call(usize::from(outcome.is_err()));
         match outcome {
             Ok(answer) => Ok(Ok(answer)),

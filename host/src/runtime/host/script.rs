@@ -1,6 +1,7 @@
 //! `fusio:engine/script`: what an engine Fusio ships reads of the action it
-//! runs — its script, and the kind of each connection it was granted (the
-//! script API opens a connection by name alone).
+//! runs — its script, the kind of each connection it was granted (the
+//! script API opens a connection by name alone), and the client's address
+//! (which the built-in proxy hands on).
 
 use super::HostState;
 use crate::runtime::bindings::engine::fusio::engine::script::{Host, ScriptSource};
@@ -32,5 +33,9 @@ impl Host for HostState {
             .connection(&name)
             .map(|served| served.kind().to_owned())
             .ok_or_else(|| ConnectorError::NotFound(format!("no connection `{name}`"))))
+    }
+
+    async fn client_address(&mut self) -> wasmtime::Result<Option<String>> {
+        Ok(self.client.map(|ip| ip.to_string()))
     }
 }

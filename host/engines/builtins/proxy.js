@@ -1,0 +1,38 @@
+// Fusio's built-in `proxy` action: forwards the request's method, path,
+// query, headers and body to its HTTP connection and answers what the
+// upstream answered. The upstream learns who called through the gateway
+// from the X-Fusio headers, which only the gateway sets: the same headers
+// sent by the client are dropped. The connection's own rules hold (its base
+// URL and below only, private addresses refused unless allowed, its
+// timeout), and the answer is read whole, up to the connection's limit.
+module.exports = async function (request, context, connector, response) {
+  const config = context.config;
+  // Hop-by-hop headers concern one connection, not the exchange; the
+  // length is the transport's.
+  const hopByHop = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length"]);
+  const path = config.path
+    ? config.path.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name) => encodeURIComponent(request.uriFragments[name] ?? ""))
+    : request.context.path;
+  const query = request.context.queryPairs.map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`).join("&");
+  const headers = {};
+  for (const [name, value] of Object.entries(request.context.headers)) {
+    if (!hopByHop.has(name) && !name.startsWith("x-fusio-")) headers[name] = value;
+  }
+  headers["x-fusio-route-id"] = context.route;
+  if (context.user) headers["x-fusio-user-id"] = context.user;
+  if (context.app) headers["x-fusio-app-id"] = context.app;
+  const ip = request.context.ip;
+  if (ip) headers["x-fusio-remote-ip"] = ip;
+  const upstream = connector.getConnection(config.connection);
+  const answer = await upstream.request({
+    method: request.context.method,
+    path: query ? `${path}?${query}` : path,
+    headers,
+    body: request.body.length > 0 ? request.body : undefined,
+  });
+  const back = {};
+  for (const [name, value] of Object.entries(answer.headers)) {
+    if (!hopByHop.has(name)) back[name] = value;
+  }
+  return response.build(answer.status, back, answer.bytes.length > 0 ? answer.bytes : null);
+};

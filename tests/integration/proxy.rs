@@ -1,0 +1,174 @@
+//! The built-in `proxy`: a request handed on to an HTTP connection with
+//! its method, path, query, headers and body, and the upstream's answer
+//! handed back unchanged; the upstream learns who called from the
+//! X-Fusio headers, which a client cannot forge, and never sees the
+//! client's token.
+
+use crate::support::{Backend, TestApp};
+use axum::body::Bytes;
+use serde_json::{Value, json};
+
+/// An upstream that answers what it received as JSON, and a binary body.
+async fn upstream() -> String {
+    let echo = |method: http::Method, uri: http::Uri, headers: http::HeaderMap, body: Bytes| async move {
+        let headers: serde_json::Map<String, Value> = headers
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    Value::from(value.to_str().unwrap_or_default()),
+                )
+            })
+            .collect();
+        (
+            http::StatusCode::ACCEPTED,
+            [("x-upstream", "yes")],
+            axum::Json(json!({
+                "method": method.as_str(),
+                "path": uri.path(),
+                "query": uri.query(),
+                "headers": headers,
+                "body": String::from_utf8_lossy(&body),
+            })),
+        )
+    };
+    let router = axum::Router::new()
+        .route("/v1/todo/{id}", axum::routing::any(echo))
+        .route("/shop/echo", axum::routing::any(echo))
+        .route(
+            "/shop/logo",
+            axum::routing::get(|| async {
+                (
+                    [("content-type", "image/png")],
+                    vec![0x89u8, b'P', 0xff, 0x00, 0xfe],
+                )
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://{address}")
+}
+
+fn project(upstream: &str) -> String {
+    format!(
+        r#"
+routes:
+  /shop/echo:
+    methods:
+      GET: {{ action: shop, public: true }}
+      POST: {{ action: shop, scopes: [shop] }}
+  /shop/logo:
+    methods:
+      GET: {{ action: shop, public: true }}
+  /todo/:id:
+    methods:
+      PUT: {{ action: todo, public: true }}
+action:
+  shop:
+    builtin: proxy
+    config: {{ connection: Upstream }}
+  todo:
+    builtin: proxy
+    config: {{ connection: Upstream, path: "/v1/todo/{{id}}" }}
+connection:
+  Upstream:
+    type: http
+    config:
+      url: "{upstream}"
+      allow_private: true
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_proxy_hands_the_request_on_with_the_x_fusio_headers() {
+    let app = TestApp::start(Backend::Sqlite, &project(&upstream().await)).await;
+    let (client_id, client_secret) = app.developer_app("shop").await;
+    let token = app.client_credentials(&client_id, &client_secret).await;
+    let base = app.serve().await;
+    let client = reqwest::Client::new();
+
+    // A caller with a token: who it is reaches the upstream, the token
+    // does not; a forged X-Fusio header is replaced.
+    let answer = client
+        .post(format!("{base}/shop/echo?a=1&a=2&b=x%20y"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .header("x-fusio-user-id", "admin")
+        .header("x-trace", "t-1")
+        .body(r#"{"item":"jam"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 202);
+    assert_eq!(answer.headers()["x-upstream"], "yes");
+    let seen: Value = answer.json().await.unwrap();
+    assert_eq!(seen["method"], "POST");
+    assert_eq!(seen["path"], "/shop/echo");
+    assert_eq!(seen["query"], "a=1&a=2&b=x%20y");
+    assert_eq!(seen["body"], r#"{"item":"jam"}"#);
+    let headers = &seen["headers"];
+    assert_eq!(headers["content-type"], "application/json");
+    assert_eq!(headers["x-trace"], "t-1");
+    assert_eq!(headers["x-fusio-route-id"], "/shop/echo");
+    assert_eq!(headers["x-fusio-app-id"], client_id.as_str());
+    let user = headers["x-fusio-user-id"].as_str().unwrap();
+    assert!(!user.is_empty() && user != "admin", "{headers}");
+    assert_eq!(headers["x-fusio-remote-ip"], "127.0.0.1");
+    assert!(headers.get("authorization").is_none(), "{headers}");
+
+    // An anonymous caller: no user or app, whatever it claims.
+    let seen: Value = client
+        .get(format!("{base}/shop/echo"))
+        .header("x-fusio-user-id", "admin")
+        .header("x-fusio-app-id", "backend")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let headers = &seen["headers"];
+    assert!(headers.get("x-fusio-user-id").is_none(), "{headers}");
+    assert!(headers.get("x-fusio-app-id").is_none(), "{headers}");
+    assert_eq!(headers["x-fusio-remote-ip"], "127.0.0.1");
+    assert_eq!(seen["body"], "");
+
+    // A configured path takes the uri fragments, encoded.
+    let seen: Value = client
+        .put(format!("{base}/todo/a%2Fb"))
+        .body("done")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["path"], "/v1/todo/a%2Fb", "{seen}");
+    assert_eq!(seen["method"], "PUT");
+    assert_eq!(seen["body"], "done");
+    assert_eq!(seen["headers"]["x-fusio-route-id"], "/todo/:id");
+
+    // A binary answer comes back byte for byte, with its type.
+    let logo = client
+        .get(format!("{base}/shop/logo"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logo.status(), 200);
+    assert_eq!(logo.headers()["content-type"], "image/png");
+    assert_eq!(
+        logo.bytes().await.unwrap().as_ref(),
+        [0x89u8, b'P', 0xff, 0x00, 0xfe]
+    );
+
+    // The route's scopes still hold before anything is forwarded.
+    let refused = client
+        .post(format!("{base}/shop/echo"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+}
