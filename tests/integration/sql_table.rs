@@ -64,16 +64,22 @@ fn migration(kind: Kind) -> String {
 }
 
 async fn start(kind: Kind, dir: &std::path::Path, url: &str) -> TestApp {
-    let yaml = project(url, "todo");
+    start_project(kind, dir, &project(url, "todo")).await
+}
+
+async fn start_project(kind: Kind, dir: &std::path::Path, yaml: &str) -> TestApp {
     let sql = migration(kind);
     let data = dir.to_owned();
-    TestApp::start_with(Backend::Sqlite, &yaml, move |options| {
+    TestApp::start_with(Backend::Sqlite, yaml, move |options| {
         let project = options.deploy.as_ref().unwrap().parent().unwrap();
         std::fs::write(project.join("todo.sql"), &sql).unwrap();
         options.sqlite_dirs.push(data);
+        options.admin_password = Some(ADMIN_PASSWORD.into());
     })
     .await
 }
+
+const ADMIN_PASSWORD: &str = "admin password";
 
 fn titles(answer: &TestResponse) -> Vec<String> {
     answer.json()["entry"]
@@ -319,4 +325,78 @@ async fn a_table_that_cannot_be_served_is_refused_at_deploy() {
         let err = crate::support::app::boot_refused(&yaml, &[("todo.sql", sql)]).await;
         assert!(err.contains(says), "{err}");
     }
+}
+
+/// `columns:` limits what the table serves: the others are neither
+/// answered nor accepted in a sort, a filter or a row; the backend creates
+/// a `sql-table` too, and it keeps its name.
+#[tokio::test]
+async fn a_table_serves_only_the_columns_it_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = SqlTarget::new(Kind::Sqlite, dir.path()).await;
+    let yaml = project(&target.url, "todo")
+        .replace("table: todo }", "table: todo, columns: [id, title] }");
+    let app = start_project(Kind::Sqlite, dir.path(), &yaml).await;
+    let listed = app.get("/todo?count=1").await;
+    assert_eq!(
+        listed.json()["entry"],
+        json!([{ "id": 1, "title": "milk" }])
+    );
+    app.get("/todo?filterBy=done&filterOp=present")
+        .await
+        .assert_problem_saying(
+            400,
+            "filterBy: `done` is not a column of `todo` (there are: id, title)",
+        );
+    send(
+        &app,
+        Method::POST,
+        "/todo",
+        json!({ "title": "jam", "done": true }),
+    )
+    .await
+    .assert_problem_saying(400, "done: `done` is not a column");
+    let jam = send(&app, Method::POST, "/todo", json!({ "title": "jam" })).await;
+    assert_eq!(jam.status, 201, "{}", jam.text());
+    assert_eq!(jam.json(), json!({ "id": 6, "title": "jam" }));
+
+    // The backend: a listed column that is not there is refused, naming it.
+    let token = app.password_token("fusio", "admin", ADMIN_PASSWORD).await;
+    let put = |columns: Value| {
+        Request::put("/backend/action/todo")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(Body::from(
+                json!({
+                    "name": "todo",
+                    "builtin": "sql-table",
+                    "config": { "connection": "App", "table": "todo", "columns": columns },
+                    "limits": { "memory": 67108864, "timeout": "10s" },
+                })
+                .to_string(),
+            ))
+            .unwrap()
+    };
+    app.send(put(json!(["id", "title", "colour"])))
+        .await
+        .assert_problem_saying(400, "config.columns: `colour` is not a column of `todo`");
+    let saved = app.send(put(json!(["id", "title", "done"]))).await;
+    assert_eq!(saved.status, 200, "{}", saved.text());
+    let listed = app
+        .get("/todo?count=1&filterBy=done&filterOp=equals&filterValue=false")
+        .await;
+    assert_eq!(
+        listed.json()["entry"],
+        json!([{ "id": 1, "title": "milk", "done": false }])
+    );
+    let shown = app
+        .send(
+            Request::get("/backend/action/todo")
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .json();
+    assert_eq!(shown["builtin"], "sql-table", "{shown}");
 }

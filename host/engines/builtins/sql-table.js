@@ -16,6 +16,8 @@ module.exports = async function (request, context, connector, response) {
   const dialect = config.dialect;
   const quote = (name) => (dialect === "mysql" ? "`" + name.replace(/`/g, "``") + "`" : '"' + name.replace(/"/g, '""') + '"');
   const table = quote(config.table);
+  // The columns served (all of the table's unless the config lists some).
+  const list = columns.map((column) => quote(column.name)).join(", ");
   const key = byName.get(config.primaryKey);
   const titles = { 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed" };
 
@@ -117,7 +119,7 @@ module.exports = async function (request, context, connector, response) {
     const then = sorted.name === key.name ? "" : `, ${quote(key.name)} ${order}`;
     const counted = await db.queryOne(`SELECT COUNT(*) AS total FROM ${table}${where}`, params.slice());
     const entry = await db.query(
-      `SELECT * FROM ${table}${where} ORDER BY ${quote(sorted.name)} ${order}${then} LIMIT ${bind(count)} OFFSET ${bind(startIndex)}`,
+      `SELECT ${list} FROM ${table}${where} ORDER BY ${quote(sorted.name)} ${order}${then} LIMIT ${bind(count)} OFFSET ${bind(startIndex)}`,
       params
     );
     return response.build(200, {}, { totalResults: Number(counted.total), startIndex, itemsPerPage: count, entry });
@@ -147,7 +149,7 @@ module.exports = async function (request, context, connector, response) {
   async function one(db, id) {
     const { params, bind } = statement();
     const where = `${quote(key.name)} = ${bind(id, key)}`;
-    return db.queryOne(`SELECT * FROM ${table} WHERE ${where}`, params);
+    return db.queryOne(`SELECT ${list} FROM ${table} WHERE ${where}`, params);
   }
 
   async function insert(db) {
@@ -155,14 +157,14 @@ module.exports = async function (request, context, connector, response) {
     const missing = columns.filter((c) => c.required && !given.some(([target]) => target.name === c.name));
     if (missing.length > 0) refuse(`${missing[0].name}: a value is required`);
     const { params, bind } = statement();
-    const list = given.map(([target]) => quote(target.name)).join(", ");
+    const targets = given.map(([target]) => quote(target.name)).join(", ");
     const values = given.map(([target, v]) => bind(v, target)).join(", ");
     const sql =
       given.length === 0
         ? dialect === "mysql"
-          ? `INSERT INTO ${table} () VALUES () RETURNING *`
-          : `INSERT INTO ${table} DEFAULT VALUES RETURNING *`
-        : `INSERT INTO ${table} (${list}) VALUES (${values}) RETURNING *`;
+          ? `INSERT INTO ${table} () VALUES () RETURNING ${list}`
+          : `INSERT INTO ${table} DEFAULT VALUES RETURNING ${list}`
+        : `INSERT INTO ${table} (${targets}) VALUES (${values}) RETURNING ${list}`;
     const row = await write(() => db.queryOne(sql, params));
     return response.build(201, {}, row);
   }

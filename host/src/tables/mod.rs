@@ -78,14 +78,32 @@ async fn table_of(
         return Err(format!("`{connection}` is not a SQL connection"));
     };
     let session = sql.open().await.map_err(columns::reason)?;
-    let columns = columns::read(&*session, dialect, &table)
+    let mut columns = columns::read(&*session, dialect, &table)
         .await
         .map_err(|err| err.to_string())?;
+    if let Some(served) = spec.config.get("served") {
+        let served: Vec<String> = serde_json::from_str(served)
+            .map_err(|_| "the built-in's `served` columns are not a list".to_owned())?;
+        if let Some(missing) = served
+            .iter()
+            .find(|s| !columns.iter().any(|c| &c.name == *s))
+        {
+            return Err(format!(
+                "config.columns: `{missing}` is not a column of `{table}` (there are: {})",
+                columns
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        columns.retain(|c| served.contains(&c.name));
+    }
     let key = match spec.config.get("primaryKey") {
         Some(key) if columns.iter().any(|c| &c.name == key) => key.clone(),
         Some(key) => {
             return Err(format!(
-                "config.primaryKey: `{key}` is not a column of `{table}`"
+                "config.primaryKey: `{key}` is not a column of `{table}` it serves"
             ));
         }
         None => {
@@ -94,7 +112,7 @@ async fn table_of(
                 [one] => one.name.clone(),
                 [] => {
                     return Err(format!(
-                        "`{table}` has no primary key: say which column is (`primaryKey:`)"
+                        "`{table}` has no primary key among the columns it serves: say which column names a row (`primaryKey:`)"
                     ));
                 }
                 _ => {

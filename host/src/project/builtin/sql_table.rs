@@ -8,14 +8,15 @@ use std::collections::BTreeMap;
 
 /// `sql-table`: `connection` (a SQL connection of the project), `table`,
 /// `primaryKey` (the table's own when not said), `fragment` (the uri
-/// fragment naming a row, `id` when not said).
+/// fragment naming a row, `id` when not said), `columns` (the columns it
+/// serves; every one when not said).
 pub(super) fn expand(
     config: &BTreeMap<String, Value>,
     connections: super::Connections<'_>,
 ) -> Result<Expanded, String> {
     refuse_unknown(
         config,
-        &["connection", "table", "primaryKey", "fragment"],
+        &["connection", "table", "primaryKey", "fragment", "columns"],
         "sql-table",
     )?;
     let (connection, dialect) = sql_connection(config, connections)?;
@@ -32,6 +33,29 @@ pub(super) fn expand(
     .into();
     if let Some(key) = identifier(config, "primaryKey")? {
         expanded.insert("primaryKey".to_owned(), key);
+    }
+    match config.get("columns") {
+        None => {}
+        Some(Value::Array(listed)) if !listed.is_empty() => {
+            let mut names = Vec::with_capacity(listed.len());
+            for (i, name) in listed.iter().enumerate() {
+                let one = BTreeMap::from([("name".to_owned(), name.clone())]);
+                let name = identifier(&one, "name")
+                    .map_err(|reason| {
+                        reason.replacen("config.name", &format!("config.columns[{i}]"), 1)
+                    })?
+                    .ok_or_else(|| format!("config.columns[{i}]: text is needed"))?;
+                if names.contains(&name) {
+                    return Err(format!("config.columns[{i}]: `{name}` is listed twice"));
+                }
+                names.push(name);
+            }
+            expanded.insert(
+                "served".to_owned(),
+                serde_json::to_string(&names).unwrap_or_default(),
+            );
+        }
+        Some(_) => return Err("config.columns: a list of column names".into()),
     }
     Ok(Expanded {
         script: include_str!("../../../engines/builtins/sql-table.js"),
@@ -57,6 +81,13 @@ mod tests {
         assert_eq!(made.config["dialect"], "postgres");
         assert_eq!(made.config["fragment"], "id");
         assert!(!made.config.contains_key("primaryKey"));
+        assert!(!made.config.contains_key("served"));
+        let listed = expand(
+            &config(json!({ "connection": "App", "table": "todo", "columns": ["id", "title"] })),
+            &project("sqlite://x.db"),
+        )
+        .unwrap();
+        assert_eq!(listed.config["served"], r#"["id","title"]"#);
         assert_eq!(made.connection.as_deref(), Some("App"));
         for (bad, says) in [
             (json!({ "connection": "App" }), "config.table"),
@@ -73,8 +104,20 @@ mod tests {
                 "config.connection: `Api` is not a SQL connection",
             ),
             (
-                json!({ "connection": "App", "table": "t", "columns": ["a"] }),
-                "config.columns: `sql-table` takes",
+                json!({ "connection": "App", "table": "t", "column": ["a"] }),
+                "config.column: `sql-table` takes",
+            ),
+            (
+                json!({ "connection": "App", "table": "t", "columns": "a, b" }),
+                "config.columns: a list",
+            ),
+            (
+                json!({ "connection": "App", "table": "t", "columns": ["a", "b c"] }),
+                "config.columns[1]: `b c` is not a name",
+            ),
+            (
+                json!({ "connection": "App", "table": "t", "columns": ["a", "a"] }),
+                "config.columns[1]: `a` is listed twice",
             ),
         ] {
             let err = expand(&config(bad.clone()), &project("sqlite://x.db")).unwrap_err();
