@@ -122,8 +122,17 @@ fn sql_connection(
 /// A SQL identifier a built-in puts into its statements (quoted there):
 /// letters, digits and `_`, not starting with a digit.
 fn identifier(config: &BTreeMap<String, Value>, key: &str) -> Result<Option<String>, String> {
-    let Some(name) = optional_text(config, key)? else {
-        return Ok(None);
+    config
+        .get(key)
+        .map(|value| sql_name(value, &format!("config.{key}")))
+        .transpose()
+}
+
+/// [`identifier`] for one value, its place in the config being `at`.
+fn sql_name(value: &Value, at: &str) -> Result<String, String> {
+    let name = match value {
+        Value::String(s) if !s.trim().is_empty() => s.clone(),
+        _ => return Err(format!("{at}: text is needed")),
     };
     let mut chars = name.chars();
     let well_formed = chars
@@ -132,10 +141,10 @@ fn identifier(config: &BTreeMap<String, Value>, key: &str) -> Result<Option<Stri
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
         && name.len() <= 63;
     if well_formed {
-        Ok(Some(name))
+        Ok(name)
     } else {
         Err(format!(
-            "config.{key}: `{name}` is not a name of letters, digits and `_`"
+            "{at}: `{name}` is not a name of letters, digits and `_`"
         ))
     }
 }

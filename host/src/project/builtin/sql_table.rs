@@ -2,7 +2,7 @@
 //! config: each node reads them from the database when it loads the
 //! revision, after the deploy's migrations (`crate::tables`).
 
-use super::{Expanded, identifier, refuse_unknown, sql_connection};
+use super::{Expanded, identifier, refuse_unknown, sql_connection, sql_name};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -39,12 +39,7 @@ pub(super) fn expand(
         Some(Value::Array(listed)) if !listed.is_empty() => {
             let mut names = Vec::with_capacity(listed.len());
             for (i, name) in listed.iter().enumerate() {
-                let one = BTreeMap::from([("name".to_owned(), name.clone())]);
-                let name = identifier(&one, "name")
-                    .map_err(|reason| {
-                        reason.replacen("config.name", &format!("config.columns[{i}]"), 1)
-                    })?
-                    .ok_or_else(|| format!("config.columns[{i}]: text is needed"))?;
+                let name = sql_name(name, &format!("config.columns[{i}]"))?;
                 if names.contains(&name) {
                     return Err(format!("config.columns[{i}]: `{name}` is listed twice"));
                 }
