@@ -273,6 +273,7 @@ impl Runtime {
         let script = super::host::Script {
             name: Arc::from(format!("{}.js", spec.name)),
             text: Arc::from(text),
+            bytecode: std::sync::OnceLock::new(),
         };
         Ok(LoadedAction {
             shared: Arc::new(shared(spec, Some(script))),

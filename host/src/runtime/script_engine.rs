@@ -65,8 +65,9 @@ impl Runtime {
         })
     }
 
-    /// Parses a script action's script in a fresh instance of its engine,
-    /// within the action's limits; a component needs no check.
+    /// Parses and compiles a script action's script in a fresh instance of
+    /// its engine, within the action's limits, and keeps the bytecode for
+    /// its requests; a component needs no check.
     pub async fn check_script(&self, action: &LoadedAction) -> Result<(), LoadError> {
         let Some(script) = &action.shared.script else {
             return Ok(());
@@ -91,7 +92,7 @@ impl Runtime {
             .instantiate_async(&mut store)
             .await
             .map_err(failed)?;
-        instance
+        let bytecode = instance
             .fusio_engine_check()
             .call_check(&mut store, &script.name, &script.text)
             .await
@@ -101,6 +102,9 @@ impl Runtime {
                 line: error.line,
                 column: error.column,
                 message: error.message,
-            })
+            })?;
+        // A second check of the same load compiles the same script.
+        let _ = script.bytecode.set(Arc::from(bytecode));
+        Ok(())
     }
 }

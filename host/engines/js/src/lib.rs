@@ -2,9 +2,10 @@
 //! component. `wizer-initialize` creates the runtime and context and
 //! evaluates the API prelude once; the snapshot tool saves that memory into
 //! the component, so every fresh instance starts with the engine ready.
-//! Each request then evaluates the action's script (from the host's
-//! `script` import) and calls the function it exports with PHP Fusio's
-//! worker arguments.
+//! When the host loads a script, `check` compiles it to bytecode; each
+//! request then runs that bytecode (from the host's `script` import), with
+//! no parsing, and calls the function it exports with PHP Fusio's worker
+//! arguments.
 
 wit_bindgen::generate!({ path: "wit", world: "fusio:engine/js", generate_all });
 
@@ -100,13 +101,19 @@ impl Handler for Js {
                     .set("module", module.clone())
                     .map_err(internal)?;
                 ctx.globals().set("exports", exports).map_err(internal)?;
-                let mut options = EvalOptions::default();
-                options.global = true;
-                options.strict = false;
-                options.filename = Some(source.name);
-                ctx.eval_with_options::<(), _>(source.text, options)
-                    .catch(&ctx)
-                    .map_err(failed)?;
+                if source.bytecode.is_empty() {
+                    let mut options = EvalOptions::default();
+                    options.global = true;
+                    options.strict = false;
+                    options.filename = Some(source.name);
+                    ctx.eval_with_options::<(), _>(source.text, options)
+                        .catch(&ctx)
+                        .map_err(failed)?;
+                } else {
+                    run_bytecode(&ctx, &source.bytecode)
+                        .catch(&ctx)
+                        .map_err(failed)?;
+                }
                 let handler: Value = module.get("exports").map_err(internal)?;
                 let raw = natives::request(&ctx, request).map_err(internal)?;
                 let run = engine.run.clone().restore(&ctx).map_err(internal)?;
@@ -162,14 +169,48 @@ fn describe(err: CaughtError<'_>) -> String {
 }
 
 impl Check for Js {
-    fn check(name: String, text: String) -> Result<(), SyntaxError> {
+    fn check(name: String, text: String) -> Result<Vec<u8>, SyntaxError> {
         with_engine(|engine| engine.context.with(|ctx| compile_only(&ctx, &name, text)))
     }
 }
 
-/// Parses `text` as a script without running it.
+/// Runs a script from the bytecode [`compile_only`] wrote.
 #[allow(unsafe_code)]
-fn compile_only(ctx: &Ctx<'_>, name: &str, text: String) -> Result<(), SyntaxError> {
+fn run_bytecode(ctx: &Ctx<'_>, bytecode: &[u8]) -> rquickjs::Result<()> {
+    use rquickjs::qjs;
+    let raw = ctx.as_raw().as_ptr();
+    // SAFETY: the context is alive for the duration of `with`. The bytes
+    // are what `check` wrote for this script in an instance of this same
+    // engine build (the host keeps them in memory only, never from a user);
+    // JS_EvalFunction takes the function it is given and answers a value
+    // freed here.
+    let failed = unsafe {
+        let function = qjs::JS_ReadObject(
+            raw,
+            bytecode.as_ptr(),
+            bytecode.len() as _,
+            qjs::JS_READ_OBJ_BYTECODE as i32,
+        );
+        if qjs::JS_IsException(function) {
+            true
+        } else {
+            let value = qjs::JS_EvalFunction(raw, function);
+            let failed = qjs::JS_IsException(value);
+            qjs::JS_FreeValue(raw, value);
+            failed
+        }
+    };
+    if failed {
+        Err(rquickjs::Error::Exception)
+    } else {
+        Ok(())
+    }
+}
+
+/// Parses and compiles `text` as a script without running it; answers its
+/// bytecode (with its debug information: names, lines and columns).
+#[allow(unsafe_code)]
+fn compile_only(ctx: &Ctx<'_>, name: &str, text: String) -> Result<Vec<u8>, SyntaxError> {
     use rquickjs::qjs;
     let syntax = |message: String, line: u32, column: u32| SyntaxError {
         message,
@@ -181,23 +222,37 @@ fn compile_only(ctx: &Ctx<'_>, name: &str, text: String) -> Result<(), SyntaxErr
     };
     let file = std::ffi::CString::new(name).unwrap_or_else(|_| c"script".into());
     let length = source.as_bytes().len();
+    let raw = ctx.as_raw().as_ptr();
     // SAFETY: the context is alive for the duration of `with`; the source
-    // is NUL-terminated as JS_Eval requires; the value it answers is freed
-    // here and never used again.
-    let failed = unsafe {
+    // is NUL-terminated as JS_Eval requires; the compiled function it
+    // answers is written out, then freed here and never used again, as is
+    // the buffer JS_WriteObject allocated once it is copied.
+    let compiled = unsafe {
         let value = qjs::JS_Eval(
-            ctx.as_raw().as_ptr(),
+            raw,
             source.as_ptr(),
             length as _,
             file.as_ptr(),
             (qjs::JS_EVAL_TYPE_GLOBAL | qjs::JS_EVAL_FLAG_COMPILE_ONLY) as i32,
         );
-        let failed = qjs::JS_IsException(value);
-        qjs::JS_FreeValue(ctx.as_raw().as_ptr(), value);
-        failed
+        if qjs::JS_IsException(value) {
+            None
+        } else {
+            let mut size = 0;
+            let buffer =
+                qjs::JS_WriteObject(raw, &mut size, value, qjs::JS_WRITE_OBJ_BYTECODE as i32);
+            qjs::JS_FreeValue(raw, value);
+            if buffer.is_null() {
+                None
+            } else {
+                let bytes = std::slice::from_raw_parts(buffer, size as usize).to_vec();
+                qjs::js_free(raw, buffer.cast());
+                Some(bytes)
+            }
+        }
     };
-    if !failed {
-        return Ok(());
+    if let Some(bytecode) = compiled {
+        return Ok(bytecode);
     }
     let thrown = ctx.catch();
     let exception = thrown.as_exception();

@@ -44,6 +44,10 @@ pub(crate) struct ActionShared {
 pub(crate) struct Script {
     pub(crate) name: Arc<str>,
     pub(crate) text: Arc<str>,
+    /// The script compiled by the engine's check when it was loaded, so no
+    /// request parses it again; only that engine build reads it, and it
+    /// is never stored.
+    pub(crate) bytecode: std::sync::OnceLock<Arc<[u8]>>,
 }
 
 /// The error an epoch tick raises once the request's deadline has passed.

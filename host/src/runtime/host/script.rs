@@ -10,13 +10,22 @@ use crate::runtime::bindings::fusio::action::connector::ConnectorError;
 impl Host for HostState {
     async fn source(&mut self) -> wasmtime::Result<ScriptSource> {
         Ok(match &self.action.script {
-            Some(script) => ScriptSource {
-                name: script.name.to_string(),
-                text: script.text.to_string(),
+            Some(script) => match script.bytecode.get() {
+                Some(bytecode) => ScriptSource {
+                    name: script.name.to_string(),
+                    text: String::new(),
+                    bytecode: bytecode.to_vec(),
+                },
+                None => ScriptSource {
+                    name: script.name.to_string(),
+                    text: script.text.to_string(),
+                    bytecode: Vec::new(),
+                },
             },
             None => ScriptSource {
                 name: String::new(),
                 text: String::new(),
+                bytecode: Vec::new(),
             },
         })
     }
