@@ -64,6 +64,8 @@ fn measure(
     let started = Instant::now();
     let action = Arc::new(runtime.load(&spec, bytes).unwrap());
     let compile_ms = started.elapsed().as_secs_f64() * 1e3;
+    // As a deploy does: a script is checked and compiled to bytecode.
+    rt.block_on(runtime.check_script(&action)).unwrap();
     let none: Arc<dyn Capabilities> = Arc::new(NoCapabilities);
     let micros = rt.block_on({
         let action = action.clone();
