@@ -72,39 +72,71 @@ pub(super) fn expand(
 }
 
 /// `sql` with each `{name}` replaced by the connection's next placeholder,
-/// and the names in order (a name used twice is bound twice).
+/// and the names in order (a name used twice is bound twice). Braces in a
+/// string literal, a quoted identifier or a comment are text; any other
+/// `{` must open a well-formed `{name}`.
 fn positional(sql: &str, dialect: Dialect) -> Result<(String, Vec<String>), String> {
     let mut out = String::with_capacity(sql.len());
     let mut names = Vec::new();
     let mut rest = sql;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let close = after.find('}');
-        let name = close.map(|c| &after[..c]).filter(|n| {
-            let mut chars = n.chars();
-            chars
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        });
-        match (name, close) {
-            (Some(name), Some(close)) => {
-                names.push(name.to_owned());
-                out.push_str(&dialect.placeholder(names.len()));
-                rest = &after[close + 1..];
-            }
-            _ => {
-                out.push('{');
-                rest = after;
+    while let Some(c) = rest.chars().next() {
+        let quoted = match c {
+            '\'' | '"' | '`' => Some(c),
+            _ => None,
+        };
+        let skipped = if let Some(quote) = quoted {
+            literal_end(rest, quote, dialect)
+        } else if rest.starts_with("--") {
+            rest.find('\n').map_or(rest.len(), |n| n + 1)
+        } else if rest.starts_with("/*") {
+            rest[2..].find("*/").map_or(rest.len(), |n| n + 4)
+        } else if c == '{' {
+            let close = rest.find('}');
+            let name = close.map(|c| &rest[1..c]).filter(|n| {
+                let mut chars = n.chars();
+                chars
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                    && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+            });
+            let (Some(name), Some(close)) = (name, close) else {
+                let at = sql.len() - rest.len();
+                let shown: String = rest.chars().take(20).collect();
+                return Err(format!(
+                    "`{shown}` (at character {}) is not a `{{name}}` parameter; a literal brace belongs in quotes",
+                    sql[..at].chars().count() + 1
+                ));
+            };
+            names.push(name.to_owned());
+            out.push_str(&dialect.placeholder(names.len()));
+            rest = &rest[close + 1..];
+            continue;
+        } else {
+            c.len_utf8()
+        };
+        out.push_str(&rest[..skipped]);
+        rest = &rest[skipped..];
+    }
+    Ok((out, names))
+}
+
+/// Where the literal that opens `text` with `quote` ends (a doubled quote
+/// stays inside; MySQL also escapes with a backslash in strings); the
+/// whole text when it does not end.
+fn literal_end(text: &str, quote: char, dialect: Dialect) -> usize {
+    let mut chars = text.char_indices().skip(1);
+    while let Some((i, c)) = chars.next() {
+        if c == '\\' && dialect == Dialect::Mysql && quote != '`' {
+            chars.next();
+        } else if c == quote {
+            if text[i + 1..].starts_with(quote) {
+                chars.next();
+            } else {
+                return i + 1;
             }
         }
     }
-    out.push_str(rest);
-    if names.is_empty() && sql.contains('{') {
-        return Err("no `{name}` parameter is well formed".into());
-    }
-    Ok((out, names))
+    text.len()
 }
 
 #[cfg(test)]
@@ -116,6 +148,7 @@ mod tests {
     #[test]
     fn sql_query_binds_named_parameters_in_the_connections_dialect() {
         let sql = "SELECT * FROM t WHERE a = {a} AND b = {b} OR a = {a} AND x = '{not one}'";
+        let literal = "SELECT '{a}', 'it''s {a}', \"{a}\" -- {a}\n, {b} /* {a} */ FROM t";
         let made = expand(
             &config(json!({ "connection": "App", "sql": sql, "parameters": { "a": "integer" } })),
             &project("postgres://u@h/db"),
@@ -127,6 +160,24 @@ mod tests {
         );
         assert_eq!(made.config["names"], r#"["a","b","a"]"#);
         assert_eq!(made.connection.as_deref(), Some("App"));
+        let made = expand(
+            &config(json!({ "connection": "App", "sql": literal })),
+            &project("postgres://u@h/db"),
+        )
+        .unwrap();
+        assert_eq!(
+            made.config["sql"],
+            literal.replace("{b}", "$1"),
+            "braces in quotes and comments are text"
+        );
+        assert_eq!(made.config["names"], r#"["b"]"#);
+        let mysql = "SELECT 'a\\' {b}', `{c}`, {d}";
+        let made = expand(
+            &config(json!({ "connection": "App", "sql": mysql })),
+            &project("mysql://root@h/db"),
+        )
+        .unwrap();
+        assert_eq!(made.config["sql"], "SELECT 'a\\' {b}', `{c}`, ?");
         let made = expand(
             &config(
                 json!({ "connection": "App", "sql": "DELETE FROM t WHERE id = {id}", "mode": "execute" }),
@@ -156,6 +207,10 @@ mod tests {
             (
                 json!({ "connection": "App", "sql": "SELECT 1", "mode": "run" }),
                 "config.mode",
+            ),
+            (
+                json!({ "connection": "App", "sql": "SELECT {a} + { b }" }),
+                "config.sql: `{ b }` (at character 14) is not a `{name}` parameter",
             ),
         ] {
             let err = expand(&config(bad.clone()), &project("mysql://root@h/db")).unwrap_err();
