@@ -137,6 +137,16 @@ pub struct TestArgs {
     /// Where compiled components are kept between runs (default: the user's cache).
     #[arg(long, env = "FUSIO_TEST_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// Use the project's PostgreSQL, MySQL/MariaDB and Redis connections as
+    /// configured (the tests write to them); without it such a project is
+    /// refused. SQLite files are made afresh either way.
+    #[arg(
+        long,
+        env = "FUSIO_TEST_SHARED_DATABASES",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub shared_databases: bool,
 }
 
 /// Options of `fusio export`.

@@ -311,7 +311,12 @@ async fn test(args: &TestArgs) -> anyhow::Result<()> {
             },
         ),
         None => {
-            server = TestServer::start(&args.file, &TestOptions { build, cache_dir }).await?;
+            let options = TestOptions {
+                build,
+                cache_dir,
+                shared_databases: args.shared_databases,
+            };
+            server = TestServer::start(&args.file, &options).await?;
             (server.compiled().clone(), Target::InProcess(&server))
         }
     };

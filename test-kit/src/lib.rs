@@ -42,6 +42,10 @@ fn options() -> TestOptions {
             target_dir: target.as_ref().map(|t| t.join("fusio-test/build")),
         },
         cache_dir: target.map(|t| t.join("fusio-test/cwasm")),
+        // A project on PostgreSQL, MySQL or Redis is tested on those
+        // databases only when the tests are told they are for tests.
+        shared_databases: std::env::var("FUSIO_TEST_SHARED_DATABASES")
+            .is_ok_and(|v| v == "1" || v == "true"),
     }
 }
 

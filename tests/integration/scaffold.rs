@@ -129,3 +129,77 @@ fn a_new_python_project_passes_its_tests() {
 fn a_new_rust_project_passes_its_tests() {
     new_project_passes_then_a_failing_case_exits_1("rust");
 }
+
+/// A project whose connection reaches a database of its own (here
+/// PostgreSQL) is refused by `fusio test` before anything runs on it, so a
+/// test never writes into a database that was not meant for tests; with
+/// `--shared-databases` the same cases run on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fusio_test_uses_a_database_of_its_own_only_when_told() {
+    use crate::support::sqldb::{Kind, SqlTarget};
+    let root = tempfile::tempdir().unwrap();
+    let target = SqlTarget::new(Kind::Postgres, root.path()).await;
+    std::fs::write(
+        root.path().join("fusio.yml"),
+        format!(
+            r#"
+routes:
+  /count:
+    methods:
+      GET:
+        action: count
+        public: true
+        tests:
+          - name: counts the rows
+            status: 200
+            contains: {{ entry: [{{ n: 0 }}] }}
+action:
+  count:
+    builtin: sql-query
+    config: {{ connection: Db, sql: "SELECT COUNT(*) AS n FROM visit" }}
+connection:
+  Db:
+    type: sql
+    config:
+      url: "{url}"
+migration:
+  Db: [visit.sql]
+"#,
+            url = target.url
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        root.path().join("visit.sql"),
+        "CREATE TABLE visit (id INTEGER);",
+    )
+    .unwrap();
+    let report = root.path().join("report.xml");
+
+    let refused = fusio_test(root.path(), &report);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("the connection `Db` is a PostgreSQL database used as configured"),
+        "{stderr}"
+    );
+    assert!(!target.has_table("visit").await, "nothing ran on it");
+
+    let shared = fusio()
+        .current_dir(root.path())
+        .args(["test", "--shared-databases", "--build-target-dir"])
+        .arg(build_target_dir("scaffold"))
+        .arg("--cache-dir")
+        .arg(build_target_dir("cwasm-cache"))
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&shared.stdout);
+    assert!(
+        shared.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&shared.stderr)
+    );
+    assert!(stdout.contains("1 passed, 0 failed"), "{stdout}");
+    assert!(target.has_table("visit").await);
+}

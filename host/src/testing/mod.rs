@@ -37,6 +37,17 @@ pub enum TestServerError {
     /// A fixture or token could not be made.
     #[error("{0}")]
     Setup(String),
+    /// A connection reaches a database of its own (not a SQLite file the
+    /// test server makes afresh), and sharing it was not allowed.
+    #[error(
+        "the connection `{connection}` is a {kind} used as configured: the tests (its migrations, every request) would write to it; allow that only for a database kept for tests (`fusio test --shared-databases`, FUSIO_TEST_SHARED_DATABASES=1)"
+    )]
+    SharedDatabase {
+        /// The connection.
+        connection: String,
+        /// What it reaches, e.g. `PostgreSQL database`.
+        kind: &'static str,
+    },
 }
 
 /// What a test server answered.
@@ -75,6 +86,32 @@ pub struct TestOptions {
     /// Where compiled components are kept between runs (so a second run
     /// compiles nothing); the temporary directory when `None`.
     pub cache_dir: Option<PathBuf>,
+    /// Whether connections to databases of their own (PostgreSQL,
+    /// MySQL/MariaDB, Redis) are used as configured. Off, such a project is
+    /// refused: its SQLite files are made afresh, those databases are not.
+    pub shared_databases: bool,
+}
+
+/// The first connection of `project` that reaches a database the test
+/// server does not make afresh, and what it is.
+fn shared_database(project: &crate::store::model::Project) -> Option<(String, &'static str)> {
+    use crate::store::model::ConnectionKind;
+    project.connections.iter().find_map(|connection| {
+        let url = connection
+            .config
+            .get("url")
+            .and_then(|url| url.as_str())
+            .unwrap_or_default();
+        let kind = match connection.kind {
+            ConnectionKind::Redis => "Redis server",
+            ConnectionKind::Sql if url.starts_with("postgres") => "PostgreSQL database",
+            ConnectionKind::Sql if url.starts_with("mysql") || url.starts_with("mariadb") => {
+                "MySQL/MariaDB database"
+            }
+            _ => return None,
+        };
+        Some((connection.name.clone(), kind))
+    })
 }
 
 /// A project deployed into a throwaway server; the directory goes with it.
@@ -98,6 +135,11 @@ impl TestServer {
         compiled: Compiled,
         options: &TestOptions,
     ) -> Result<Self, TestServerError> {
+        if !options.shared_databases
+            && let Some((connection, kind)) = shared_database(&compiled.project)
+        {
+            return Err(TestServerError::SharedDatabase { connection, kind });
+        }
         let dir = tempfile::tempdir()?;
         let mut boot_options = BootOptions::new(dir.path().join("data"));
         if let Some(cache) = &options.cache_dir {

@@ -88,8 +88,8 @@ fn positional(sql: &str, dialect: Dialect) -> Result<(String, Vec<String>), Stri
             literal_end(rest, quote, dialect)
         } else if rest.starts_with("--") {
             rest.find('\n').map_or(rest.len(), |n| n + 1)
-        } else if rest.starts_with("/*") {
-            rest[2..].find("*/").map_or(rest.len(), |n| n + 4)
+        } else if let Some(comment) = rest.strip_prefix("/*") {
+            comment.find("*/").map_or(rest.len(), |n| n + 4)
         } else if c == '{' {
             let close = rest.find('}');
             let name = close.map(|c| &rest[1..c]).filter(|n| {
