@@ -172,3 +172,63 @@ async fn the_proxy_hands_the_request_on_with_the_x_fusio_headers() {
         .unwrap();
     assert_eq!(refused.status(), 401);
 }
+
+/// An upstream that is down answers 502, one that takes longer than the
+/// connection's timeout 504, each a problem that keeps the reason (an
+/// address, an error) to the action log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upstream_that_is_down_or_slow_is_a_502_or_a_504() {
+    let closed = {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        listener.local_addr().unwrap()
+    };
+    let slow = axum::Router::new().route(
+        "/slow",
+        axum::routing::get(|| async {
+            // The upstream's own behaviour: it answers after the
+            // connection's timeout has passed.
+            tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+            "late"
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let slow_address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, slow).await });
+    let yaml = format!(
+        r#"
+routes:
+  /down:
+    methods:
+      GET: {{ action: down, public: true }}
+  /slow:
+    methods:
+      GET: {{ action: slow, public: true }}
+action:
+  down:
+    builtin: proxy
+    config: {{ connection: Down }}
+  slow:
+    builtin: proxy
+    config: {{ connection: Slow }}
+connection:
+  Down:
+    type: http
+    config: {{ url: "http://{closed}", allow_private: true }}
+  Slow:
+    type: http
+    config: {{ url: "http://{slow_address}", allow_private: true, timeout: 300ms }}
+"#
+    );
+    let app = TestApp::start(Backend::Sqlite, &yaml).await;
+    let down = app.get("/down").await;
+    let problem = down.assert_problem(502);
+    assert_eq!(problem["detail"], "the upstream gave no usable answer");
+    assert!(
+        !down.text().contains(&closed.port().to_string()),
+        "{}",
+        down.text()
+    );
+    let late = app.get("/slow").await;
+    let problem = late.assert_problem(504);
+    assert_eq!(problem["detail"], "the upstream did not answer in time");
+}

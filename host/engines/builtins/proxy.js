@@ -5,7 +5,7 @@
 // sent by the client are dropped. The connection's own rules hold (its base
 // URL and below only, private addresses refused unless allowed, its
 // timeout), and the answer is read whole, up to the connection's limit.
-module.exports = async function (request, context, connector, response) {
+module.exports = async function (request, context, connector, response, dispatcher, logger) {
   const config = context.config;
   // Hop-by-hop headers concern one connection, not the exchange; the
   // length is the transport's.
@@ -24,12 +24,24 @@ module.exports = async function (request, context, connector, response) {
   const ip = request.context.ip;
   if (ip) headers["x-fusio-remote-ip"] = ip;
   const upstream = connector.getConnection(config.connection);
-  const answer = await upstream.request({
-    method: request.context.method,
-    path: query ? `${path}?${query}` : path,
-    headers,
-    body: request.body.length > 0 ? request.body : undefined,
-  });
+  let answer;
+  try {
+    answer = await upstream.request({
+      method: request.context.method,
+      path: query ? `${path}?${query}` : path,
+      headers,
+      body: request.body.length > 0 ? request.body : undefined,
+    });
+  } catch (err) {
+    // As a gateway answers: 504 when the upstream took too long, 502 when
+    // there is no usable answer; why goes to the action log, not to the
+    // client.
+    logger.error(`the upstream of \`${config.connection}\` gave no answer: ${err.message}`, { code: err.code });
+    const status = err.code === "timeout" ? 504 : 502;
+    const title = status === 504 ? "Gateway Timeout" : "Bad Gateway";
+    const detail = status === 504 ? "the upstream did not answer in time" : "the upstream gave no usable answer";
+    return response.build(status, { "content-type": "application/problem+json" }, { type: "about:blank", title, status, detail, requestId: context.requestId });
+  }
   const back = {};
   for (const [name, value] of Object.entries(answer.headers)) {
     if (!hopByHop.has(name)) back[name] = value;
