@@ -323,6 +323,13 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub cors_headers: Vec<String>,
+    /// A proxy (an address or a network, e.g. `10.0.0.0/8`) whose `X-Forwarded-For` names the client, repeatable or comma-separated. None by default: the connection's peer is the client.
+    #[arg(
+        long = "trusted-proxy",
+        env = "FUSIO_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<String>,
     /// Let cross-origin calls carry credentials (cookies, Authorization); needs named origins.
     #[arg(long, env = "FUSIO_CORS_CREDENTIALS")]
     pub cors_credentials: bool,

@@ -146,6 +146,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 args.cors_max_age,
             )
             .context("the CORS options are not usable")?;
+            options.trusted_proxies = fusio::peer::TrustedProxies::parse(&args.trusted_proxies)
+                .context("--trusted-proxy")?;
             options.metrics = match (&args.metrics_token, args.metrics_public) {
                 (Some(token), _) => fusio::telemetry::MetricsAccess::Token(token.clone()),
                 (None, true) => fusio::telemetry::MetricsAccess::Public,

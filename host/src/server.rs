@@ -56,6 +56,9 @@ pub struct BootOptions {
     pub redis_prefix: String,
     /// How requests are logged.
     pub request_log: crate::journal::RequestLogSettings,
+    /// The proxies whose `X-Forwarded-For` names the client (none: the
+    /// connection's peer is the client).
+    pub trusted_proxies: crate::peer::TrustedProxies,
 }
 
 impl BootOptions {
@@ -84,6 +87,7 @@ impl BootOptions {
             redis: None,
             redis_prefix: "fusio:".to_owned(),
             request_log: crate::journal::RequestLogSettings::default(),
+            trusted_proxies: crate::peer::TrustedProxies::default(),
         }
     }
 
@@ -212,6 +216,7 @@ pub async fn boot(options: &BootOptions) -> Result<AppState, BootError> {
         metrics: options.metrics.clone(),
         limiter,
         journal,
+        trusted_proxies: Arc::new(options.trusted_proxies.clone()),
     })
 }
 

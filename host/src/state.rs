@@ -38,6 +38,8 @@ pub struct AppState {
     pub limiter: crate::limit::Limiter,
     /// Logs requests (`None`: off).
     pub journal: Option<crate::journal::RequestLog>,
+    /// The proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<crate::peer::TrustedProxies>,
 }
 
 impl axum::extract::FromRef<AppState> for GatewayState {

@@ -232,3 +232,45 @@ connection:
     let problem = late.assert_problem(504);
     assert_eq!(problem["detail"], "the upstream did not answer in time");
 }
+
+/// Behind a proxy the server was told to trust, the client is the address
+/// that proxy forwarded (not what the client wrote before it); a server
+/// told nothing believes no header.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trusted_proxy_names_the_client_and_no_one_else_does() {
+    let upstream = upstream().await;
+    let remote_ip = |base: String, forwarded: &'static str| async move {
+        let seen: Value = reqwest::Client::new()
+            .get(format!("{base}/shop/echo"))
+            .header("x-forwarded-for", forwarded)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        seen["headers"]["x-fusio-remote-ip"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let behind = TestApp::start_with(Backend::Sqlite, &project(&upstream), |options| {
+        options.trusted_proxies =
+            fusio::peer::TrustedProxies::parse(&["127.0.0.0/8".into()]).unwrap();
+    })
+    .await;
+    let base = behind.serve().await;
+    assert_eq!(remote_ip(base.clone(), "203.0.113.7").await, "203.0.113.7");
+    assert_eq!(
+        remote_ip(base.clone(), "198.51.100.1, 203.0.113.7").await,
+        "203.0.113.7",
+        "what the client wrote itself is not believed"
+    );
+    assert_eq!(remote_ip(base, "not an address").await, "127.0.0.1");
+
+    let direct = TestApp::start(Backend::Sqlite, &project(&upstream)).await;
+    assert_eq!(
+        remote_ip(direct.serve().await, "203.0.113.7").await,
+        "127.0.0.1"
+    );
+}

@@ -24,6 +24,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 pub fn router(state: AppState) -> Router {
     let cors = state.cors.clone();
     let live = state.live.clone();
+    let trusted_proxies = state.trusted_proxies.clone();
     let (backend, _) = crate::api::backend::routes().split_for_parts();
     let (consumer, _) = crate::api::consumer::routes().split_for_parts();
     // Errors of the system API are problems even before a handler runs; the
@@ -50,6 +51,11 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(
             ServiceBuilder::new()
+                // First of all: who the client is, for everything after.
+                .layer(axum::middleware::from_fn_with_state(
+                    trusted_proxies,
+                    crate::peer::resolve,
+                ))
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(cors::CrossOriginLayer::new(&cors, live)),
