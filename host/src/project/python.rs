@@ -49,6 +49,11 @@ pub async fn build_python(file: &Path, options: &BuildOptions) -> Result<PathBuf
     let root = cache_root(options, dir);
     let out = root.join(format!("{key}.wasm"));
     if out.is_file() {
+        // Used again: the pruning below keeps what was used last.
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&out)
+            .and_then(|f| f.set_modified(std::time::SystemTime::now()));
         return Ok(out);
     }
     // A directory of its own: two deploys may build the same module at once.
@@ -93,7 +98,30 @@ pub async fn build_python(file: &Path, options: &BuildOptions) -> Result<PathBuf
         ))
     };
     let _ = std::fs::remove_dir_all(&work);
+    if kept.is_ok() {
+        prune(&root, KEPT_BUILDS);
+    }
     kept.map(|()| out)
+}
+
+/// How many built modules the cache keeps (each is ~20 MB).
+const KEPT_BUILDS: usize = 16;
+
+/// Removes all but the `keep` most recently used builds in `root`.
+fn prune(root: &Path, keep: usize) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    let mut builds: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "wasm"))
+        .filter_map(|path| Some((path.metadata().ok()?.modified().ok()?, path)))
+        .collect();
+    builds.sort_by_key(|(used, _)| std::cmp::Reverse(*used));
+    for (_, old) in builds.into_iter().skip(keep) {
+        let _ = std::fs::remove_file(old);
+    }
 }
 
 /// The module componentize-py starts from: it exports the handler and
@@ -215,4 +243,31 @@ async fn ensure_tool() -> Result<(), String> {
         "Python actions need {COMPONENTIZE_PY}, and pip could not install it: {}",
         String::from_utf8_lossy(&output.stderr).trim()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn the_cache_keeps_the_builds_used_last() {
+        let root = tempfile::tempdir().unwrap();
+        let now = SystemTime::now();
+        for i in 0..5u64 {
+            let path = root.path().join(format!("{i}.wasm"));
+            let file = std::fs::File::create(&path).unwrap();
+            // Build `i` was used `i` hours ago.
+            file.set_modified(now - Duration::from_secs(3600 * i))
+                .unwrap();
+        }
+        std::fs::write(root.path().join("notes.txt"), "kept").unwrap();
+        prune(root.path(), 3);
+        let mut left: Vec<String> = std::fs::read_dir(root.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["0.wasm", "1.wasm", "2.wasm", "notes.txt"]);
+    }
 }
