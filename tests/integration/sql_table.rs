@@ -19,6 +19,7 @@ routes:
     methods:
       GET: {{ action: todo, public: true }}
       POST: {{ action: todo, public: true }}
+      DELETE: {{ action: todo, public: true }}
   /todo/:id:
     methods:
       GET: {{ action: todo, public: true }}
@@ -202,6 +203,11 @@ async fn todo_api_on(kind: Kind) {
         app.get(uri).await.assert_problem_saying(400, says);
     }
     assert_eq!(target.count("todo").await, 5);
+
+    // The collection is not deleted as a whole, whatever the route allows.
+    let whole = app.call(Method::DELETE, "/todo").await;
+    whole.assert_problem_saying(405, "DELETE is not served on the collection");
+    assert_eq!(whole.header("allow"), Some("GET, HEAD, POST"));
 
     // One row.
     let milk = app.get("/todo/1").await;

@@ -30,8 +30,8 @@ module.exports = async function (request, context, connector, response) {
   const refuse = (detail) => {
     throw new Refused(400, detail);
   };
-  const problem = (status, detail) =>
-    response.build(status, { "content-type": "application/problem+json" }, { type: "about:blank", title: titles[status], status, detail, requestId: context.requestId });
+  const problem = (status, detail, headers) =>
+    response.build(status, { "content-type": "application/problem+json", ...headers }, { type: "about:blank", title: titles[status], status, detail, requestId: context.requestId });
 
   // Bound parameters in the connection's own placeholders; on PostgreSQL a
   // value for a column is cast to the column's type (text from a request
@@ -197,7 +197,7 @@ module.exports = async function (request, context, connector, response) {
     if (given === undefined) {
       if (method === "GET" || method === "HEAD") return await collection(db);
       if (method === "POST") return await insert(db);
-      return problem(405, `${method} is not served on the collection`);
+      return problem(405, `${method} is not served on the collection`, { allow: "GET, HEAD, POST" });
     }
     let id;
     try {
@@ -212,7 +212,7 @@ module.exports = async function (request, context, connector, response) {
     }
     if (method === "PUT" || method === "PATCH") return await update(db, id);
     if (method === "DELETE") return await remove(db, id);
-    return problem(405, `${method} is not served on a row`);
+    return problem(405, `${method} is not served on a row`, { allow: "GET, HEAD, PUT, PATCH, DELETE" });
   } catch (err) {
     if (err instanceof Refused) return problem(err.status, err.message);
     throw err;
