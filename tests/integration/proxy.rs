@@ -11,13 +11,20 @@ use serde_json::{Value, json};
 /// An upstream that answers what it received as JSON, and a binary body.
 async fn upstream() -> String {
     let echo = |method: http::Method, uri: http::Uri, headers: http::HeaderMap, body: Bytes| async move {
+        // A header that came several times is a list of its values.
         let headers: serde_json::Map<String, Value> = headers
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_owned(),
-                    Value::from(value.to_str().unwrap_or_default()),
-                )
+            .keys()
+            .map(|name| {
+                let values: Vec<Value> = headers
+                    .get_all(name)
+                    .iter()
+                    .map(|v| Value::from(v.to_str().unwrap_or_default()))
+                    .collect();
+                let value = match values.as_slice() {
+                    [one] => one.clone(),
+                    _ => Value::Array(values),
+                };
+                (name.as_str().to_owned(), value)
             })
             .collect();
         (
@@ -35,6 +42,18 @@ async fn upstream() -> String {
     let router = axum::Router::new()
         .route("/v1/todo/{id}", axum::routing::any(echo))
         .route("/shop/echo", axum::routing::any(echo))
+        .route(
+            "/shop/cookies",
+            axum::routing::get(|| async {
+                (
+                    axum::response::AppendHeaders([
+                        ("set-cookie", "a=1; Path=/"),
+                        ("set-cookie", "b=2; Path=/"),
+                    ]),
+                    "two cookies",
+                )
+            }),
+        )
         .route(
             "/shop/logo",
             axum::routing::get(|| async {
@@ -59,6 +78,9 @@ routes:
       GET: {{ action: shop, public: true }}
       POST: {{ action: shop, scopes: [shop] }}
   /shop/logo:
+    methods:
+      GET: {{ action: shop, public: true }}
+  /shop/cookies:
     methods:
       GET: {{ action: shop, public: true }}
   /todo/:id:
@@ -97,6 +119,8 @@ async fn the_proxy_hands_the_request_on_with_the_x_fusio_headers() {
         .header("content-type", "application/json")
         .header("x-fusio-user-id", "admin")
         .header("x-trace", "t-1")
+        .header("x-tag", "red")
+        .header("x-tag", "blue")
         .body(r#"{"item":"jam"}"#)
         .send()
         .await
@@ -111,6 +135,11 @@ async fn the_proxy_hands_the_request_on_with_the_x_fusio_headers() {
     let headers = &seen["headers"];
     assert_eq!(headers["content-type"], "application/json");
     assert_eq!(headers["x-trace"], "t-1");
+    assert_eq!(
+        headers["x-tag"],
+        json!(["red", "blue"]),
+        "a repeated header goes on repeated"
+    );
     assert_eq!(headers["x-fusio-route-id"], "/shop/echo");
     assert_eq!(headers["x-fusio-app-id"], client_id.as_str());
     let user = headers["x-fusio-user-id"].as_str().unwrap();
@@ -162,6 +191,20 @@ async fn the_proxy_hands_the_request_on_with_the_x_fusio_headers() {
         logo.bytes().await.unwrap().as_ref(),
         [0x89u8, b'P', 0xff, 0x00, 0xfe]
     );
+
+    // A header the upstream answers several times comes back several times.
+    let cookies = client
+        .get(format!("{base}/shop/cookies"))
+        .send()
+        .await
+        .unwrap();
+    let set: Vec<&str> = cookies
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(set, ["a=1; Path=/", "b=2; Path=/"]);
 
     // The route's scopes still hold before anything is forwarded.
     let refused = client

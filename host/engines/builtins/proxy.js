@@ -14,15 +14,13 @@ module.exports = async function (request, context, connector, response, dispatch
     ? config.path.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name) => encodeURIComponent(request.uriFragments[name] ?? ""))
     : request.context.path;
   const query = request.context.queryPairs.map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`).join("&");
-  const headers = {};
-  for (const [name, value] of Object.entries(request.context.headers)) {
-    if (!hopByHop.has(name) && !name.startsWith("x-fusio-")) headers[name] = value;
-  }
-  headers["x-fusio-route-id"] = context.route;
-  if (context.user) headers["x-fusio-user-id"] = context.user;
-  if (context.app) headers["x-fusio-app-id"] = context.app;
+  // Pairs, so a header that comes several times goes on several times.
+  const headers = request.context.headerPairs.filter(([name]) => !hopByHop.has(name) && !name.startsWith("x-fusio-"));
+  headers.push(["x-fusio-route-id", context.route]);
+  if (context.user) headers.push(["x-fusio-user-id", context.user]);
+  if (context.app) headers.push(["x-fusio-app-id", context.app]);
   const ip = request.context.ip;
-  if (ip) headers["x-fusio-remote-ip"] = ip;
+  if (ip) headers.push(["x-fusio-remote-ip", ip]);
   const upstream = connector.getConnection(config.connection);
   let answer;
   try {
@@ -42,9 +40,6 @@ module.exports = async function (request, context, connector, response, dispatch
     const detail = status === 504 ? "the upstream did not answer in time" : "the upstream gave no usable answer";
     return response.build(status, { "content-type": "application/problem+json" }, { type: "about:blank", title, status, detail, requestId: context.requestId });
   }
-  const back = {};
-  for (const [name, value] of Object.entries(answer.headers)) {
-    if (!hopByHop.has(name)) back[name] = value;
-  }
+  const back = answer.headerPairs.filter(([name]) => !hopByHop.has(name));
   return response.build(answer.status, back, answer.bytes.length > 0 ? answer.bytes : null);
 };

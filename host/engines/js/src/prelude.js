@@ -66,9 +66,12 @@
     return { bytes: JSON.stringify(body), type: "application/json" };
   }
 
+  // Headers as the host takes them: an object of name to value, or
+  // `[name, value]` pairs (a name may repeat, as Set-Cookie does).
   function headerPairs(headers) {
     if (headers === undefined || headers === null) return [];
-    if (typeof headers !== "object") throw new TypeError("headers must be an object of name to value");
+    if (Array.isArray(headers)) return headers.map(([name, value]) => [String(name), String(value)]);
+    if (typeof headers !== "object") throw new TypeError("headers must be an object of name to value, or [name, value] pairs");
     return Object.entries(headers).map(([name, value]) => [String(name), String(value)]);
   }
 
@@ -133,6 +136,7 @@
       return {
         status: answer.status,
         headers: responseHeaders,
+        headerPairs: answer.headers,
         body: answer.body,
         bytes: answer.bytes,
         json() {
@@ -242,6 +246,7 @@
         method: raw.method,
         path: raw.path,
         headers,
+        headerPairs: raw.headers,
         queryPairs: raw.query,
         get ip() {
           return native.clientAddress();
