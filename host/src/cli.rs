@@ -352,6 +352,13 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub log_redact_headers: Vec<http::HeaderName>,
+    /// A query parameter whose value the request log hides on user routes, besides `access_token` (repeatable or comma-separated).
+    #[arg(
+        long = "log-redact-query",
+        env = "FUSIO_LOG_REDACT_QUERY",
+        value_delimiter = ','
+    )]
+    pub log_redact_query: Vec<String>,
     /// Log records waiting to be written, at most; more are dropped and counted.
     #[arg(long, env = "FUSIO_LOG_QUEUE", default_value_t = 10_000)]
     pub log_queue: usize,

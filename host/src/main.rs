@@ -157,6 +157,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 enabled: !args.no_request_log,
                 body_limit: usize::try_from(args.log_body_limit.as_u64()).unwrap_or(usize::MAX),
                 redact: args.log_redact_headers.clone(),
+                redact_query: args.log_redact_query.clone(),
                 queue: args.log_queue,
             };
             options.redis = args.redis.clone();

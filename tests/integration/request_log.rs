@@ -184,9 +184,16 @@ async fn a_tiny_queue_counts_every_record_it_drops() {
 
 on_both_stores!(the_backend_filters_the_log_and_shows_a_request_with_its_lines);
 async fn the_backend_filters_the_log_and_shows_a_request_with_its_lines(backend: Backend) {
-    let app = start(backend, |options| options.request_log.body_limit = 8).await;
+    let app = start(backend, |options| {
+        options.request_log.body_limit = 8;
+        options.request_log.redact_query = vec!["API_KEY".into()];
+    })
+    .await;
     let token = app.password_token("fusio", "admin", ADMIN_PASSWORD).await;
     let got = app.get("/echo?greeting=hi").await;
+    let keyed = app
+        .get("/echo?greeting=hi&api_key=k-secret&access%5Ftoken=t-secret&flag")
+        .await;
     let posted = app
         .send(
             Request::post("/echo")
@@ -217,6 +224,13 @@ async fn the_backend_filters_the_log_and_shows_a_request_with_its_lines(backend:
     assert_eq!(entry["route"], "/echo");
     assert_eq!(entry["method"], "GET");
     assert_eq!(entry["query"], "greeting=hi");
+    // A configured parameter and `access_token` are kept by name only
+    // (their names compared decoded, ignoring case).
+    let found = list(&format!("search={}", keyed.request_id())).await.json();
+    assert_eq!(
+        found["entry"][0]["query"], "greeting=hi&api_key=(hidden)&access%5Ftoken=(hidden)&flag",
+        "{found}"
+    );
     assert_eq!(entry["status"], 200);
     assert_eq!(entry["version"], 1);
     assert_eq!(entry["system"], false);
@@ -232,14 +246,14 @@ async fn the_backend_filters_the_log_and_shows_a_request_with_its_lines(backend:
     assert_eq!(list("status=404").await.json()["totalResults"], 1);
     assert_eq!(
         list("route=/echo&status=200").await.json()["totalResults"],
-        2
+        3
     );
     assert_eq!(list("from=2999-01-01").await.json()["totalResults"], 0);
     assert_eq!(
         list("from=2020-01-01&to=2999-01-01&route=/echo")
             .await
             .json()["totalResults"],
-        2
+        3
     );
     for (query, parameter) in [
         ("status=abc", "`status`"),

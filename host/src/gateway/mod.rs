@@ -120,7 +120,7 @@ impl Arrival {
         Self {
             at: std::time::SystemTime::now(),
             path: request.uri().path().to_owned(),
-            query: request.uri().query().unwrap_or_default().to_owned(),
+            query: journal.query(request.uri().query().unwrap_or_default()),
             headers: journal.headers(request.headers()),
             ip,
             user_agent,

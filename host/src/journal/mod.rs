@@ -24,6 +24,10 @@ pub struct RequestLogSettings {
     /// Header names whose values are hidden, besides the credentials
     /// (`authorization`, `proxy-authorization`, `cookie`) that always are.
     pub redact: Vec<HeaderName>,
+    /// Query parameter names whose values are hidden on user routes,
+    /// besides `access_token`, which always is (names compared decoded
+    /// and ignoring case).
+    pub redact_query: Vec<String>,
     /// Records waiting to be written, at most; more are dropped (counted).
     pub queue: usize,
 }
@@ -34,6 +38,7 @@ impl Default for RequestLogSettings {
             enabled: true,
             body_limit: 4096,
             redact: Vec::new(),
+            redact_query: Vec::new(),
             queue: 10_000,
         }
     }
@@ -94,6 +99,33 @@ impl RequestLog {
                 (name.as_str().to_owned(), value)
             })
             .collect()
+    }
+
+    /// A user route's `query` as the log keeps it: as sent, but for the
+    /// values of `access_token` and the configured names.
+    pub fn query(&self, query: &str) -> String {
+        query
+            .split('&')
+            .map(|pair| {
+                let (raw_name, _) = pair.split_once('=').unwrap_or((pair, ""));
+                let name = form_urlencoded::parse(raw_name.as_bytes())
+                    .next()
+                    .map(|(name, _)| name.into_owned())
+                    .unwrap_or_default();
+                let hidden = name.eq_ignore_ascii_case("access_token")
+                    || self
+                        .settings
+                        .redact_query
+                        .iter()
+                        .any(|r| r.eq_ignore_ascii_case(&name));
+                if hidden && pair.contains('=') {
+                    format!("{raw_name}={HIDDEN}")
+                } else {
+                    pair.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("&")
     }
 
     /// Queues `record` for writing.
