@@ -42,6 +42,21 @@ async fn the_example_project_is_documented() {
         Some("Wed, 30 Jun 2027 00:00:00 GMT")
     );
     assert_eq!(answer.header("deprecation"), Some("true"));
+    // So do the version's refusals, which the gateway answers itself.
+    let refused = app
+        .send(
+            Request::delete("/greet/7")
+                .header("accept", "application/vnd.fusio.v1+json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(refused.status, 405, "{}", refused.text());
+    assert_eq!(
+        refused.header("sunset"),
+        Some("Wed, 30 Jun 2027 00:00:00 GMT")
+    );
+    assert_eq!(refused.header("deprecation"), Some("true"));
     assert_eq!(app.get("/greet/7").await.header("sunset"), None);
     let greet = app.get("/doc/*/greet/:id").await.json();
     assert_eq!(greet["version"], 2);

@@ -49,6 +49,10 @@ pub struct GatewayState {
 struct Trace {
     route: Option<String>,
     verdict: Option<Verdict>,
+    /// The selected version's `Sunset` date, and whether it is deprecated:
+    /// said on every answer of that version, errors too.
+    sunset: Option<HeaderValue>,
+    deprecated: bool,
     /// What only the request log needs (filled when it is on).
     version: Option<u32>,
     holder: Option<Arc<crate::store::identity::TokenHolder>>,
@@ -84,6 +88,16 @@ pub async fn handle(State(state): State<GatewayState>, request: Request) -> Resp
     };
     if let Some(verdict) = &trace.verdict {
         verdict.write_headers(response.headers_mut());
+    }
+    if let Some(sunset) = &trace.sunset {
+        response.headers_mut().insert("sunset", sunset.clone());
+    }
+    if trace.deprecated {
+        // The version still answers, but clients should move on (the
+        // `Deprecation` header of RFC 9745's drafts).
+        response
+            .headers_mut()
+            .insert("deprecation", HeaderValue::from_static("true"));
     }
     crate::telemetry::request(
         trace.route.as_deref().unwrap_or("-"),
@@ -180,7 +194,8 @@ async fn route_and_invoke(
     }
     let selected = version::select(matched.value, request.headers())?;
     trace.version = Some(selected.version);
-    let deprecated = selected.status == crate::store::model::VersionStatus::Deprecated;
+    trace.sunset = selected.sunset.clone();
+    trace.deprecated = selected.status == crate::store::model::VersionStatus::Deprecated;
     let methods = &selected.methods;
     let endpoint = match methods.get(request.method()) {
         Some(endpoint) => endpoint,
@@ -278,16 +293,6 @@ async fn route_and_invoke(
     .await?;
     if let Some(schemas) = &endpoint.response_schemas {
         response = check_response(response, schemas, request_id).await;
-    }
-    if let Some(sunset) = &selected.sunset {
-        response.headers_mut().insert("sunset", sunset.clone());
-    }
-    if deprecated {
-        // The version still answers, but clients should move on (the
-        // `Deprecation` header of RFC 9745's drafts).
-        response
-            .headers_mut()
-            .insert("deprecation", HeaderValue::from_static("true"));
     }
     Ok(response)
 }
