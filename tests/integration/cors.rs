@@ -94,9 +94,10 @@ async fn an_allowed_origin_is_answered_before_any_token_is_checked() {
 async fn another_origin_gets_no_cors_headers() {
     let app = start().await;
     let answer = preflight(&app, "/private", "https://evil.example").await;
-    // Without `Access-Control-Allow-Origin` a browser refuses the answer
-    // (whatever else it says).
+    // Without `Access-Control-Allow-Origin` a browser refuses the answer;
+    // nor is it told that credentials would be allowed.
     assert_eq!(answer.header("access-control-allow-origin"), None);
+    assert_eq!(answer.header("access-control-allow-credentials"), None);
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ use http::request::Parts;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use tower::{Layer, Service};
-use tower_http::cors::{AllowOrigin, Cors, CorsLayer};
+use tower_http::cors::{AllowCredentials, AllowOrigin, Cors, CorsLayer};
 
 /// Puts [`CrossOrigin`] around a service.
 #[derive(Clone)]
@@ -36,11 +36,16 @@ impl CrossOriginLayer {
                 None => server.allows(origin),
             }
         };
+        // Credentials are said to be allowed only to an allowed origin.
+        let with_credentials = {
+            let allowed = allowed.clone();
+            move |origin: &HeaderValue, parts: &Parts| credentials && allowed(origin, parts)
+        };
         let cors = CorsLayer::new()
             .allow_origin(AllowOrigin::predicate(allowed))
             .allow_methods(settings.methods.clone())
             .allow_headers(settings.headers.clone())
-            .allow_credentials(settings.credentials)
+            .allow_credentials(AllowCredentials::predicate(with_credentials))
             .expose_headers(EXPOSED)
             .max_age(settings.max_age);
         Self { cors }
