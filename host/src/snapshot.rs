@@ -92,16 +92,8 @@ pub struct RouteVersions {
 
 impl RouteVersions {
     fn new(versions: BTreeMap<u32, RouteMethods>, cors_origins: Option<Arc<Origins>>) -> Self {
-        let highest = |status: VersionStatus| {
-            versions
-                .values()
-                .rev()
-                .find(|v| v.status == status)
-                .map(|v| v.version)
-        };
-        let default = highest(VersionStatus::Production)
-            .or_else(|| highest(VersionStatus::Deprecated))
-            .or_else(|| highest(VersionStatus::Development));
+        let default = crate::store::model::default_version(versions.values(), |v| v.status)
+            .map(|v| v.version);
         Self {
             versions,
             default,

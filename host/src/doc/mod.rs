@@ -211,21 +211,10 @@ pub fn index(project: &Project, reader: Reader, base: &str) -> Index {
 /// highest in production, else deprecated, else, for the backend, in
 /// development).
 fn pick(route: &RouteRecord, version: Option<u32>, reader: Reader) -> Option<&VersionRecord> {
-    let visible = route.versions.iter().filter(|v| reader.sees(v.status));
+    let mut visible = route.versions.iter().filter(move |v| reader.sees(v.status));
     match version {
-        Some(number) => visible.into_iter().find(|v| v.version == number),
-        None => {
-            let highest = |status: VersionStatus| {
-                route
-                    .versions
-                    .iter()
-                    .rev()
-                    .find(|v| v.status == status && reader.sees(status))
-            };
-            highest(VersionStatus::Production)
-                .or_else(|| highest(VersionStatus::Deprecated))
-                .or_else(|| highest(VersionStatus::Development))
-        }
+        Some(number) => visible.find(|v| v.version == number),
+        None => crate::store::model::default_version(visible, |v| v.status),
     }
 }
 

@@ -160,6 +160,23 @@ pub enum VersionStatus {
     Closed,
 }
 
+/// The version a request that names none gets, of `versions` in ascending
+/// order: the highest in production, else the highest deprecated, else the
+/// highest in development; `None` when there is none of those. The gateway
+/// and the documentation both follow this one rule.
+pub fn default_version<T: Copy>(
+    versions: impl DoubleEndedIterator<Item = T> + Clone,
+    status: impl Fn(T) -> VersionStatus,
+) -> Option<T> {
+    [
+        VersionStatus::Production,
+        VersionStatus::Deprecated,
+        VersionStatus::Development,
+    ]
+    .into_iter()
+    .find_map(|wanted| versions.clone().rev().find(|v| status(*v) == wanted))
+}
+
 /// One version of a route.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -218,4 +235,25 @@ pub struct StoredProject {
     pub revision: i64,
     /// What is deployed.
     pub project: Project,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_version_is_the_highest_production_then_deprecated_then_development() {
+        use VersionStatus::{Closed, Deprecated, Development, Production};
+        let default = |statuses: &[VersionStatus]| {
+            let numbered: Vec<(u32, VersionStatus)> = (1..).zip(statuses.iter().copied()).collect();
+            default_version(numbered.iter().copied(), |(_, status)| status).map(|(n, _)| n)
+        };
+        assert_eq!(
+            default(&[Development, Production, Production, Deprecated]),
+            Some(3)
+        );
+        assert_eq!(default(&[Deprecated, Deprecated, Development]), Some(2));
+        assert_eq!(default(&[Development, Development, Closed]), Some(2));
+        assert_eq!(default(&[Closed]), None);
+    }
 }
