@@ -44,10 +44,14 @@ pub struct Assembled {
 }
 
 impl Assembled {
-    /// Reads, for each built-in SQL table action, its table's columns from
-    /// the database; answers the actions whose table could not be read.
-    pub async fn read_tables(&self) -> Vec<crate::tables::Unread> {
-        crate::tables::read_tables(&self.actions, &*self.capabilities).await
+    /// Reads, for each built-in SQL table action on a connection `wanted`
+    /// accepts, its table's columns from the database; answers the actions
+    /// whose table could not be read.
+    pub async fn read_tables(
+        &self,
+        wanted: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Vec<crate::tables::Unread> {
+        crate::tables::read_tables(&self.actions, &*self.capabilities, wanted).await
     }
 }
 
@@ -504,7 +508,7 @@ pub async fn from_store(
     let assembled = assemble(&stored.project, &actions, capabilities)?;
     // A table that cannot be read now makes only its action fail (it says
     // why); the rest of the revision serves.
-    for unread in assembled.read_tables().await {
+    for unread in assembled.read_tables(&|_| true).await {
         tracing::warn!(
             revision = stored.revision,
             action = %unread.action,

@@ -406,3 +406,48 @@ async fn a_table_serves_only_the_columns_it_lists() {
         .json();
     assert_eq!(shown["builtin"], "sql-table", "{shown}");
 }
+
+/// A table that cannot be served refuses the deploy before any migration
+/// runs, when no migration of its own connection is pending: the other
+/// connection's migration is not half-applied.
+#[tokio::test]
+async fn a_refused_table_leaves_the_other_migrations_unrun() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = SqlTarget::new(Kind::Sqlite, dir.path()).await;
+    let yaml = format!(
+        r#"
+routes:
+  /todo:
+    methods:
+      GET: {{ action: todo, public: true }}
+action:
+  todo:
+    builtin: sql-table
+    config: {{ connection: App, table: nope }}
+connection:
+  App:
+    type: sql
+    config: {{ url: "sqlite:app.db" }}
+  Other:
+    type: sql
+    config: {{ url: "{url}" }}
+migration:
+  Other: [other.sql]
+"#,
+        url = other.url
+    );
+    let data = dir.path().to_owned();
+    let err = crate::support::app::boot_refused_with(
+        &yaml,
+        &[("other.sql", "CREATE TABLE visit (id INTEGER);")],
+        move |options| options.sqlite_dirs.push(data),
+    )
+    .await;
+    assert!(
+        err.contains("action.todo: the table `nope` does not exist"),
+        "{err}"
+    );
+    // The migration did not run: its database was never even opened.
+    let file = dir.path().join("app.db");
+    assert!(!file.exists() || !other.has_table("visit").await);
+}

@@ -197,12 +197,11 @@ impl Deployer {
         let pending = migrate::pending(&self.inner.store, &validated.project).await?;
         let mut plan = plan;
         plan.migrations = pending.names();
+        // Tables whose connection no pending migration touches are read
+        // now, so a table that cannot be served refuses the deploy before
+        // anything is written; the others once their migrations ran.
+        unread_tables(&validated, &|connection| !pending.touches(connection)).await?;
         if request.dry_run {
-            // Tables a pending migration may still create are read when
-            // the deploy runs it.
-            if pending.names().is_empty() {
-                unread_tables(&validated).await?;
-            }
             return Ok(Outcome {
                 revision: current.revision,
                 changed,
@@ -218,7 +217,7 @@ impl Deployer {
         .await?;
         // After the migrations: a table they create or change is read as it
         // now is.
-        unread_tables(&validated).await?;
+        unread_tables(&validated, &|connection| pending.touches(connection)).await?;
         let bytes: Vec<&[u8]> = request.new_components.iter().map(|c| &c[..]).collect();
         let detail = serde_json::to_value(&plan).unwrap_or_default();
         let revision = self
@@ -294,8 +293,11 @@ impl Deployer {
 
 /// Refuses the deploy when a built-in SQL table's table cannot be read,
 /// naming the action.
-async fn unread_tables(validated: &Validated) -> Result<(), DeployError> {
-    let unread = validated.assembled.read_tables().await;
+async fn unread_tables(
+    validated: &Validated,
+    wanted: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<(), DeployError> {
+    let unread = validated.assembled.read_tables(wanted).await;
     if unread.is_empty() {
         return Ok(());
     }

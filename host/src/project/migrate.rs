@@ -26,6 +26,11 @@ pub struct Pending<'a> {
 }
 
 impl Pending<'_> {
+    /// Whether a migration of the connection `name` is among them.
+    pub fn touches(&self, name: &str) -> bool {
+        self.files.iter().any(|m| m.connection == name)
+    }
+
     /// `connection/file` of each, for the plan.
     pub fn names(&self) -> Vec<String> {
         self.files

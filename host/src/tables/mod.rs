@@ -28,11 +28,12 @@ pub struct Unread {
 }
 
 /// Reads the table of every `sql-table` action in `actions` that has not
-/// been read yet and hands its columns to the action; answers the actions
-/// whose table could not be read.
+/// been read yet, on a connection `wanted` accepts, and hands its columns
+/// to the action; answers the actions whose table could not be read.
 pub async fn read_tables(
     actions: &HashMap<String, Arc<LoadedAction>>,
     capabilities: &dyn Capabilities,
+    wanted: &(dyn Fn(&str) -> bool + Sync),
 ) -> Vec<Unread> {
     let mut unread = Vec::new();
     let mut names: Vec<&String> = actions.keys().collect();
@@ -40,7 +41,10 @@ pub async fn read_tables(
     for name in names {
         let action = &actions[name];
         let spec = action.spec();
-        if spec.builtin.as_deref() != Some(SQL_TABLE) || action.has_read_config() {
+        if spec.builtin.as_deref() != Some(SQL_TABLE)
+            || action.has_read_config()
+            || !spec.config.get("connection").is_some_and(|c| wanted(c))
+        {
             continue;
         }
         match table_of(spec, capabilities).await {

@@ -140,6 +140,15 @@ pub fn options(dir: &Path, db: &TestDb) -> BootOptions {
 /// Why booting with `yaml` (and `files`, name and text, beside it) is
 /// refused; panics when it is not.
 pub async fn boot_refused(yaml: &str, files: &[(&str, &str)]) -> String {
+    boot_refused_with(yaml, files, |_| {}).await
+}
+
+/// [`boot_refused`], with a chance to change the boot options.
+pub async fn boot_refused_with(
+    yaml: &str,
+    files: &[(&str, &str)],
+    tweak: impl FnOnce(&mut BootOptions),
+) -> String {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = write_project(dir.path(), yaml);
     for (name, text) in files {
@@ -148,6 +157,7 @@ pub async fn boot_refused(yaml: &str, files: &[(&str, &str)]) -> String {
     let db = TestDb::new(Backend::Sqlite, dir.path()).await;
     let mut options = options(dir.path(), &db);
     options.deploy = Some(file);
+    tweak(&mut options);
     match boot(&options).await {
         Ok(_) => panic!("the project is refused"),
         Err(err) => format!("{err:#}"),
