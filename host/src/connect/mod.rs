@@ -17,7 +17,7 @@ mod shared;
 pub mod sql;
 
 use crate::confine::Confinement;
-use crate::runtime::{Capabilities, Connection, ConnectorError, LogRecord};
+use crate::runtime::{Capabilities, Connection, LogRecord};
 use crate::store::Store;
 use crate::store::model::Project;
 pub use kinds::check_settings;
@@ -129,17 +129,5 @@ impl Capabilities for ProjectConnections {
 
     fn connection(&self, name: &str) -> Option<Connection> {
         self.connections.get(name).cloned()
-    }
-}
-
-/// The text of a connector error.
-fn reason(err: ConnectorError) -> String {
-    use ConnectorError as E;
-    match err {
-        E::AccessDenied(why)
-        | E::NotFound(why)
-        | E::Unavailable(why)
-        | E::Query(why)
-        | E::Timeout(why) => why,
     }
 }

@@ -173,3 +173,17 @@ impl Capabilities for NoCapabilities {
         None
     }
 }
+
+impl ConnectorError {
+    /// Its text, whatever its kind (for a message that names the kind
+    /// itself, or needs none).
+    pub fn into_reason(self) -> String {
+        match self {
+            Self::AccessDenied(why)
+            | Self::NotFound(why)
+            | Self::Unavailable(why)
+            | Self::Query(why)
+            | Self::Timeout(why) => why,
+        }
+    }
+}

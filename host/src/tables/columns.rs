@@ -3,8 +3,8 @@
 //! row must give.
 
 use super::Dialect;
+use crate::runtime::SqlValue;
 use crate::runtime::capabilities::SqlSession;
-use crate::runtime::{ConnectorError, SqlValue};
 
 /// One column of a table.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -97,7 +97,7 @@ pub async fn read(
     let rows = session
         .query(statement, vec![SqlValue::Text(table.to_owned())])
         .await
-        .map_err(|err| failed(reason(err)))?;
+        .map_err(|err| failed(err.into_reason()))?;
     let columns: Vec<Column> = rows
         .rows
         .into_iter()
@@ -118,16 +118,6 @@ pub async fn read(
         return Err(ColumnsError::NoTable(table.to_owned()));
     }
     Ok(columns)
-}
-
-pub(super) fn reason(err: ConnectorError) -> String {
-    match err {
-        ConnectorError::AccessDenied(why)
-        | ConnectorError::NotFound(why)
-        | ConnectorError::Unavailable(why)
-        | ConnectorError::Query(why)
-        | ConnectorError::Timeout(why) => why,
-    }
 }
 
 fn text(value: SqlValue) -> String {

@@ -10,7 +10,7 @@ mod dialect;
 pub use columns::{Column, ColumnsError, Kind};
 pub use dialect::Dialect;
 
-use crate::runtime::{Capabilities, Connection, LoadedAction};
+use crate::runtime::{Capabilities, Connection, ConnectorError, LoadedAction};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -81,7 +81,7 @@ async fn table_of(
     let Some(Connection::Sql(sql)) = capabilities.connection(&connection) else {
         return Err(format!("`{connection}` is not a SQL connection"));
     };
-    let session = sql.open().await.map_err(columns::reason)?;
+    let session = sql.open().await.map_err(ConnectorError::into_reason)?;
     let mut columns = columns::read(&*session, dialect, &table)
         .await
         .map_err(|err| err.to_string())?;

@@ -37,7 +37,7 @@ impl Kind for Amqp {
             let config = settings(record).map_err(|e| e.to_string())?;
             let publisher = Publisher::open(&config.url)
                 .await
-                .map_err(|e| format!("cannot connect: {}", crate::connect::reason(e)))?;
+                .map_err(|e| format!("cannot connect: {}", e.into_reason()))?;
             publisher.close().await;
             Ok("connected, logged in and opened a channel".into())
         })

@@ -36,7 +36,7 @@ impl Kind for Redis {
             let config = settings(record).map_err(|e| e.to_string())?;
             let mut manager = super::connect(&config.url)
                 .await
-                .map_err(|e| format!("cannot connect: {}", crate::connect::reason(e)))?;
+                .map_err(|e| format!("cannot connect: {}", e.into_reason()))?;
             let answer: String = ::redis::cmd("PING")
                 .query_async(&mut manager)
                 .await
